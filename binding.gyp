@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "ipvs",
+      "sources": [
+        "native/addon.cc",
+        "native/constants.cc",
+        "native/destination.cc",
+        "native/info.cc",
+        "native/netlink.cc",
+        "native/service.cc",
+        "native/socket.cc",
+        "native/stats.cc"
+      ],
+      # libnl's include directories and libraries come from pkg-config; the
+      # script fails with a message naming the packages when they are missing.
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(scripts/check-libnl cflags)"
+      ],
+      "libraries": ["<!@(scripts/check-libnl libs)"],
+      # C++ exceptions carry kernel errors out of worker threads (task.h).
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+    }
+  ]
+}

@@ -1,0 +1,41 @@
+// The module entry: registers every export and nothing else.
+#include <napi.h>
+
+#include "constants.h"
+#include "destination.h"
+#include "info.h"
+#include "service.h"
+#include "socket.h"
+#include "stats.h"
+
+namespace ipvs {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Instance data keeps the Socket constructor for type checks of handles.
+  auto* data = new Napi::ObjectReference(Napi::Persistent(Napi::Object::New(env)));
+  env.SetInstanceData(data);
+  Socket::Define(env);
+
+  exports.Set("constants", Constants(env));
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("listServices", Napi::Function::New(env, ListServices, "listServices"));
+  exports.Set("getService", Napi::Function::New(env, GetService, "getService"));
+  exports.Set("addService", Napi::Function::New(env, AddService, "addService"));
+  exports.Set("editService", Napi::Function::New(env, EditService, "editService"));
+  exports.Set("deleteService", Napi::Function::New(env, DeleteService, "deleteService"));
+  exports.Set("clear", Napi::Function::New(env, Clear, "clear"));
+  exports.Set("listDestinations", Napi::Function::New(env, ListDestinations, "listDestinations"));
+  exports.Set("addDestination", Napi::Function::New(env, AddDestination, "addDestination"));
+  exports.Set("editDestination", Napi::Function::New(env, EditDestination, "editDestination"));
+  exports.Set("deleteDestination", Napi::Function::New(env, DeleteDestination, "deleteDestination"));
+  exports.Set("zero", Napi::Function::New(env, Zero, "zero"));
+  return exports;
+}
+
+}  // namespace ipvs
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return ipvs::Init(env, exports); }
+
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitAddon)

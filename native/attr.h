@@ -1,0 +1,106 @@
+// Decoding of netlink attributes: lenient about attributes this build does not
+// know (newer kernels add them), strict about the ones it knows: a known
+// attribute with the wrong length is an error that names it.
+#pragma once
+
+#include <linux/ip_vs.h>
+
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "netlink.h"
+
+namespace ipvs {
+
+enum class AttrKind { kU8, kU16, kU32, kU64, kAddr, kString, kNested, kFlags, kIgnored };
+
+struct AttrRule {
+  const char* name;  // nullptr: not a known attribute
+  AttrKind kind;
+  size_t maxString = 0;  // for kString: the longest accepted payload, NUL included
+};
+
+// Fills tb[0..maxType] from the attributes at head/len. Throws KernelError
+// (EBADMSG) naming the attribute when a known one has a bad length.
+inline void ParseAttrs(nlattr** tb, int maxType, const AttrRule* rules, nlattr* head, int len) {
+  for (int i = 0; i <= maxType; i++) tb[i] = nullptr;
+  nlattr* attr;
+  int rem;
+  nla_for_each_attr(attr, head, len, rem) {
+    int type = nla_type(attr);
+    if (type > maxType || rules[type].name == nullptr) continue;
+    const AttrRule& rule = rules[type];
+    size_t got = static_cast<size_t>(nla_len(attr));
+    size_t want = 0;
+    switch (rule.kind) {
+      case AttrKind::kU8: want = 1; break;
+      case AttrKind::kU16: want = 2; break;
+      case AttrKind::kU32: want = 4; break;
+      case AttrKind::kU64: want = 8; break;
+      case AttrKind::kAddr: want = 16; break;
+      case AttrKind::kFlags: want = 8; break;
+      case AttrKind::kString:
+        if (got == 0 || got > rule.maxString || memchr(nla_data(attr), 0, got) == nullptr)
+          throw KernelError(EBADMSG, std::string("the kernel sent ") + rule.name + " as " +
+                                         std::to_string(got) + " bytes, not a string of at most " +
+                                         std::to_string(rule.maxString - 1) + " characters");
+        break;
+      case AttrKind::kNested:
+      case AttrKind::kIgnored: break;
+    }
+    if (want != 0 && got != want)
+      throw KernelError(EBADMSG, std::string("the kernel sent ") + rule.name + " with " + std::to_string(got) +
+                                     " bytes, expected " + std::to_string(want));
+    if (rule.kind != AttrKind::kIgnored) tb[type] = attr;
+  }
+}
+
+// The top-level attributes of a generic netlink message (IPVS has no user header).
+inline void ParseGenl(nlattr** tb, int maxType, const AttrRule* rules, const nlmsghdr* hdr) {
+  auto* genl = static_cast<genlmsghdr*>(nlmsg_data(hdr));
+  ParseAttrs(tb, maxType, rules, genlmsg_attrdata(genl, 0), genlmsg_attrlen(genl, 0));
+}
+
+inline void ParseNested(nlattr** tb, int maxType, const AttrRule* rules, nlattr* nest) {
+  ParseAttrs(tb, maxType, rules, static_cast<nlattr*>(nla_data(nest)), nla_len(nest));
+}
+
+// Throws when a required attribute is missing from a kernel message.
+inline nlattr* Require(nlattr** tb, int type, const AttrRule* rules) {
+  if (tb[type] == nullptr)
+    throw KernelError(EBADMSG, std::string("the kernel's reply lacks ") + rules[type].name);
+  return tb[type];
+}
+
+// The top-level attributes of every IPVS command.
+inline const AttrRule kCmdRules[IPVS_CMD_ATTR_MAX + 1] = {
+    {},
+    {"IPVS_CMD_ATTR_SERVICE", AttrKind::kNested},
+    {"IPVS_CMD_ATTR_DEST", AttrKind::kNested},
+    {"IPVS_CMD_ATTR_DAEMON", AttrKind::kNested},
+    {"IPVS_CMD_ATTR_TIMEOUT_TCP", AttrKind::kU32},
+    {"IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", AttrKind::kU32},
+    {"IPVS_CMD_ATTR_TIMEOUT_UDP", AttrKind::kU32},
+};
+
+inline std::string GetString(nlattr* attr) {
+  return std::string(static_cast<const char*>(nla_data(attr)));
+}
+
+// Message building: libnl reports only "no room", which cannot happen for
+// the fixed-size IPVS requests unless memory ran out.
+inline void Check(int err) {
+  if (err < 0) throw KernelError(ENOMEM, "building a netlink request");
+}
+
+inline nlattr* NestStart(nl_msg* msg, int type) {
+  nlattr* nest = nla_nest_start(msg, type);
+  if (nest == nullptr) throw KernelError(ENOMEM, "building a netlink request");
+  return nest;
+}
+
+}  // namespace ipvs

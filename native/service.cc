@@ -1,0 +1,231 @@
+#include "service.h"
+
+#include <arpa/inet.h>
+#include <linux/ip_vs.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "attr.h"
+#include "convert.h"
+#include "socket.h"
+#include "stats.h"
+#include "task.h"
+
+namespace ipvs {
+
+namespace {
+
+const AttrRule kServiceRules[IPVS_SVC_ATTR_MAX + 1] = {
+    {},
+    {"IPVS_SVC_ATTR_AF", AttrKind::kU16},
+    {"IPVS_SVC_ATTR_PROTOCOL", AttrKind::kU16},
+    {"IPVS_SVC_ATTR_ADDR", AttrKind::kAddr},
+    {"IPVS_SVC_ATTR_PORT", AttrKind::kU16},
+    {"IPVS_SVC_ATTR_FWMARK", AttrKind::kU32},
+    {"IPVS_SVC_ATTR_SCHED_NAME", AttrKind::kString, IP_VS_SCHEDNAME_MAXLEN},
+    {"IPVS_SVC_ATTR_FLAGS", AttrKind::kFlags},
+    {"IPVS_SVC_ATTR_TIMEOUT", AttrKind::kU32},
+    {"IPVS_SVC_ATTR_NETMASK", AttrKind::kU32},
+    {"IPVS_SVC_ATTR_STATS", AttrKind::kNested},
+    {"IPVS_SVC_ATTR_PE_NAME", AttrKind::kString, IP_VS_PENAME_MAXLEN},
+    {"IPVS_SVC_ATTR_STATS64", AttrKind::kNested},
+};
+
+struct ServiceEntry {
+  ServiceSpec spec;
+  Stats stats;
+};
+
+void PutKeyAttrs(nl_msg* msg, const ServiceKey& key) {
+  Check(nla_put_u16(msg, IPVS_SVC_ATTR_AF, key.af));
+  if (key.fwmark != 0) {
+    Check(nla_put_u32(msg, IPVS_SVC_ATTR_FWMARK, key.fwmark));
+  } else {
+    Check(nla_put_u16(msg, IPVS_SVC_ATTR_PROTOCOL, key.protocol));
+    Check(nla_put(msg, IPVS_SVC_ATTR_ADDR, 16, key.addr));
+    Check(nla_put_u16(msg, IPVS_SVC_ATTR_PORT, htons(key.port)));
+  }
+}
+
+void PutService(nl_msg* msg, const ServiceSpec& spec) {
+  nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_SERVICE);
+  PutKeyAttrs(msg, spec.key);
+  Check(nla_put_string(msg, IPVS_SVC_ATTR_SCHED_NAME, spec.scheduler.c_str()));
+  if (!spec.pe.empty()) Check(nla_put_string(msg, IPVS_SVC_ATTR_PE_NAME, spec.pe.c_str()));
+  // The mask says which flag bits to set: all of them, so the kernel's flags
+  // become exactly ours.
+  ip_vs_flags flags{spec.flags, ~0u};
+  Check(nla_put(msg, IPVS_SVC_ATTR_FLAGS, sizeof flags, &flags));
+  Check(nla_put_u32(msg, IPVS_SVC_ATTR_TIMEOUT, spec.timeout));
+  Check(nla_put_u32(msg, IPVS_SVC_ATTR_NETMASK, spec.key.af == AF_INET ? htonl(spec.netmask) : spec.netmask));
+  nla_nest_end(msg, nest);
+}
+
+ServiceEntry DecodeService(const nlmsghdr* hdr) {
+  nlattr* top[IPVS_CMD_ATTR_MAX + 1];
+  ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
+  nlattr* tb[IPVS_SVC_ATTR_MAX + 1];
+  ParseNested(tb, IPVS_SVC_ATTR_MAX, kServiceRules, Require(top, IPVS_CMD_ATTR_SERVICE, kCmdRules));
+
+  ServiceEntry e;
+  ServiceKey& k = e.spec.key;
+  k.af = nla_get_u16(Require(tb, IPVS_SVC_ATTR_AF, kServiceRules));
+  if (tb[IPVS_SVC_ATTR_FWMARK] != nullptr) {
+    k.fwmark = nla_get_u32(tb[IPVS_SVC_ATTR_FWMARK]);
+  } else {
+    k.protocol = nla_get_u16(Require(tb, IPVS_SVC_ATTR_PROTOCOL, kServiceRules));
+    memcpy(k.addr, nla_data(Require(tb, IPVS_SVC_ATTR_ADDR, kServiceRules)), 16);
+    k.port = ntohs(nla_get_u16(Require(tb, IPVS_SVC_ATTR_PORT, kServiceRules)));
+  }
+  e.spec.scheduler = GetString(Require(tb, IPVS_SVC_ATTR_SCHED_NAME, kServiceRules));
+  if (tb[IPVS_SVC_ATTR_PE_NAME] != nullptr) e.spec.pe = GetString(tb[IPVS_SVC_ATTR_PE_NAME]);
+  ip_vs_flags flags;
+  memcpy(&flags, nla_data(Require(tb, IPVS_SVC_ATTR_FLAGS, kServiceRules)), sizeof flags);
+  e.spec.flags = flags.flags & flags.mask;
+  e.spec.timeout = nla_get_u32(Require(tb, IPVS_SVC_ATTR_TIMEOUT, kServiceRules));
+  uint32_t mask = nla_get_u32(Require(tb, IPVS_SVC_ATTR_NETMASK, kServiceRules));
+  e.spec.netmask = k.af == AF_INET ? ntohl(mask) : mask;
+  e.stats = DecodeStats(tb[IPVS_SVC_ATTR_STATS], tb[IPVS_SVC_ATTR_STATS64]);
+  return e;
+}
+
+Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
+  const ServiceSpec& s = e.spec;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("af", s.key.af);
+  o.Set("protocol", s.key.protocol);
+  o.Set("addr", AddrValue(env, s.key.addr));
+  o.Set("port", s.key.port);
+  o.Set("fwmark", Napi::Number::New(env, s.key.fwmark));
+  o.Set("scheduler", s.scheduler);
+  o.Set("pe", s.pe);
+  o.Set("flags", Napi::Number::New(env, s.flags));
+  o.Set("timeout", Napi::Number::New(env, s.timeout));
+  o.Set("netmask", Napi::Number::New(env, s.netmask));
+  o.Set("stats", StatsToJs(env, e.stats));
+  return o;
+}
+
+// Runs a command that sends one service nest and returns nothing.
+Napi::Value ServiceCommand(const Napi::CallbackInfo& info, const char* op, uint8_t cmd, bool full) {
+  auto sock = Socket::From(info[0]);
+  ServiceSpec spec;
+  if (full) {
+    spec = ServiceSpecFrom(ObjectArg(info, 1, "a service spec"));
+  } else {
+    spec.key = ServiceKeyFrom(ObjectArg(info, 1, "a service key"));
+  }
+  return Task<Nothing>::Run(
+      info.Env(), op,
+      [sock, spec, cmd, full](Nothing&) {
+        Message msg = sock->NewRequest(cmd);
+        if (full) {
+          PutService(msg.get(), spec);
+        } else {
+          PutServiceKey(msg.get(), spec.key);
+        }
+        sock->Exchange(msg.get(), [](const nlmsghdr*) {});
+      },
+      Undefined);
+}
+
+}  // namespace
+
+ServiceKey ServiceKeyFrom(const Napi::Object& obj) {
+  ServiceKey k;
+  k.af = static_cast<uint16_t>(U32Field(obj, "af"));
+  k.protocol = static_cast<uint16_t>(U32Field(obj, "protocol"));
+  AddrField(obj, "addr", k.addr);
+  k.port = static_cast<uint16_t>(U32Field(obj, "port"));
+  k.fwmark = U32Field(obj, "fwmark");
+  return k;
+}
+
+ServiceSpec ServiceSpecFrom(const Napi::Object& obj) {
+  ServiceSpec s;
+  s.key = ServiceKeyFrom(obj);
+  s.scheduler = StringField(obj, "scheduler");
+  s.pe = StringField(obj, "pe");
+  s.flags = U32Field(obj, "flags");
+  s.timeout = U32Field(obj, "timeout");
+  s.netmask = U32Field(obj, "netmask");
+  return s;
+}
+
+void PutServiceKey(nl_msg* msg, const ServiceKey& key) {
+  nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_SERVICE);
+  PutKeyAttrs(msg, key);
+  nla_nest_end(msg, nest);
+}
+
+// IPVS_CMD_GET_SERVICE dump: every service of the namespace, in hash order.
+Napi::Value ListServices(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  using Entries = std::vector<ServiceEntry>;
+  return Task<Entries>::Run(
+      info.Env(), "listServices",
+      [sock](Entries& out) {
+        Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
+        sock->Exchange(
+            msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeService(hdr)); },
+            [&out] { out.clear(); });
+      },
+      [](Napi::Env env, Entries& out) -> Napi::Value {
+        Napi::Array arr = Napi::Array::New(env, out.size());
+        for (size_t i = 0; i < out.size(); i++) arr.Set(i, ServiceToJs(env, out[i]));
+        return arr;
+      });
+}
+
+// IPVS_CMD_GET_SERVICE doit. ESRCH: no such service.
+Napi::Value GetService(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  ServiceKey key = ServiceKeyFrom(ObjectArg(info, 1, "a service key"));
+  struct Found {
+    bool found = false;
+    ServiceEntry entry;
+  };
+  return Task<Found>::Run(
+      info.Env(), "getService",
+      [sock, key](Found& out) {
+        Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE);
+        PutServiceKey(msg.get(), key);
+        sock->Exchange(msg.get(), [&out](const nlmsghdr* hdr) {
+          out.entry = DecodeService(hdr);
+          out.found = true;
+        });
+        if (!out.found) throw KernelError(EBADMSG, "the kernel acknowledged IPVS_CMD_GET_SERVICE without a reply");
+      },
+      [](Napi::Env env, Found& out) -> Napi::Value { return ServiceToJs(env, out.entry); });
+}
+
+// IPVS_CMD_NEW_SERVICE. EEXIST: exists; ENOENT: unknown scheduler or engine.
+Napi::Value AddService(const Napi::CallbackInfo& info) {
+  return ServiceCommand(info, "addService", IPVS_CMD_NEW_SERVICE, true);
+}
+
+// IPVS_CMD_SET_SERVICE, replacing every setting. ESRCH: no such service.
+Napi::Value EditService(const Napi::CallbackInfo& info) {
+  return ServiceCommand(info, "editService", IPVS_CMD_SET_SERVICE, true);
+}
+
+// IPVS_CMD_DEL_SERVICE, with its destinations. ESRCH: no such service.
+Napi::Value DeleteService(const Napi::CallbackInfo& info) {
+  return ServiceCommand(info, "deleteService", IPVS_CMD_DEL_SERVICE, false);
+}
+
+// IPVS_CMD_FLUSH: removes every service and destination of the namespace.
+Napi::Value Clear(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  return Task<Nothing>::Run(
+      info.Env(), "clear",
+      [sock](Nothing&) {
+        Message msg = sock->NewRequest(IPVS_CMD_FLUSH);
+        sock->Exchange(msg.get(), [](const nlmsghdr*) {});
+      },
+      Undefined);
+}
+
+}  // namespace ipvs

@@ -1,0 +1,106 @@
+#include "stats.h"
+
+#include <linux/ip_vs.h>
+
+#include "attr.h"
+#include "convert.h"
+#include "socket.h"
+#include "task.h"
+
+namespace ipvs {
+
+namespace {
+
+const AttrRule kStats32[IPVS_STATS_ATTR_MAX + 1] = {
+    {},
+    {"IPVS_STATS_ATTR_CONNS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_INPKTS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_OUTPKTS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_INBYTES", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_OUTBYTES", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_CPS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_INPPS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_OUTPPS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_INBPS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_OUTBPS", AttrKind::kU32},
+    {"IPVS_STATS_ATTR_PAD", AttrKind::kIgnored},
+};
+
+const AttrRule kStats64[IPVS_STATS_ATTR_MAX + 1] = {
+    {},
+    {"IPVS_STATS_ATTR_CONNS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_INPKTS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_OUTPKTS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_INBYTES", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_OUTBYTES", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_CPS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_INPPS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_OUTPPS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_INBPS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_OUTBPS", AttrKind::kU64},
+    {"IPVS_STATS_ATTR_PAD", AttrKind::kIgnored},
+};
+
+uint64_t Value(nlattr* attr) {
+  if (attr == nullptr) return 0;
+  return nla_len(attr) == 8 ? nla_get_u64(attr) : nla_get_u32(attr);
+}
+
+}  // namespace
+
+Stats DecodeStats(nlattr* stats, nlattr* stats64) {
+  nlattr* tb[IPVS_STATS_ATTR_MAX + 1];
+  Stats s;
+  if (stats64 != nullptr) {
+    ParseNested(tb, IPVS_STATS_ATTR_MAX, kStats64, stats64);
+    s.is64 = true;
+  } else if (stats != nullptr) {
+    ParseNested(tb, IPVS_STATS_ATTR_MAX, kStats32, stats);
+  } else {
+    return s;
+  }
+  s.conns = Value(tb[IPVS_STATS_ATTR_CONNS]);
+  s.inpkts = Value(tb[IPVS_STATS_ATTR_INPKTS]);
+  s.outpkts = Value(tb[IPVS_STATS_ATTR_OUTPKTS]);
+  s.inbytes = Value(tb[IPVS_STATS_ATTR_INBYTES]);
+  s.outbytes = Value(tb[IPVS_STATS_ATTR_OUTBYTES]);
+  s.cps = Value(tb[IPVS_STATS_ATTR_CPS]);
+  s.inpps = Value(tb[IPVS_STATS_ATTR_INPPS]);
+  s.outpps = Value(tb[IPVS_STATS_ATTR_OUTPPS]);
+  s.inbps = Value(tb[IPVS_STATS_ATTR_INBPS]);
+  s.outbps = Value(tb[IPVS_STATS_ATTR_OUTBPS]);
+  return s;
+}
+
+Napi::Object StatsToJs(Napi::Env env, const Stats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("conns", Napi::BigInt::New(env, s.conns));
+  o.Set("inpkts", Napi::BigInt::New(env, s.inpkts));
+  o.Set("outpkts", Napi::BigInt::New(env, s.outpkts));
+  o.Set("inbytes", Napi::BigInt::New(env, s.inbytes));
+  o.Set("outbytes", Napi::BigInt::New(env, s.outbytes));
+  o.Set("cps", Napi::BigInt::New(env, s.cps));
+  o.Set("inpps", Napi::BigInt::New(env, s.inpps));
+  o.Set("outpps", Napi::BigInt::New(env, s.outpps));
+  o.Set("inbps", Napi::BigInt::New(env, s.inbps));
+  o.Set("outbps", Napi::BigInt::New(env, s.outbps));
+  o.Set("is64", Napi::Boolean::New(env, s.is64));
+  return o;
+}
+
+Napi::Value Zero(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  bool all = info.Length() < 2 || info[1].IsNull() || info[1].IsUndefined();
+  ServiceKey key{};
+  if (!all) key = ServiceKeyFrom(ObjectArg(info, 1, "a service key"));
+  return Task<Nothing>::Run(
+      info.Env(), "zero",
+      [sock, all, key](Nothing&) {
+        Message msg = sock->NewRequest(IPVS_CMD_ZERO);
+        if (!all) PutServiceKey(msg.get(), key);
+        sock->Exchange(msg.get(), [](const nlmsghdr*) {});
+      },
+      Undefined);
+}
+
+}  // namespace ipvs

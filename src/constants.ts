@@ -1,0 +1,38 @@
+// Kernel constants from <linux/ip_vs.h> and the socket headers. The addon
+// exports the same names from the header it was built against, and
+// test/constants.test.ts holds the two to each other.
+export const K = {
+  AF_INET: 2,
+  AF_INET6: 10,
+  IPPROTO_TCP: 6,
+  IPPROTO_UDP: 17,
+  IPPROTO_SCTP: 132,
+  IP_VS_SVC_F_PERSISTENT: 0x0001,
+  IP_VS_SVC_F_HASHED: 0x0002,
+  IP_VS_SVC_F_ONEPACKET: 0x0004,
+  IP_VS_SVC_F_SCHED1: 0x0008,
+  IP_VS_SVC_F_SCHED2: 0x0010,
+  IP_VS_SVC_F_SCHED3: 0x0020,
+  IP_VS_CONN_F_FWD_MASK: 0x0007,
+  IP_VS_CONN_F_MASQ: 0x0000,
+  IP_VS_CONN_F_LOCALNODE: 0x0001,
+  IP_VS_CONN_F_TUNNEL: 0x0002,
+  IP_VS_CONN_F_DROUTE: 0x0003,
+  IP_VS_CONN_F_BYPASS: 0x0004,
+  IP_VS_CONN_F_TUNNEL_TYPE_IPIP: 0,
+  IP_VS_CONN_F_TUNNEL_TYPE_GUE: 1,
+  IP_VS_CONN_F_TUNNEL_TYPE_GRE: 2,
+  IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM: 0,
+  IP_VS_TUNNEL_ENCAP_FLAG_CSUM: 1,
+  IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM: 2,
+  IP_VS_STATE_NONE: 0,
+  IP_VS_STATE_MASTER: 1,
+  IP_VS_STATE_BACKUP: 2,
+  IP_VS_SCHEDNAME_MAXLEN: 16,
+  IP_VS_PENAME_MAXLEN: 16,
+  IP_VS_IFNAME_MAXLEN: 16,
+  IPVS_GENL_VERSION: 1,
+} as const;
+
+/** The default persistence timeout in seconds (the kernel's IP_VS_SVC_PERSISTENT_TIMEOUT). */
+export const DEFAULT_PERSISTENCE_TIMEOUT = 360;

@@ -1,0 +1,148 @@
+// Real servers (destinations) of a service: key, spec, info and conversions.
+import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import { K } from './constants.js';
+import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
+import { statsFromRaw, type Stats } from './stats.js';
+import { describe, integer, object, oneOf } from './validate.js';
+
+/** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
+export type Forwarding = 'masq' | 'route' | 'tunnel' | 'local';
+export type TunnelType = 'ipip' | 'gue' | 'gre';
+export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
+
+/** What names a destination within its service. */
+export interface DestinationKey {
+  /** A numeric IPv4 or IPv6 address. */
+  address: string;
+  /** 0..65535; default: the service's port. */
+  port?: number;
+}
+
+export interface Tunnel {
+  type: TunnelType;
+  /** The UDP port of a GUE tunnel, 1..65535 (required for gue, not allowed otherwise). */
+  port?: number;
+  /** Default `'nocsum'`; `'remcsum'` only for gue. */
+  checksum?: TunnelChecksum;
+}
+
+/** How a destination is used; edit replaces all of it, with these defaults. */
+export interface DestinationOptions {
+  /** Default `'route'` (direct routing), as in ipvsadm. */
+  forwarding?: Forwarding;
+  /** 0..2147483647, default 1; 0 quiesces (no new connections). */
+  weight?: number;
+  /** Stop scheduling new connections at this many (0: no limit). */
+  upperThreshold?: number;
+  /** Resume below this many (0: no limit). */
+  lowerThreshold?: number;
+  /** Only with `forwarding: 'tunnel'`; default ipip. */
+  tunnel?: Tunnel;
+}
+
+export type DestinationSpec = DestinationKey & DestinationOptions;
+
+/** What the kernel reports about a destination. Usable as a DestinationKey. */
+export interface DestinationInfo {
+  family: Family;
+  address: string;
+  port: number;
+  forwarding: Forwarding;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+  tunnel: Required<Tunnel> | undefined;
+  activeConnections: number;
+  inactiveConnections: number;
+  persistentConnections: number;
+  stats: Stats;
+}
+
+const FORWARDING: Record<Forwarding, number> = {
+  masq: K.IP_VS_CONN_F_MASQ,
+  local: K.IP_VS_CONN_F_LOCALNODE,
+  tunnel: K.IP_VS_CONN_F_TUNNEL,
+  route: K.IP_VS_CONN_F_DROUTE,
+};
+const TUNNEL_TYPES: Record<TunnelType, number> = {
+  ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
+  gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+  gre: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+};
+const CHECKSUMS: Record<TunnelChecksum, number> = {
+  nocsum: K.IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM,
+  csum: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
+  remcsum: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+};
+const INT_MAX = 0x7fffffff;
+
+export function destinationKeyToRaw(key: DestinationKey, service: RawServiceKey, field = 'destination'): RawDestKey {
+  const d = object(field, key);
+  const parsed = typeof d.address === 'string' ? parseAddress(d.address) : undefined;
+  if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(d.address)}`);
+  const port = d.port === undefined ? service.port : integer(`${field}.port`, d.port, 0, 65535);
+  return { af: afOf(parsed.family), addr: parsed.bytes, port };
+}
+
+function tunnelToRaw(tunnel: unknown): Pick<RawDestSpec, 'tunType' | 'tunPort' | 'tunFlags'> {
+  const t = object('tunnel', tunnel);
+  const type = oneOf('tunnel.type', t.type, ['ipip', 'gue', 'gre'] as const);
+  let tunPort = 0;
+  if (type === 'gue') tunPort = integer('tunnel.port', t.port, 1, 65535);
+  else if (t.port !== undefined) throw new RangeError(`tunnel.port is only for gue tunnels, not ${type}`);
+  const checksum = t.checksum === undefined ? 'nocsum' : oneOf('tunnel.checksum', t.checksum, ['nocsum', 'csum', 'remcsum'] as const);
+  if (type === 'ipip' && checksum !== 'nocsum') throw new RangeError(`tunnel.checksum '${checksum}' is not available for ipip tunnels`);
+  if (type === 'gre' && checksum === 'remcsum') throw new RangeError("tunnel.checksum 'remcsum' is only for gue tunnels");
+  return { tunType: TUNNEL_TYPES[type], tunPort, tunFlags: CHECKSUMS[checksum] };
+}
+
+/** Validates a spec, fills ipvsadm's defaults, and converts it for the addon. */
+export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceKey): RawDestSpec {
+  const key = destinationKeyToRaw(spec, service);
+  const forwarding = spec.forwarding === undefined ? 'route' : oneOf('forwarding', spec.forwarding, ['masq', 'route', 'tunnel', 'local'] as const);
+  const weight = spec.weight === undefined ? 1 : integer('weight', spec.weight, 0, INT_MAX);
+  const uThreshold = spec.upperThreshold === undefined ? 0 : integer('upperThreshold', spec.upperThreshold, 0, INT_MAX);
+  const lThreshold = spec.lowerThreshold === undefined ? 0 : integer('lowerThreshold', spec.lowerThreshold, 0, INT_MAX);
+  if (uThreshold !== 0 && lThreshold > uThreshold) {
+    throw new RangeError(`lowerThreshold (${lThreshold}) must not be above upperThreshold (${uThreshold})`);
+  }
+  if (spec.tunnel !== undefined && forwarding !== 'tunnel') {
+    throw new RangeError(`tunnel options need forwarding 'tunnel', not '${forwarding}'`);
+  }
+  if (key.af !== service.af && forwarding !== 'tunnel') {
+    throw new RangeError(`a destination of another address family than its service needs forwarding 'tunnel'`);
+  }
+  const tunnel = spec.tunnel === undefined ? { tunType: 0, tunPort: 0, tunFlags: 0 } : tunnelToRaw(spec.tunnel);
+  return { ...key, fwdMethod: FORWARDING[forwarding], weight, uThreshold, lThreshold, ...tunnel };
+}
+
+function nameOf<T extends string>(table: Record<T, number>, value: number): T | undefined {
+  return (Object.keys(table) as T[]).find((k) => table[k] === value);
+}
+
+export function destinationFromRaw(raw: RawDest): DestinationInfo {
+  const family = familyOf(raw.af);
+  const forwarding = nameOf(FORWARDING, raw.fwdMethod & K.IP_VS_CONN_F_FWD_MASK);
+  if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${raw.fwdMethod}`);
+  return {
+    family,
+    address: formatAddress(family, raw.addr),
+    port: raw.port,
+    forwarding,
+    weight: raw.weight,
+    upperThreshold: raw.uThreshold,
+    lowerThreshold: raw.lThreshold,
+    tunnel:
+      forwarding === 'tunnel'
+        ? {
+            type: nameOf(TUNNEL_TYPES, raw.tunType) ?? 'ipip',
+            port: raw.tunPort,
+            checksum: raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM ? 'remcsum' : raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM ? 'csum' : 'nocsum',
+          }
+        : undefined,
+    activeConnections: raw.activeConns,
+    inactiveConnections: raw.inactConns,
+    persistentConnections: raw.persistConns,
+    stats: statsFromRaw(raw.stats),
+  };
+}

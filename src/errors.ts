@@ -1,0 +1,90 @@
+// Kernel failures as one error class, with the message ipvsadm prints for the
+// same operation and errno, so operators read what they already know.
+import { constants } from 'node:os';
+
+import type { NativeError } from './native.js';
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  // ENOTSUP and EOPNOTSUPP share a number on Linux; IPVS speaks of the latter.
+  if (!errnoNames.has(value) || name === 'EOPNOTSUPP') errnoNames.set(value, name);
+}
+
+/** The symbolic name of an errno (`ESRCH`), or `E<number>` for one Node does not know. */
+export function errnoCode(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** Messages for one operation and errno, looked up before the errno-only ones. */
+const byOperation: Record<string, Partial<Record<string, string>>> = {
+  addService: { EEXIST: 'Service already exists', ENOENT: 'Scheduler or persistence engine not found' },
+  editService: { ESRCH: 'No such service', ENOENT: 'Scheduler or persistence engine not found' },
+  deleteService: { ESRCH: 'No such service' },
+  getService: { ESRCH: 'No such service' },
+  listDestinations: { ESRCH: 'No such service' },
+  zero: { ESRCH: 'No such service' },
+  addDestination: { ESRCH: 'Service not defined', EEXIST: 'Destination already exists' },
+  editDestination: { ESRCH: 'Service not defined', ENOENT: 'No such destination' },
+  deleteDestination: { ESRCH: 'Service not defined', ENOENT: 'No such destination' },
+  startDaemon: { EEXIST: 'Daemon has already run' },
+  stopDaemon: { ESRCH: 'No daemon is running' },
+};
+
+const byErrno: Partial<Record<string, string>> = {
+  EPERM: 'Permission denied (you must be root)',
+  EINVAL: 'Invalid operation.  Possibly wrong module version, address not unicast, ...',
+  ENOPROTOOPT: 'Protocol not available',
+  ENOMEM: 'Memory allocation problem',
+  EOPNOTSUPP: 'Operation not supported with IPv6',
+  EAFNOSUPPORT: 'Operation not supported with specified address family',
+  EMSGSIZE: 'Module is wrong version',
+};
+
+/**
+ * The message ipvsadm 1.31 prints for `op` failing with `errno`: the
+ * operation's own entry, then the errno's, then the C library's text.
+ */
+export function ipvsadmMessage(op: string, errno: number, fallback: string): string {
+  const code = errnoCode(errno);
+  return byOperation[op]?.[code] ?? byErrno[code] ?? fallback;
+}
+
+/** A failure reported by the kernel (or by the transport to it). */
+export class IpvsError extends Error {
+  override readonly name = 'IpvsError';
+  /** The kernel's errno, positive (3 for ESRCH). */
+  readonly errno: number;
+  /** The errno's symbolic name, such as `'ESRCH'`. */
+  readonly code: string;
+  /** The library method that failed, such as `'addService'`. */
+  readonly op: string;
+  /** The kernel's extended-ACK text, when it sent one. */
+  readonly kernelMessage: string | undefined;
+  /** The C library's description of the errno (`No such process`) or the transport's own. */
+  readonly detail: string;
+
+  constructor(op: string, errno: number, detail: string, kernelMessage?: string) {
+    super(ipvsadmMessage(op, errno, detail));
+    this.errno = errno;
+    this.code = errnoCode(errno);
+    this.op = op;
+    this.detail = detail;
+    this.kernelMessage = kernelMessage;
+  }
+}
+
+/** Turns what the addon rejected with into an IpvsError; anything else passes through. */
+function isNativeError(error: unknown): error is NativeError {
+  const e = error as Partial<NativeError> | null;
+  return error instanceof Error && typeof e?.errno === 'number' && typeof e.op === 'string';
+}
+
+export function fromNative(error: unknown): unknown {
+  if (isNativeError(error)) {
+    const e = error;
+    const out = new IpvsError(e.op, e.errno, e.message, e.kernelMessage);
+    out.stack = `${out.name}: ${out.message}\n    at ${e.op} (native)`;
+    return out;
+  }
+  return error;
+}

@@ -1,0 +1,128 @@
+// The boundary with the C++ addon: every export and every shape that crosses
+// it. Names here are the facade's method names and the `op` of errors.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A socket handle made by `open`; opaque to TypeScript. */
+export interface NativeSocket {
+  readonly __brand: 'NativeSocket';
+}
+
+/** What identifies a service on the wire. `addr` is 16 bytes (IPv4 in the first 4). */
+export interface RawServiceKey {
+  af: number;
+  protocol: number;
+  addr: Uint8Array;
+  port: number;
+  fwmark: number;
+}
+
+export interface RawServiceSpec extends RawServiceKey {
+  scheduler: string;
+  /** Persistence engine, '' for none. */
+  pe: string;
+  flags: number;
+  timeout: number;
+  /** IPv4: the mask as a number (0xffffff00); IPv6: the prefix length. */
+  netmask: number;
+}
+
+/** Counters and rates; `is64` is false when the kernel only sent 32-bit counters. */
+export interface RawStats {
+  conns: bigint;
+  inpkts: bigint;
+  outpkts: bigint;
+  inbytes: bigint;
+  outbytes: bigint;
+  cps: bigint;
+  inpps: bigint;
+  outpps: bigint;
+  inbps: bigint;
+  outbps: bigint;
+  is64: boolean;
+}
+
+export interface RawService extends RawServiceSpec {
+  stats: RawStats;
+}
+
+export interface RawDestKey {
+  af: number;
+  addr: Uint8Array;
+  port: number;
+}
+
+export interface RawDestSpec extends RawDestKey {
+  fwdMethod: number;
+  weight: number;
+  uThreshold: number;
+  lThreshold: number;
+  tunType: number;
+  tunPort: number;
+  tunFlags: number;
+}
+
+export interface RawDest extends RawDestSpec {
+  activeConns: number;
+  inactConns: number;
+  persistConns: number;
+  stats: RawStats;
+}
+
+export interface RawInfo {
+  version: number;
+  connTabSize: number;
+}
+
+/** The properties the addon sets on the Errors it rejects with. */
+export interface NativeError extends Error {
+  errno: number;
+  op: string;
+  kernelMessage?: string;
+}
+
+export interface NativeBinding {
+  constants: Record<string, number>;
+  /** Opens a generic netlink socket (in the namespace at `netns`, or the caller's) and resolves IPVS. */
+  open(netns: string | null): Promise<NativeSocket>;
+  close(sock: NativeSocket): void;
+  info(sock: NativeSocket): Promise<RawInfo>;
+  listServices(sock: NativeSocket): Promise<RawService[]>;
+  getService(sock: NativeSocket, key: RawServiceKey): Promise<RawService>;
+  addService(sock: NativeSocket, spec: RawServiceSpec): Promise<void>;
+  editService(sock: NativeSocket, spec: RawServiceSpec): Promise<void>;
+  deleteService(sock: NativeSocket, key: RawServiceKey): Promise<void>;
+  clear(sock: NativeSocket): Promise<void>;
+  zero(sock: NativeSocket, key: RawServiceKey | null): Promise<void>;
+  listDestinations(sock: NativeSocket, service: RawServiceKey): Promise<RawDest[]>;
+  addDestination(sock: NativeSocket, service: RawServiceKey, dest: RawDestSpec): Promise<void>;
+  editDestination(sock: NativeSocket, service: RawServiceKey, dest: RawDestSpec): Promise<void>;
+  deleteDestination(sock: NativeSocket, service: RawServiceKey, dest: RawDestKey): Promise<void>;
+}
+
+let binding: NativeBinding | undefined;
+
+/**
+ * Loads the addon on first use, so that importing the package (for its types,
+ * or on another OS) never fails; using it where it cannot work does, clearly.
+ */
+export function native(): NativeBinding {
+  if (binding) return binding;
+  if (process.platform !== 'linux') {
+    throw new Error(`ipvs works only on Linux (IPVS is part of the Linux kernel); this is ${process.platform}`);
+  }
+  // dist/index.js and src/native.ts both sit one level below the package root.
+  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  const path = join(here, '..', 'build', 'Release', 'ipvs.node');
+  try {
+    binding = createRequire(join(here, 'index.js'))(path) as NativeBinding;
+  } catch (cause) {
+    throw new Error(
+      `the ipvs native addon could not be loaded from ${path}: build it with \`npm rebuild ipvs\` ` +
+        '(it needs a C++ compiler, make, python3, and: apt-get install libnl-3-dev libnl-genl-3-dev pkg-config)',
+      { cause },
+    );
+  }
+  return binding;
+}

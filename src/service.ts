@@ -1,0 +1,214 @@
+// Virtual services: the key that names one, the spec that asks for one, and
+// the info the kernel reports, with the conversions to and from the addon.
+import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import { DEFAULT_PERSISTENCE_TIMEOUT, K } from './constants.js';
+import type { RawService, RawServiceKey, RawServiceSpec } from './native.js';
+import { statsFromRaw, type Stats } from './stats.js';
+import { describe, integer, name, object, oneOf } from './validate.js';
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+
+/** A service named by protocol, virtual address and port. */
+export interface AddressServiceKey {
+  protocol: Protocol;
+  /** A numeric IPv4 or IPv6 address. */
+  address: string;
+  /** 0..65535; 0 (any port) only for persistent services. */
+  port: number;
+}
+
+/** A service named by a firewall mark (set by iptables/nftables). */
+export interface FwmarkServiceKey {
+  /** 1..4294967295. */
+  fwmark: number;
+  /** Which packets the mark matches; default `'inet'`. */
+  family?: Family;
+}
+
+/** What names a service: edit, delete, get and the destination calls take one. */
+export type ServiceKey = AddressServiceKey | FwmarkServiceKey;
+
+export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-fallback' | 'sh-port' | 'mh-fallback' | 'mh-port';
+
+export interface Persistence {
+  /** Seconds a client stays with its real server; 1..2678400, default 360. */
+  timeout?: number;
+  /**
+   * Which clients share a persistence entry: IPv4 a dotted mask
+   * (`'255.255.255.0'`) or a prefix length; IPv6 a prefix length 1..128.
+   * Default: the whole address.
+   */
+  netmask?: string | number;
+}
+
+/** How a service schedules; edit replaces all of it, with these defaults. */
+export interface ServiceOptions {
+  /** A scheduler module name: rr, wrr, lc, wlc (default), lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos. */
+  scheduler?: string;
+  persistence?: Persistence | false;
+  /** A persistence engine module name, such as `'sip'`. */
+  persistenceEngine?: string;
+  /** One-packet scheduling (UDP and fwmark services): no connection entry is kept. */
+  onePacket?: boolean;
+  schedulerFlags?: SchedulerFlag[];
+}
+
+/** What is asked of a service: its key and its options. */
+export type ServiceSpec = ServiceKey & ServiceOptions;
+
+interface ServiceDetails {
+  family: Family;
+  scheduler: string;
+  /** Present when the service is persistent. */
+  persistence: { timeout: number; netmask: string | number } | undefined;
+  persistenceEngine: string | undefined;
+  onePacket: boolean;
+  schedulerFlags: SchedulerFlag[];
+  /** The kernel's flag word, less the internal HASHED bit. */
+  flags: number;
+  stats: Stats;
+}
+
+/** What the kernel reports about a service. Usable as a ServiceKey. */
+export type ServiceInfo = ((AddressServiceKey & { fwmark?: undefined }) | (Required<FwmarkServiceKey> & { protocol?: undefined })) &
+  ServiceDetails;
+
+const PROTOCOLS: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };
+const MAX_PERSISTENCE = 31 * 24 * 3600;
+const SCHEDULER_FLAGS: readonly SchedulerFlag[] = ['flag-1', 'flag-2', 'flag-3', 'sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'];
+const FLAG_BITS: Record<SchedulerFlag, number> = {
+  'flag-1': K.IP_VS_SVC_F_SCHED1,
+  'flag-2': K.IP_VS_SVC_F_SCHED2,
+  'flag-3': K.IP_VS_SVC_F_SCHED3,
+  'sh-fallback': K.IP_VS_SVC_F_SCHED1,
+  'sh-port': K.IP_VS_SVC_F_SCHED2,
+  'mh-fallback': K.IP_VS_SVC_F_SCHED1,
+  'mh-port': K.IP_VS_SVC_F_SCHED2,
+};
+
+export function protocolNumber(protocol: Protocol): number {
+  return PROTOCOLS[protocol];
+}
+
+export function protocolName(n: number): Protocol | undefined {
+  return (Object.keys(PROTOCOLS) as Protocol[]).find((p) => PROTOCOLS[p] === n);
+}
+
+/** Validates a key and converts it for the addon. */
+export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceKey {
+  const k = object(field, key);
+  if (k.fwmark !== undefined) {
+    if (k.address !== undefined || k.protocol !== undefined) {
+      throw new TypeError(`${field} must have either fwmark or protocol/address/port, not both`);
+    }
+    const family = k.family === undefined ? 'inet' : oneOf(`${field}.family`, k.family, ['inet', 'inet6'] as const);
+    return {
+      af: afOf(family),
+      protocol: 0,
+      addr: new Uint8Array(16),
+      port: 0,
+      fwmark: integer(`${field}.fwmark`, k.fwmark, 1, 0xffffffff),
+    };
+  }
+  const protocol = oneOf(`${field}.protocol`, k.protocol, ['tcp', 'udp', 'sctp'] as const);
+  if (typeof k.address !== 'string') {
+    throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(k.address)}`);
+  }
+  const parsed = parseAddress(k.address);
+  if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(k.address)}`);
+  return {
+    af: afOf(parsed.family),
+    protocol: PROTOCOLS[protocol],
+    addr: parsed.bytes,
+    port: integer(`${field}.port`, k.port, 0, 65535),
+    fwmark: 0,
+  };
+}
+
+function netmaskToRaw(family: Family, netmask: unknown): number {
+  if (family === 'inet6') return integer('persistence.netmask', netmask, 1, 128);
+  if (typeof netmask === 'number') {
+    const bits = integer('persistence.netmask', netmask, 0, 32);
+    return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  }
+  const parsed = typeof netmask === 'string' ? parseAddress(netmask) : undefined;
+  if (!parsed || parsed.family !== 'inet') {
+    throw new TypeError(`persistence.netmask must be a dotted IPv4 mask or a prefix length 0..32, got ${describe(netmask)}`);
+  }
+  const b = parsed.bytes;
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+/** Validates a spec, fills ipvsadm's defaults, and converts it for the addon. */
+export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
+  const key = serviceKeyToRaw(spec);
+  const s = spec as ServiceOptions;
+  const family = familyOf(key.af);
+  const scheduler = s.scheduler === undefined ? 'wlc' : name('scheduler', s.scheduler, K.IP_VS_SCHEDNAME_MAXLEN - 1);
+  let flags = 0;
+  let timeout = 0;
+  let netmask = family === 'inet6' ? 128 : 0xffffffff;
+  if (s.persistence !== undefined && s.persistence !== false) {
+    const p = object('persistence', s.persistence);
+    flags |= K.IP_VS_SVC_F_PERSISTENT;
+    timeout = p.timeout === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : integer('persistence.timeout', p.timeout, 1, MAX_PERSISTENCE);
+    if (p.netmask !== undefined) netmask = netmaskToRaw(family, p.netmask);
+  }
+  if (key.fwmark === 0 && key.port === 0 && !(flags & K.IP_VS_SVC_F_PERSISTENT)) {
+    throw new RangeError('port 0 (any port) is only allowed for persistent services');
+  }
+  if (s.onePacket !== undefined && typeof s.onePacket !== 'boolean') {
+    throw new TypeError(`onePacket must be a boolean, got ${describe(s.onePacket)}`);
+  }
+  if (s.onePacket) {
+    if (key.fwmark === 0 && key.protocol !== K.IPPROTO_UDP) {
+      throw new RangeError('onePacket (one-packet scheduling) is only for UDP and fwmark services');
+    }
+    flags |= K.IP_VS_SVC_F_ONEPACKET;
+  }
+  if (s.schedulerFlags !== undefined) {
+    if (!Array.isArray(s.schedulerFlags)) throw new TypeError(`schedulerFlags must be an array, got ${describe(s.schedulerFlags)}`);
+    for (const flag of s.schedulerFlags) {
+      oneOf('schedulerFlags[]', flag, SCHEDULER_FLAGS);
+      const owner = flag.startsWith('sh-') ? 'sh' : flag.startsWith('mh-') ? 'mh' : undefined;
+      if (owner && owner !== scheduler) {
+        throw new RangeError(`schedulerFlags '${flag}' needs scheduler '${owner}', not '${scheduler}'`);
+      }
+      flags |= FLAG_BITS[flag];
+    }
+  }
+  const pe = s.persistenceEngine === undefined ? '' : name('persistenceEngine', s.persistenceEngine, K.IP_VS_PENAME_MAXLEN - 1);
+  return { ...key, scheduler, pe, flags, timeout, netmask };
+}
+
+function flagNames(scheduler: string, flags: number): SchedulerFlag[] {
+  const out: SchedulerFlag[] = [];
+  const prefix = scheduler === 'sh' || scheduler === 'mh' ? scheduler : undefined;
+  if (flags & K.IP_VS_SVC_F_SCHED1) out.push(prefix ? (`${prefix}-fallback` as SchedulerFlag) : 'flag-1');
+  if (flags & K.IP_VS_SVC_F_SCHED2) out.push(prefix ? (`${prefix}-port` as SchedulerFlag) : 'flag-2');
+  if (flags & K.IP_VS_SVC_F_SCHED3) out.push('flag-3');
+  return out;
+}
+
+export function serviceFromRaw(raw: RawService): ServiceInfo {
+  const family = familyOf(raw.af);
+  const flags = raw.flags & ~K.IP_VS_SVC_F_HASHED;
+  const netmask =
+    family === 'inet6'
+      ? raw.netmask
+      : `${raw.netmask >>> 24}.${(raw.netmask >>> 16) & 0xff}.${(raw.netmask >>> 8) & 0xff}.${raw.netmask & 0xff}`;
+  const details: ServiceDetails = {
+    family,
+    scheduler: raw.scheduler,
+    persistence: flags & K.IP_VS_SVC_F_PERSISTENT ? { timeout: raw.timeout, netmask } : undefined,
+    persistenceEngine: raw.pe === '' ? undefined : raw.pe,
+    onePacket: (flags & K.IP_VS_SVC_F_ONEPACKET) !== 0,
+    schedulerFlags: flagNames(raw.scheduler, flags),
+    flags,
+    stats: statsFromRaw(raw.stats),
+  };
+  if (raw.fwmark !== 0) return { fwmark: raw.fwmark, ...details };
+  const protocol = protocolName(raw.protocol);
+  if (!protocol) throw new Error(`the kernel reported a service with unknown protocol ${raw.protocol}`);
+  return { protocol, address: formatAddress(family, raw.addr), port: raw.port, ...details };
+}
