@@ -45,6 +45,8 @@ const byErrno: Partial<Record<string, string>> = {
  * operation's own entry, then the errno's, then the C library's text.
  */
 export function ipvsadmMessage(op: string, errno: number, fallback: string): string {
+  // Opening has no ipvsadm counterpart: its own text says what to do.
+  if (op === 'open') return fallback;
   const code = errnoCode(errno);
   return byOperation[op]?.[code] ?? byErrno[code] ?? fallback;
 }

@@ -1,0 +1,116 @@
+// The client itself: one socket serving concurrent calls, namespaces kept
+// apart, closing, and the permission error for a caller without CAP_NET_ADMIN.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { open, type ServiceKey } from '../src/index.js';
+import { createLab, type Lab } from './helpers/netns.js';
+
+let lab: Lab;
+let other: Lab;
+beforeAll(async () => {
+  lab = await createLab();
+  other = await createLab();
+});
+afterAll(async () => {
+  await lab?.close();
+  await other?.close();
+});
+
+describe('one client, many calls', () => {
+  it('serves 50 concurrent calls with the right results', async () => {
+    await lab.ipvs.clear();
+    const keys: ServiceKey[] = Array.from({ length: 50 }, (_, i) => ({ protocol: 'tcp', address: `192.0.2.${i + 1}`, port: 1000 + i }));
+    await Promise.all(keys.map((k, i) => lab.ipvs.addService({ ...k, scheduler: i % 2 ? 'rr' : 'wlc' })));
+    const got = await Promise.all(keys.map((k) => lab.ipvs.getService(k)));
+    got.forEach((s, i) => {
+      expect(s).toMatchObject({ address: `192.0.2.${i + 1}`, port: 1000 + i, scheduler: i % 2 ? 'rr' : 'wlc' });
+    });
+    // Mixed operations in flight at once, each answered in its own right.
+    const results = await Promise.all([
+      ...keys.slice(0, 25).map((k, i) => lab.ipvs.addDestination(k, { address: `198.51.100.${i + 1}`, weight: i })),
+      ...keys.slice(0, 25).map((k) => lab.ipvs.listDestinations(k)),
+      lab.ipvs.listServices(),
+      lab.ipvs.info(),
+    ]);
+    expect(results).toHaveLength(52);
+    const lists = await Promise.all(keys.slice(0, 25).map((k) => lab.ipvs.listDestinations(k)));
+    lists.forEach((dests, i) => expect(dests.map((d) => [d.address, d.weight])).toEqual([[`198.51.100.${i + 1}`, i]]));
+    expect(await lab.ipvs.listServices()).toHaveLength(50);
+    expect(lab.ipvsadm('-Sn').stdout.split('\n').filter((l) => l.startsWith('-A'))).toHaveLength(50);
+  });
+
+  it('a failing call does not disturb the calls around it', async () => {
+    await lab.ipvs.clear();
+    const key = { fwmark: 1 } as const;
+    const outcomes = await Promise.allSettled([
+      lab.ipvs.addService(key),
+      lab.ipvs.addService(key),
+      lab.ipvs.getService(key),
+      lab.ipvs.deleteService({ fwmark: 2 }),
+      lab.ipvs.listServices(),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'EEXIST' });
+    expect((outcomes[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'ESRCH' });
+  });
+});
+
+describe('network namespaces', () => {
+  it('keeps two namespaces apart, each client in its own', async () => {
+    await lab.ipvs.clear();
+    await other.ipvs.clear();
+    await lab.ipvs.addService({ fwmark: 11 });
+    await other.ipvs.addService({ fwmark: 22 });
+    expect((await lab.ipvs.listServices()).map((s) => s.fwmark)).toEqual([11]);
+    expect((await other.ipvs.listServices()).map((s) => s.fwmark)).toEqual([22]);
+    expect(lab.ipvsadm('-Sn').stdout).toBe('-A -f 11 -s wlc\n');
+    expect(other.ipvsadm('-Sn').stdout).toBe('-A -f 22 -s wlc\n');
+  });
+
+  it('fails clearly for a path that is not a namespace', async () => {
+    await expect(open({ netns: '/nonexistent/netns' })).rejects.toMatchObject({ code: 'ENOENT', op: 'open' });
+  });
+});
+
+describe('closing', () => {
+  it('finishes calls already made, then refuses new ones', async () => {
+    const client = await open({ netns: lab.path });
+    const pending = client.info();
+    const closing = client.close();
+    await expect(pending).resolves.toMatchObject({ version: '1.2.1' });
+    await closing;
+    await expect(client.info()).rejects.toThrow(/closed/);
+    await client.close();
+  });
+
+  it('closes with `await using`', async () => {
+    let seen: string | undefined;
+    {
+      await using client = await open({ netns: lab.path });
+      seen = (await client.info()).version;
+    }
+    expect(seen).toBe('1.2.1');
+  });
+});
+
+describe('permissions', () => {
+  it('says "you must be root" to a caller without CAP_NET_ADMIN, and changes nothing', () => {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      import { open } from ${JSON.stringify(entry)};
+      const c = await open({});
+      try { await c.addService({ fwmark: 1 }); console.log('added'); }
+      catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, op: e.op, message: e.message })); }
+      await c.close();`;
+    const before = spawnSync('ipvsadm', ['-Sn'], { encoding: 'utf8' }).stdout;
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ name: 'IpvsError', code: 'EPERM', op: 'addService', message: 'Permission denied (you must be root)' });
+    expect(spawnSync('ipvsadm', ['-Sn'], { encoding: 'utf8' }).stdout).toBe(before);
+  });
+});

@@ -1,0 +1,44 @@
+// A fresh network namespace for one kernel test file, with the IPVS client
+// opened inside it and the reference ipvsadm run inside it too.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+import { open, type Ipvs } from '../../src/index.js';
+
+export interface Lab {
+  /** The namespace's name, for `ip netns exec`. */
+  name: string;
+  /** The namespace's path, for open({ netns }). */
+  path: string;
+  ipvs: Ipvs;
+  /** Runs the reference ipvsadm in the namespace. */
+  ipvsadm(...args: string[]): { stdout: string; stderr: string; status: number | null };
+  /** Runs a command in the namespace; throws on failure. */
+  exec(command: string, ...args: string[]): string;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function createLab(): Promise<Lab> {
+  const name = `ipvs-test-${process.pid}-${counter++}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  const path = `/run/netns/${name}`;
+  const ipvs = await open({ netns: path });
+  return {
+    name,
+    path,
+    ipvs,
+    ipvsadm(...args) {
+      const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', ...args], { encoding: 'utf8' });
+      return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+    },
+    exec(command, ...args) {
+      return execFileSync('ip', ['netns', 'exec', name, command, ...args], { encoding: 'utf8' });
+    },
+    async close() {
+      await ipvs.close();
+      execFileSync('ip', ['netns', 'del', name]);
+    },
+  };
+}

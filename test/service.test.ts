@@ -1,0 +1,99 @@
+// Conversions between the facade's service types and the addon's raw form.
+import { describe, expect, it } from 'vitest';
+
+import { K } from '../src/constants.js';
+import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw } from '../src/service.js';
+
+const zeroStats = { conns: 0n, inpkts: 0n, outpkts: 0n, inbytes: 0n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n, is64: true };
+
+describe('serviceSpecToRaw', () => {
+  it("fills ipvsadm's defaults", () => {
+    expect(serviceSpecToRaw({ protocol: 'tcp', address: '192.0.2.1', port: 80 })).toMatchObject({
+      af: K.AF_INET,
+      protocol: K.IPPROTO_TCP,
+      port: 80,
+      fwmark: 0,
+      scheduler: 'wlc',
+      pe: '',
+      flags: 0,
+      timeout: 0,
+      netmask: 0xffffffff,
+    });
+  });
+
+  it('takes IPv6 with a /128 default netmask', () => {
+    expect(serviceSpecToRaw({ protocol: 'udp', address: '2001:db8::1', port: 53 })).toMatchObject({ af: K.AF_INET6, netmask: 128 });
+  });
+
+  it('encodes persistence, masks and flags', () => {
+    const raw = serviceSpecToRaw({
+      protocol: 'udp',
+      address: '192.0.2.1',
+      port: 0,
+      scheduler: 'sh',
+      persistence: { netmask: 24 },
+      onePacket: true,
+      schedulerFlags: ['sh-fallback', 'flag-3'],
+      persistenceEngine: 'sip',
+    });
+    expect(raw).toMatchObject({
+      timeout: 360,
+      netmask: 0xffffff00,
+      pe: 'sip',
+      flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET | K.IP_VS_SVC_F_SCHED1 | K.IP_VS_SVC_F_SCHED3,
+    });
+    expect(serviceSpecToRaw({ fwmark: 1, persistence: { netmask: '255.255.0.0', timeout: 5 } })).toMatchObject({ netmask: 0xffff0000, timeout: 5 });
+    expect(serviceSpecToRaw({ fwmark: 1, persistence: { netmask: 0 } })).toMatchObject({ netmask: 0 });
+  });
+
+  it('names fwmark services by mark and family only', () => {
+    expect(serviceKeyToRaw({ fwmark: 4294967295, family: 'inet6' })).toEqual({ af: K.AF_INET6, protocol: 0, addr: new Uint8Array(16), port: 0, fwmark: 4294967295 });
+  });
+
+  it('refuses a key that mixes both kinds', () => {
+    expect(() => serviceKeyToRaw({ fwmark: 1, protocol: 'tcp', address: '192.0.2.1', port: 1 } as never)).toThrow(TypeError);
+  });
+
+  it('refuses a non-object', () => {
+    expect(() => serviceKeyToRaw(null as never)).toThrow(/service must be an object, got null/);
+  });
+});
+
+describe('serviceFromRaw', () => {
+  it('reports an address service', () => {
+    const addr = new Uint8Array(16);
+    addr.set([192, 0, 2, 1]);
+    const info = serviceFromRaw({
+      af: K.AF_INET,
+      protocol: K.IPPROTO_SCTP,
+      addr,
+      port: 9,
+      fwmark: 0,
+      scheduler: 'mh',
+      pe: '',
+      flags: K.IP_VS_SVC_F_HASHED | K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_SCHED2,
+      timeout: 30,
+      netmask: 0xfffffff0,
+      stats: { ...zeroStats, conns: 2n ** 40n },
+    });
+    expect(info).toEqual({
+      protocol: 'sctp',
+      address: '192.0.2.1',
+      port: 9,
+      family: 'inet',
+      scheduler: 'mh',
+      persistence: { timeout: 30, netmask: '255.255.255.240' },
+      persistenceEngine: undefined,
+      onePacket: false,
+      schedulerFlags: ['mh-port'],
+      flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_SCHED2,
+      stats: expect.objectContaining({ conns: 2n ** 40n }),
+    });
+  });
+
+  it('reports a fwmark service without protocol or address', () => {
+    const info = serviceFromRaw({ af: K.AF_INET6, protocol: 0, addr: new Uint8Array(16), port: 0, fwmark: 3, scheduler: 'rr', pe: 'sip', flags: 0, timeout: 0, netmask: 128, stats: zeroStats });
+    expect(info).toMatchObject({ fwmark: 3, family: 'inet6', persistenceEngine: 'sip', persistence: undefined });
+    expect('address' in info).toBe(false);
+  });
+});

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: unit tests run anywhere; kernel tests need a kernel with IPVS
+// and root, so scripts/test runs them directly or inside the lab (scripts/vm-run).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.kernel.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'kernel',
+          include: ['test/**/*.kernel.test.ts'],
+          // Under emulation everything is slow: generous limits, no retries.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // A process per test file: each has its own addon instance and namespace.
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});
