@@ -5,12 +5,15 @@
       "sources": [
         "native/addon.cc",
         "native/constants.cc",
+        "native/daemon.cc",
         "native/destination.cc",
         "native/info.cc",
         "native/netlink.cc",
+        "native/procfs.cc",
         "native/service.cc",
         "native/socket.cc",
-        "native/stats.cc"
+        "native/stats.cc",
+        "native/timeouts.cc"
       ],
       # libnl's include directories and libraries come from pkg-config; the
       # script fails with a message naming the packages when they are missing.

@@ -2,11 +2,14 @@
 #include <napi.h>
 
 #include "constants.h"
+#include "daemon.h"
 #include "destination.h"
 #include "info.h"
+#include "procfs.h"
 #include "service.h"
 #include "socket.h"
 #include "stats.h"
+#include "timeouts.h"
 
 namespace ipvs {
 
@@ -31,6 +34,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("editDestination", Napi::Function::New(env, EditDestination, "editDestination"));
   exports.Set("deleteDestination", Napi::Function::New(env, DeleteDestination, "deleteDestination"));
   exports.Set("zero", Napi::Function::New(env, Zero, "zero"));
+  exports.Set("readProcFile", Napi::Function::New(env, ReadProcFile, "readProcFile"));
+  exports.Set("writeProcFile", Napi::Function::New(env, WriteProcFile, "writeProcFile"));
+  exports.Set("getTimeouts", Napi::Function::New(env, GetTimeouts, "getTimeouts"));
+  exports.Set("setTimeouts", Napi::Function::New(env, SetTimeouts, "setTimeouts"));
+  exports.Set("listDaemons", Napi::Function::New(env, ListDaemons, "listDaemons"));
+  exports.Set("startDaemon", Napi::Function::New(env, StartDaemon, "startDaemon"));
+  exports.Set("stopDaemon", Napi::Function::New(env, StopDaemon, "stopDaemon"));
   return exports;
 }
 

@@ -130,13 +130,17 @@ std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
     }
   });
   worker.join();
-  close(nsfd);
-  if (failure) std::rethrow_exception(failure);
+  if (failure) {
+    close(nsfd);
+    std::rethrow_exception(failure);
+  }
+  s->netnsFd_ = nsfd;
   return s;
 }
 
 GenlSocket::~GenlSocket() {
   if (sock_ != nullptr) nl_socket_free(sock_);
+  if (netnsFd_ >= 0) close(netnsFd_);
 }
 
 void GenlSocket::Close() {

@@ -66,6 +66,11 @@ class GenlSocket {
   void Close();
   bool closed();
 
+  // The client's network namespace: an O_RDONLY descriptor of the path given
+  // to Open, kept open for the socket's lifetime, or -1 for the caller's own.
+  // Readers of /proc/net files enter it (setns) on a thread of their own.
+  int netnsFd() const { return netnsFd_; }
+
  private:
   GenlSocket() = default;
   // Returns true when the dump was interrupted and must be redone.
@@ -74,6 +79,7 @@ class GenlSocket {
   std::mutex mu_;
   nl_sock* sock_ = nullptr;
   int family_ = 0;
+  int netnsFd_ = -1;
   uint32_t seq_ = 0;
   std::vector<uint8_t> buf_;  // the receive buffer, reused by every exchange
 };

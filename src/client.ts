@@ -10,7 +10,23 @@ import {
 } from './destination.js';
 import { fromNative } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
-import { native, type NativeSocket } from './native.js';
+import {
+  native,
+  type NativeSocket,
+  type RawDest,
+  type RawDestKey,
+  type RawDestSpec,
+  type RawInfo,
+  type RawService,
+  type RawServiceKey,
+  type RawServiceSpec,
+  type RawTimeouts,
+  type RawDaemon,
+} from './native.js';
+import { timeoutsToRaw, type Timeouts } from './timeouts.js';
+import { parseTotals, type Stats } from './stats.js';
+import { formatSysctl, parseSysctl, SYSCTL_NAMES, sysctlPath, type SysctlName, type Sysctls } from './sysctl.js';
+import { daemonFromRaw, daemonSpecToRaw, daemonStateToRaw, type DaemonInfo, type DaemonSpec, type DaemonState } from './daemon.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw, type ServiceInfo, type ServiceKey, type ServiceSpec } from './service.js';
 import { describe } from './validate.js';
 
@@ -22,26 +38,29 @@ export interface OpenOptions {
   netns?: string;
 }
 
-export class Ipvs implements AsyncDisposable {
+/**
+ * The addon's calls on one socket, serialised, with kernel failures turned
+ * into IpvsError. No validation and no defaults: values reach the kernel as
+ * given, so the kernel's own verdict comes back. `Ipvs` validates and converts
+ * on top of it; the command line uses it to send exactly what ipvsadm sends.
+ */
+export class RawIpvs {
   readonly #sock: NativeSocket;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  /** Use `open()`. */
-  private constructor(sock: NativeSocket) {
+  /** @internal Use `open()`, then `.raw`. */
+  constructor(sock: NativeSocket) {
     this.#sock = sock;
   }
 
-  /** @internal */
-  static async create(options: OpenOptions): Promise<Ipvs> {
-    if (options.netns !== undefined && (typeof options.netns !== 'string' || options.netns === '')) {
-      throw new TypeError(`netns must be a path to a network namespace, got ${describe(options.netns)}`);
-    }
-    try {
-      return new Ipvs(await native().open(options.netns ?? null));
-    } catch (e) {
-      throw fromNative(e);
-    }
+  /** @internal The socket handle, for readers that only need its namespace. */
+  get socket(): NativeSocket {
+    return this.#sock;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /**
@@ -57,79 +76,36 @@ export class Ipvs implements AsyncDisposable {
     return result;
   }
 
-  /** The IPVS version and connection table size (IPVS_CMD_GET_INFO). */
-  async info(): Promise<Info> {
-    return infoFromRaw(await this.#run((s) => native().info(s)));
-  }
+  info = (): Promise<RawInfo> => this.#run((s) => native().info(s));
+  listServices = (): Promise<RawService[]> => this.#run((s) => native().listServices(s));
+  getService = (key: RawServiceKey): Promise<RawService> => this.#run((s) => native().getService(s, key));
+  addService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => native().addService(s, spec));
+  editService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => native().editService(s, spec));
+  deleteService = (key: RawServiceKey): Promise<void> => this.#run((s) => native().deleteService(s, key));
+  clear = (): Promise<void> => this.#run((s) => native().clear(s));
+  zero = (key: RawServiceKey | null): Promise<void> => this.#run((s) => native().zero(s, key));
+  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run((s) => native().listDestinations(s, service));
+  addDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
+    this.#run((s) => native().addDestination(s, service, dest));
+  editDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
+    this.#run((s) => native().editDestination(s, service, dest));
+  deleteDestination = (service: RawServiceKey, dest: RawDestKey): Promise<void> =>
+    this.#run((s) => native().deleteDestination(s, service, dest));
+  getTimeouts = (): Promise<RawTimeouts> => this.#run((s) => native().getTimeouts(s));
+  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run((s) => native().setTimeouts(s, timeouts));
+  listDaemons = (): Promise<RawDaemon[]> => this.#run((s) => native().listDaemons(s));
+  startDaemon = (daemon: RawDaemon): Promise<void> => this.#run((s) => native().startDaemon(s, daemon));
+  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run((s) => native().stopDaemon(s, daemon));
 
-  /** Every virtual service, in the kernel's order. An empty table gives `[]`. */
-  async listServices(): Promise<ServiceInfo[]> {
-    return (await this.#run((s) => native().listServices(s))).map(serviceFromRaw);
-  }
+  // /proc files need no netlink exchange, so they skip the queue.
+  readProcFile = (path: string): Promise<Buffer> => this.#direct((s) => native().readProcFile(s, path));
+  writeProcFile = (path: string, text: string): Promise<void> => this.#direct((s) => native().writeProcFile(s, path, text));
 
-  /** One service. Rejects with ESRCH (`No such service`) when it does not exist. */
-  async getService(key: ServiceKey): Promise<ServiceInfo> {
-    const raw = serviceKeyToRaw(key);
-    return serviceFromRaw(await this.#run((s) => native().getService(s, raw)));
-  }
-
-  /** Adds a service. EEXIST: it exists; ENOENT: no such scheduler or persistence engine. */
-  async addService(spec: ServiceSpec): Promise<void> {
-    const raw = serviceSpecToRaw(spec);
-    await this.#run((s) => native().addService(s, raw));
-  }
-
-  /**
-   * Replaces every setting of a service with `spec` (options left out take
-   * their defaults, as in `ipvsadm -E`). ESRCH: no such service.
-   */
-  async editService(spec: ServiceSpec): Promise<void> {
-    const raw = serviceSpecToRaw(spec);
-    await this.#run((s) => native().editService(s, raw));
-  }
-
-  /** Deletes a service and its destinations. ESRCH: no such service. */
-  async deleteService(key: ServiceKey): Promise<void> {
-    const raw = serviceKeyToRaw(key);
-    await this.#run((s) => native().deleteService(s, raw));
-  }
-
-  /** Removes every service and destination (`ipvsadm -C`). */
-  async clear(): Promise<void> {
-    await this.#run((s) => native().clear(s));
-  }
-
-  /** Zeroes the counters of one service, or of all services and the totals. */
-  async zero(key?: ServiceKey): Promise<void> {
-    const raw = key === undefined ? null : serviceKeyToRaw(key);
-    await this.#run((s) => native().zero(s, raw));
-  }
-
-  /** The destinations of a service; `[]` when it has none or does not exist. */
-  async listDestinations(service: ServiceKey): Promise<DestinationInfo[]> {
-    const raw = serviceKeyToRaw(service);
-    return (await this.#run((s) => native().listDestinations(s, raw))).map(destinationFromRaw);
-  }
-
-  /** Adds a destination. ESRCH: no such service; EEXIST: it exists. */
-  async addDestination(service: ServiceKey, spec: DestinationSpec): Promise<void> {
-    const svc = serviceKeyToRaw(service);
-    const raw = destinationSpecToRaw(spec, svc);
-    await this.#run((s) => native().addDestination(s, svc, raw));
-  }
-
-  /** Replaces every setting of a destination (as `ipvsadm -e`). ENOENT: no such destination. */
-  async editDestination(service: ServiceKey, spec: DestinationSpec): Promise<void> {
-    const svc = serviceKeyToRaw(service);
-    const raw = destinationSpecToRaw(spec, svc);
-    await this.#run((s) => native().editDestination(s, svc, raw));
-  }
-
-  /** Deletes a destination. ESRCH: no such service; ENOENT: no such destination. */
-  async deleteDestination(service: ServiceKey, key: DestinationKey): Promise<void> {
-    const svc = serviceKeyToRaw(service);
-    const raw = destinationKeyToRaw(key, svc);
-    await this.#run((s) => native().deleteDestination(s, svc, raw));
+  #direct<T>(call: (sock: NativeSocket) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('this IPVS client is closed'));
+    return call(this.#sock).catch((e: unknown) => {
+      throw fromNative(e);
+    });
   }
 
   /** Closes the socket after the requests already made. Idempotent. */
@@ -138,6 +114,167 @@ export class Ipvs implements AsyncDisposable {
     this.#closed = true;
     await this.#tail;
     native().close(this.#sock);
+  }
+}
+
+export class Ipvs implements AsyncDisposable {
+  /** The same socket without validation or defaults (see RawIpvs). */
+  readonly raw: RawIpvs;
+
+  /** Use `open()`. */
+  private constructor(raw: RawIpvs) {
+    this.raw = raw;
+  }
+
+  /** @internal */
+  static async create(options: OpenOptions): Promise<Ipvs> {
+    if (options.netns !== undefined && (typeof options.netns !== 'string' || options.netns === '')) {
+      throw new TypeError(`netns must be a path to a network namespace, got ${describe(options.netns)}`);
+    }
+    try {
+      return new Ipvs(new RawIpvs(await native().open(options.netns ?? null)));
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** The IPVS version and connection table size (IPVS_CMD_GET_INFO). */
+  async info(): Promise<Info> {
+    return infoFromRaw(await this.raw.info());
+  }
+
+  /** Every virtual service, in the kernel's order. An empty table gives `[]`. */
+  async listServices(): Promise<ServiceInfo[]> {
+    return (await this.raw.listServices()).map(serviceFromRaw);
+  }
+
+  /** One service. Rejects with ESRCH (`No such service`) when it does not exist. */
+  async getService(key: ServiceKey): Promise<ServiceInfo> {
+    const raw = serviceKeyToRaw(key);
+    return serviceFromRaw(await this.raw.getService(raw));
+  }
+
+  /** Adds a service. EEXIST: it exists; ENOENT: no such scheduler or persistence engine. */
+  async addService(spec: ServiceSpec): Promise<void> {
+    const raw = serviceSpecToRaw(spec);
+    await this.raw.addService(raw);
+  }
+
+  /**
+   * Replaces every setting of a service with `spec` (options left out take
+   * their defaults, as in `ipvsadm -E`). ESRCH: no such service.
+   */
+  async editService(spec: ServiceSpec): Promise<void> {
+    const raw = serviceSpecToRaw(spec);
+    await this.raw.editService(raw);
+  }
+
+  /** Deletes a service and its destinations. ESRCH: no such service. */
+  async deleteService(key: ServiceKey): Promise<void> {
+    const raw = serviceKeyToRaw(key);
+    await this.raw.deleteService(raw);
+  }
+
+  /** Removes every service and destination (`ipvsadm -C`). */
+  async clear(): Promise<void> {
+    await this.raw.clear();
+  }
+
+  /** Zeroes the counters of one service, or of all services and the totals. */
+  async zero(key?: ServiceKey): Promise<void> {
+    const raw = key === undefined ? null : serviceKeyToRaw(key);
+    await this.raw.zero(raw);
+  }
+
+  /** The destinations of a service; `[]` when it has none or does not exist. */
+  async listDestinations(service: ServiceKey): Promise<DestinationInfo[]> {
+    const raw = serviceKeyToRaw(service);
+    return (await this.raw.listDestinations(raw)).map(destinationFromRaw);
+  }
+
+  /** Adds a destination. ESRCH: no such service; EEXIST: it exists. */
+  async addDestination(service: ServiceKey, spec: DestinationSpec): Promise<void> {
+    const svc = serviceKeyToRaw(service);
+    const raw = destinationSpecToRaw(spec, svc);
+    await this.raw.addDestination(svc, raw);
+  }
+
+  /** Replaces every setting of a destination (as `ipvsadm -e`). ENOENT: no such destination. */
+  async editDestination(service: ServiceKey, spec: DestinationSpec): Promise<void> {
+    const svc = serviceKeyToRaw(service);
+    const raw = destinationSpecToRaw(spec, svc);
+    await this.raw.editDestination(svc, raw);
+  }
+
+  /** Deletes a destination. ESRCH: no such service; ENOENT: no such destination. */
+  async deleteDestination(service: ServiceKey, key: DestinationKey): Promise<void> {
+    const svc = serviceKeyToRaw(service);
+    const raw = destinationKeyToRaw(key, svc);
+    await this.raw.deleteDestination(svc, raw);
+  }
+
+  /**
+   * The namespace's totals over every service since IPVS started (or the
+   * last zero of all): connections, packets, bytes and rates.
+   */
+  async totals(): Promise<Stats> {
+    return parseTotals((await this.raw.readProcFile('/proc/thread-self/net/ip_vs_stats')).toString('latin1'));
+  }
+
+  /** One IPVS sysctl of the client's namespace. ENOENT: this kernel lacks it. */
+  async getSysctl<K extends SysctlName>(name: K): Promise<Sysctls[K]> {
+    const path = sysctlPath(name);
+    return parseSysctl(name, (await this.raw.readProcFile(path)).toString('latin1'));
+  }
+
+  /** Sets one IPVS sysctl of the client's namespace, checked against its range first. */
+  async setSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): Promise<void> {
+    const path = sysctlPath(name);
+    await this.raw.writeProcFile(path, formatSysctl(name, value));
+  }
+
+  /** Every IPVS sysctl this kernel has, by name. */
+  async listSysctls(): Promise<Partial<Sysctls>> {
+    const out: Partial<Record<SysctlName, unknown>> = {};
+    const values = await Promise.allSettled(SYSCTL_NAMES.map((name) => this.getSysctl(name)));
+    values.forEach((v, i) => {
+      if (v.status === 'fulfilled') out[SYSCTL_NAMES[i]!] = v.value;
+      else if ((v.reason as { code?: string }).code !== 'ENOENT') throw v.reason;
+    });
+    return out as Partial<Sysctls>;
+  }
+
+  /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG). */
+  async getTimeouts(): Promise<Timeouts> {
+    return this.raw.getTimeouts();
+  }
+
+  /** Sets connection timeouts; a field left out (or 0) keeps its value, as in `ipvsadm --set`. */
+  async setTimeouts(timeouts: Partial<Timeouts>): Promise<void> {
+    const raw = timeoutsToRaw(timeouts);
+    await this.raw.setTimeouts(raw);
+  }
+
+  /** The running sync daemons, master first; `[]` when none runs. */
+  async listDaemons(): Promise<DaemonInfo[]> {
+    return (await this.raw.listDaemons()).map(daemonFromRaw);
+  }
+
+  /** Starts a sync daemon. EEXIST: it runs already; ENODEV: no such interface. */
+  async startDaemon(spec: DaemonSpec): Promise<void> {
+    const raw = daemonSpecToRaw(spec);
+    await this.raw.startDaemon(raw);
+  }
+
+  /** Stops the master or backup daemon. ESRCH: it is not running. */
+  async stopDaemon(state: DaemonState): Promise<void> {
+    const raw = daemonStateToRaw(state);
+    await this.raw.stopDaemon({ state: raw });
+  }
+
+  /** Closes the socket after the requests already made. Idempotent. */
+  async close(): Promise<void> {
+    await this.raw.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

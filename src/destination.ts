@@ -34,7 +34,7 @@ export interface DestinationOptions {
   weight?: number;
   /** Stop scheduling new connections at this many (0: no limit). */
   upperThreshold?: number;
-  /** Resume below this many (0: no limit). */
+  /** Resume below this many; at most upperThreshold (default 0). */
   lowerThreshold?: number;
   /** Only with `forwarding: 'tunnel'`; default ipip. */
   tunnel?: Tunnel;
@@ -103,7 +103,8 @@ export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceK
   const weight = spec.weight === undefined ? 1 : integer('weight', spec.weight, 0, INT_MAX);
   const uThreshold = spec.upperThreshold === undefined ? 0 : integer('upperThreshold', spec.upperThreshold, 0, INT_MAX);
   const lThreshold = spec.lowerThreshold === undefined ? 0 : integer('lowerThreshold', spec.lowerThreshold, 0, INT_MAX);
-  if (uThreshold !== 0 && lThreshold > uThreshold) {
+  // The kernel refuses this with ERANGE even when the upper threshold is 0 (none).
+  if (lThreshold > uThreshold) {
     throw new RangeError(`lowerThreshold (${lThreshold}) must not be above upperThreshold (${uThreshold})`);
   }
   if (spec.tunnel !== undefined && forwarding !== 'tunnel') {

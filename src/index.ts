@@ -1,8 +1,13 @@
 // The package entry: re-exports only.
-export { open, Ipvs, type OpenOptions } from './client.js';
+export { open, Ipvs, RawIpvs, type OpenOptions } from './client.js';
+export type { RawDest, RawDestKey, RawDestSpec, RawInfo, RawService, RawServiceKey, RawServiceSpec, RawStats, RawTimeouts, RawDaemon } from './native.js';
+export { K as constants } from './constants.js';
 export { IpvsError } from './errors.js';
 export { formatAddress, parseAddress, type Family } from './address.js';
 export type { Info } from './info.js';
+export type { Timeouts } from './timeouts.js';
+export type { SysctlName, Sysctls } from './sysctl.js';
+export type { DaemonInfo, DaemonSpec, DaemonState } from './daemon.js';
 export type { Stats } from './stats.js';
 export type {
   AddressServiceKey,

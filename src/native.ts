@@ -75,6 +75,28 @@ export interface RawInfo {
   connTabSize: number;
 }
 
+/** Seconds; 0 in a request leaves that timeout unchanged. */
+export interface RawTimeouts {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
+}
+
+/** A sync daemon. Zero optional fields (maxLen, port, ttl, groupAf) are not sent. */
+export interface RawDaemon {
+  /** IP_VS_STATE_MASTER (1) or IP_VS_STATE_BACKUP (2). */
+  state: number;
+  ifname: string;
+  syncId: number;
+  maxLen: number;
+  /** AF_INET, AF_INET6, or 0 for no group. */
+  groupAf: number;
+  /** 16 bytes; IPv4 in the first 4. */
+  group: Uint8Array;
+  port: number;
+  ttl: number;
+}
+
 /** The properties the addon sets on the Errors it rejects with. */
 export interface NativeError extends Error {
   errno: number;
@@ -99,6 +121,16 @@ export interface NativeBinding {
   addDestination(sock: NativeSocket, service: RawServiceKey, dest: RawDestSpec): Promise<void>;
   editDestination(sock: NativeSocket, service: RawServiceKey, dest: RawDestSpec): Promise<void>;
   deleteDestination(sock: NativeSocket, service: RawServiceKey, dest: RawDestKey): Promise<void>;
+  getTimeouts(sock: NativeSocket): Promise<RawTimeouts>;
+  setTimeouts(sock: NativeSocket, timeouts: RawTimeouts): Promise<void>;
+  listDaemons(sock: NativeSocket): Promise<RawDaemon[]>;
+  startDaemon(sock: NativeSocket, daemon: RawDaemon): Promise<void>;
+  /** Only `state` is read. */
+  stopDaemon(sock: NativeSocket, daemon: Pick<RawDaemon, 'state'>): Promise<void>;
+  /** A whole /proc file, opened inside the socket's network namespace. */
+  readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
+  /** One write() to a /proc file, opened inside the socket's network namespace. */
+  writeProcFile(sock: NativeSocket, path: string, text: string): Promise<void>;
 }
 
 let binding: NativeBinding | undefined;

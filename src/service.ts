@@ -70,7 +70,10 @@ interface ServiceDetails {
 }
 
 /** What the kernel reports about a service. Usable as a ServiceKey. */
-export type ServiceInfo = ((AddressServiceKey & { fwmark?: undefined }) | (Required<FwmarkServiceKey> & { protocol?: undefined })) &
+export type ServiceInfo = (
+  | (AddressServiceKey & { fwmark?: undefined })
+  | (Required<FwmarkServiceKey> & { protocol?: undefined; address?: undefined; port?: undefined })
+) &
   ServiceDetails;
 
 const PROTOCOLS: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };

@@ -30,3 +30,28 @@ export function statsFromRaw(raw: RawStats): Stats {
     outBps: raw.outbps,
   };
 }
+
+/**
+ * Parses /proc/net/ip_vs_stats, the namespace's totals (netlink has no
+ * command for them): a row of counters and a row of rates, in hex.
+ */
+export function parseTotals(text: string): Stats {
+  const rows = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 5 && f.every((x) => /^[0-9A-Fa-f]+$/.test(x)));
+  if (rows.length !== 2) throw new Error(`unexpected /proc/net/ip_vs_stats format: ${JSON.stringify(text.slice(0, 200))}`);
+  const [c, r] = rows.map((row) => row.map((x) => BigInt(`0x${x}`))) as [bigint[], bigint[]];
+  return {
+    conns: c[0]!,
+    inPackets: c[1]!,
+    outPackets: c[2]!,
+    inBytes: c[3]!,
+    outBytes: c[4]!,
+    cps: r[0]!,
+    inPps: r[1]!,
+    outPps: r[2]!,
+    inBps: r[3]!,
+    outBps: r[4]!,
+  };
+}

@@ -58,6 +58,24 @@ describe('one client, many calls', () => {
   });
 });
 
+describe('dumps larger than one netlink datagram', () => {
+  it('lists 600 services and 400 destinations of one service completely', async () => {
+    await lab.ipvs.clear();
+    const keys = Array.from({ length: 600 }, (_, i) => ({ protocol: 'udp', address: `192.0.2.${(i % 250) + 1}`, port: 2000 + i }) as const);
+    await Promise.all(keys.map((k) => lab.ipvs.addService(k)));
+    const big = keys[0]!;
+    await Promise.all(Array.from({ length: 400 }, (_, i) => lab.ipvs.addDestination(big, { address: `198.51.${100 + (i >> 8)}.${i & 255}`, port: 1 + i, forwarding: 'masq' })));
+    const services = await lab.ipvs.listServices();
+    expect(services.map((s) => `${s.address}:${s.port}`).sort()).toEqual(keys.map((k) => `${k.address}:${k.port}`).sort());
+    const dests = await lab.ipvs.listDestinations(big);
+    expect(new Set(dests.map((d) => `${d.address}:${d.port}`)).size).toBe(400);
+    const adm = lab.ipvsadm('-Sn').stdout.split('\n');
+    expect(adm.filter((l) => l.startsWith('-A'))).toHaveLength(600);
+    expect(adm.filter((l) => l.startsWith('-a'))).toHaveLength(400);
+    await lab.ipvs.clear();
+  });
+});
+
 describe('network namespaces', () => {
   it('keeps two namespaces apart, each client in its own', async () => {
     await lab.ipvs.clear();

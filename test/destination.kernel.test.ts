@@ -178,6 +178,14 @@ describe('destination errors from the kernel', () => {
     await rejects(lab.ipvs.deleteDestination(v4, { address: '198.51.100.1' }), 'deleteDestination', 'ESRCH', 3, 'Service not defined');
   });
 
+  it('a lower threshold above the upper, even when the upper is 0: ERANGE (why the library checks it first)', async () => {
+    await lab.ipvs.addService(v4);
+    const svc = { af: 2, protocol: 6, addr: new Uint8Array([192, 0, 2, 1, ...new Array(12).fill(0)]), port: 80, fwmark: 0 };
+    const dest = { af: 2, addr: new Uint8Array([198, 51, 100, 1, ...new Array(12).fill(0)]), port: 80, fwdMethod: 3, weight: 1, uThreshold: 0, lThreshold: 5, tunType: 0, tunPort: 0, tunFlags: 0 };
+    await rejects(lab.ipvs.raw.addDestination(svc, dest), 'addDestination', 'ERANGE', 34, 'Numerical result out of range');
+    await expect(lab.ipvs.addDestination(v4, { address: '198.51.100.1', lowerThreshold: 5 })).rejects.toThrow(RangeError);
+  });
+
   it('a destination address that is not unicast: EINVAL', async () => {
     await lab.ipvs.addService(v4);
     await rejects(

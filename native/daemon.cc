@@ -1,0 +1,153 @@
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <linux/ip_vs.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "attr.h"
+#include "convert.h"
+#include "socket.h"
+#include "task.h"
+
+namespace ipvs {
+
+namespace {
+
+const AttrRule kDaemonRules[IPVS_DAEMON_ATTR_MAX + 1] = {
+    {},
+    {"IPVS_DAEMON_ATTR_STATE", AttrKind::kU32},
+    {"IPVS_DAEMON_ATTR_MCAST_IFN", AttrKind::kString, IP_VS_IFNAME_MAXLEN},
+    {"IPVS_DAEMON_ATTR_SYNC_ID", AttrKind::kU32},
+    {"IPVS_DAEMON_ATTR_SYNC_MAXLEN", AttrKind::kU16},
+    {"IPVS_DAEMON_ATTR_MCAST_GROUP", AttrKind::kU32},
+    {"IPVS_DAEMON_ATTR_MCAST_GROUP6", AttrKind::kAddr},
+    {"IPVS_DAEMON_ATTR_MCAST_PORT", AttrKind::kU16},
+    {"IPVS_DAEMON_ATTR_MCAST_TTL", AttrKind::kU8},
+};
+
+// Zero means "not given" for the optional fields: the kernel then applies
+// its defaults (maxlen from the MTU, group 224.0.0.81, port 8848, ttl 1).
+struct Daemon {
+  uint32_t state = 0;
+  std::string ifname;
+  uint32_t syncId = 0;
+  uint16_t maxLen = 0;
+  uint16_t groupAf = 0;  // 0: no group
+  uint8_t group[16] = {};
+  uint16_t port = 0;  // host order, on the wire too
+  uint8_t ttl = 0;
+};
+
+Daemon DaemonFrom(const Napi::Object& obj, bool stop) {
+  Daemon d;
+  d.state = U32Field(obj, "state");
+  if (stop) return d;
+  d.ifname = StringField(obj, "ifname");
+  d.syncId = U32Field(obj, "syncId");
+  d.maxLen = static_cast<uint16_t>(U32Field(obj, "maxLen"));
+  d.groupAf = static_cast<uint16_t>(U32Field(obj, "groupAf"));
+  AddrField(obj, "group", d.group);
+  d.port = static_cast<uint16_t>(U32Field(obj, "port"));
+  d.ttl = static_cast<uint8_t>(U32Field(obj, "ttl"));
+  return d;
+}
+
+Napi::Object DaemonToJs(Napi::Env env, const Daemon& d) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("state", Napi::Number::New(env, d.state));
+  o.Set("ifname", d.ifname);
+  o.Set("syncId", Napi::Number::New(env, d.syncId));
+  o.Set("maxLen", d.maxLen);
+  o.Set("groupAf", d.groupAf);
+  o.Set("group", AddrValue(env, d.group));
+  o.Set("port", d.port);
+  o.Set("ttl", d.ttl);
+  return o;
+}
+
+}  // namespace
+
+// IPVS_CMD_GET_DAEMON dump: the running daemons, master first.
+Napi::Value ListDaemons(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  using Daemons = std::vector<Daemon>;
+  return Task<Daemons>::Run(
+      info.Env(), "listDaemons",
+      [sock](Daemons& out) {
+        Message msg = sock->NewRequest(IPVS_CMD_GET_DAEMON, NLM_F_DUMP);
+        sock->Exchange(
+            msg.get(),
+            [&out](const nlmsghdr* hdr) {
+              nlattr* top[IPVS_CMD_ATTR_MAX + 1];
+              ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
+              nlattr* tb[IPVS_DAEMON_ATTR_MAX + 1];
+              ParseNested(tb, IPVS_DAEMON_ATTR_MAX, kDaemonRules, Require(top, IPVS_CMD_ATTR_DAEMON, kCmdRules));
+              Daemon d;
+              d.state = nla_get_u32(Require(tb, IPVS_DAEMON_ATTR_STATE, kDaemonRules));
+              d.ifname = GetString(Require(tb, IPVS_DAEMON_ATTR_MCAST_IFN, kDaemonRules));
+              d.syncId = nla_get_u32(Require(tb, IPVS_DAEMON_ATTR_SYNC_ID, kDaemonRules));
+              if (tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]) d.maxLen = nla_get_u16(tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
+              if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]) {
+                d.groupAf = AF_INET6;
+                memcpy(d.group, nla_data(tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]), 16);
+              } else if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP]) {
+                d.groupAf = AF_INET;
+                memcpy(d.group, nla_data(tb[IPVS_DAEMON_ATTR_MCAST_GROUP]), 4);
+              }
+              if (tb[IPVS_DAEMON_ATTR_MCAST_PORT]) d.port = nla_get_u16(tb[IPVS_DAEMON_ATTR_MCAST_PORT]);
+              if (tb[IPVS_DAEMON_ATTR_MCAST_TTL]) d.ttl = nla_get_u8(tb[IPVS_DAEMON_ATTR_MCAST_TTL]);
+              out.push_back(d);
+            },
+            [&out] { out.clear(); });
+      },
+      [](Napi::Env env, Daemons& out) -> Napi::Value {
+        Napi::Array arr = Napi::Array::New(env, out.size());
+        for (size_t i = 0; i < out.size(); i++) arr.Set(i, DaemonToJs(env, out[i]));
+        return arr;
+      });
+}
+
+// IPVS_CMD_NEW_DAEMON. EEXIST: that daemon runs; ENODEV: no such interface;
+// EINVAL: a group that is not multicast.
+Napi::Value StartDaemon(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  Daemon d = DaemonFrom(ObjectArg(info, 1, "a daemon"), false);
+  return Task<Nothing>::Run(
+      info.Env(), "startDaemon",
+      [sock, d](Nothing&) {
+        Message msg = sock->NewRequest(IPVS_CMD_NEW_DAEMON);
+        nlattr* nest = NestStart(msg.get(), IPVS_CMD_ATTR_DAEMON);
+        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_STATE, d.state));
+        Check(nla_put_string(msg.get(), IPVS_DAEMON_ATTR_MCAST_IFN, d.ifname.c_str()));
+        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_SYNC_ID, d.syncId));
+        if (d.maxLen) Check(nla_put_u16(msg.get(), IPVS_DAEMON_ATTR_SYNC_MAXLEN, d.maxLen));
+        if (d.port) Check(nla_put_u16(msg.get(), IPVS_DAEMON_ATTR_MCAST_PORT, d.port));
+        if (d.ttl) Check(nla_put_u8(msg.get(), IPVS_DAEMON_ATTR_MCAST_TTL, d.ttl));
+        if (d.groupAf == AF_INET6) Check(nla_put(msg.get(), IPVS_DAEMON_ATTR_MCAST_GROUP6, 16, d.group));
+        if (d.groupAf == AF_INET) Check(nla_put(msg.get(), IPVS_DAEMON_ATTR_MCAST_GROUP, 4, d.group));
+        nla_nest_end(msg.get(), nest);
+        sock->Exchange(msg.get(), [](const nlmsghdr*) {});
+      },
+      Undefined);
+}
+
+// IPVS_CMD_DEL_DAEMON. ESRCH: that daemon is not running.
+Napi::Value StopDaemon(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  Daemon d = DaemonFrom(ObjectArg(info, 1, "a daemon"), true);
+  return Task<Nothing>::Run(
+      info.Env(), "stopDaemon",
+      [sock, d](Nothing&) {
+        Message msg = sock->NewRequest(IPVS_CMD_DEL_DAEMON);
+        nlattr* nest = NestStart(msg.get(), IPVS_CMD_ATTR_DAEMON);
+        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_STATE, d.state));
+        nla_nest_end(msg.get(), nest);
+        sock->Exchange(msg.get(), [](const nlmsghdr*) {});
+      },
+      Undefined);
+}
+
+}  // namespace ipvs

@@ -1,0 +1,98 @@
+#include "procfs.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include "socket.h"
+#include "task.h"
+
+namespace ipvs {
+
+namespace {
+
+// Closes a descriptor on scope exit.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), "expected a path");
+  std::string path = info[i].As<Napi::String>().Utf8Value();
+  // Only /proc: this primitive exists for the namespace's own proc files.
+  if (path.rfind("/proc/", 0) != 0) throw Napi::TypeError::New(info.Env(), "only /proc paths are read or written");
+  return path;
+}
+
+}  // namespace
+
+int OpenInNetns(int netnsFd, const std::string& path, int flags) {
+  if (netnsFd < 0) {
+    int fd = open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) ThrowErrno(errno, "opening " + path);
+    return fd;
+  }
+  int fd = -1;
+  std::exception_ptr failure;
+  std::thread opener([&] {
+    try {
+      if (setns(netnsFd, CLONE_NEWNET) != 0) ThrowErrno(errno, "entering the client's network namespace");
+      fd = open(path.c_str(), flags | O_CLOEXEC);
+      if (fd < 0) ThrowErrno(errno, "opening " + path);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  opener.join();
+  if (failure) std::rethrow_exception(failure);
+  return fd;
+}
+
+Napi::Value ReadProcFile(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  std::string path = PathArg(info, 1);
+  return Task<std::vector<char>>::Run(
+      info.Env(), "readProcFile",
+      [sock, path](std::vector<char>& out) {
+        Fd f{OpenInNetns(sock->netnsFd(), path, O_RDONLY)};
+        char buf[16384];
+        for (;;) {
+          ssize_t n = read(f.fd, buf, sizeof buf);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) ThrowErrno(errno, "reading " + path);
+          if (n == 0) break;
+          out.insert(out.end(), buf, buf + n);
+        }
+      },
+      [](Napi::Env env, std::vector<char>& out) -> Napi::Value {
+        return Napi::Buffer<char>::Copy(env, out.data(), out.size());
+      });
+}
+
+Napi::Value WriteProcFile(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  std::string path = PathArg(info, 1);
+  if (info.Length() < 3 || !info[2].IsString()) throw Napi::TypeError::New(info.Env(), "expected the text to write");
+  std::string text = info[2].As<Napi::String>().Utf8Value();
+  return Task<Nothing>::Run(
+      info.Env(), "writeProcFile",
+      [sock, path, text](Nothing&) {
+        Fd f{OpenInNetns(sock->netnsFd(), path, O_WRONLY)};
+        ssize_t n;
+        do {
+          n = write(f.fd, text.data(), text.size());
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) ThrowErrno(errno, "writing " + path);
+      },
+      Undefined);
+}
+
+}  // namespace ipvs

@@ -1,0 +1,62 @@
+#include "timeouts.h"
+
+#include <linux/ip_vs.h>
+
+#include "attr.h"
+#include "convert.h"
+#include "socket.h"
+#include "task.h"
+
+namespace ipvs {
+
+namespace {
+
+struct Timeouts {
+  uint32_t tcp = 0, tcpFin = 0, udp = 0;
+};
+
+}  // namespace
+
+// IPVS_CMD_GET_CONFIG: seconds for TCP established, TCP FIN_WAIT and UDP.
+Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  return Task<Timeouts>::Run(
+      info.Env(), "getTimeouts",
+      [sock](Timeouts& out) {
+        Message msg = sock->NewRequest(IPVS_CMD_GET_CONFIG);
+        sock->Exchange(msg.get(), [&out](const nlmsghdr* hdr) {
+          nlattr* tb[IPVS_CMD_ATTR_MAX + 1];
+          ParseGenl(tb, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out.tcpFin = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]);
+        });
+      },
+      [](Napi::Env env, Timeouts& out) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("tcp", Napi::Number::New(env, out.tcp));
+        o.Set("tcpFin", Napi::Number::New(env, out.tcpFin));
+        o.Set("udp", Napi::Number::New(env, out.udp));
+        return o;
+      });
+}
+
+// IPVS_CMD_SET_CONFIG. A value of 0 leaves that timeout as it is (the kernel's
+// rule). EINVAL: a value above INT_MAX/HZ.
+Napi::Value SetTimeouts(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  Napi::Object arg = ObjectArg(info, 1, "timeouts");
+  Timeouts t{U32Field(arg, "tcp"), U32Field(arg, "tcpFin"), U32Field(arg, "udp")};
+  return Task<Nothing>::Run(
+      info.Env(), "setTimeouts",
+      [sock, t](Nothing&) {
+        Message msg = sock->NewRequest(IPVS_CMD_SET_CONFIG);
+        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp));
+        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFin));
+        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp));
+        sock->Exchange(msg.get(), [](const nlmsghdr*) {});
+      },
+      Undefined);
+}
+
+}  // namespace ipvs

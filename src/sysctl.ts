@@ -1,0 +1,77 @@
+// The IPVS sysctls of a network namespace (/proc/sys/net/ipv4/vs/*), typed.
+import { describe, integer, oneOf } from './validate.js';
+
+/** Each sysctl and the values it takes (from the kernel's handlers). */
+const SPEC = {
+  amemthresh: [0, 2 ** 31 - 1],
+  am_droprate: [0, 2 ** 31 - 1],
+  drop_entry: [0, 3],
+  drop_packet: [0, 3],
+  secure_tcp: [0, 3],
+  conntrack: [0, 1],
+  snat_reroute: [0, 1],
+  sync_version: [0, 1],
+  sync_ports: 'power of two',
+  sync_persist_mode: [0, 1],
+  sync_qlen_max: [0, 2 ** 31 - 1],
+  sync_sock_size: [0, 2 ** 31 - 1],
+  cache_bypass: [0, 1],
+  expire_nodest_conn: [0, 1],
+  sloppy_tcp: [0, 1],
+  sloppy_sctp: [0, 1],
+  expire_quiescent_template: [0, 1],
+  sync_threshold: 'pair',
+  sync_refresh_period: [0, 2 ** 31 - 1],
+  sync_retries: [0, 3],
+  nat_icmp_send: [0, 1],
+  pmtu_disc: [0, 1],
+  backup_only: [0, 1],
+  conn_reuse_mode: [0, 3],
+  schedule_icmp: [0, 1],
+  ignore_tunneled: [0, 1],
+  run_estimation: [0, 1],
+  debug_level: [0, 2 ** 31 - 1],
+  est_cpulist: 'text',
+  est_nice: [-20, 19],
+} as const;
+
+export type SysctlName = keyof typeof SPEC;
+
+/** The values by name; `sync_threshold` is [threshold, period], `est_cpulist` a CPU list. */
+export type Sysctls = { [K in SysctlName]: (typeof SPEC)[K] extends 'pair' ? [number, number] : (typeof SPEC)[K] extends 'text' ? string : number };
+
+export const SYSCTL_NAMES = Object.keys(SPEC) as SysctlName[];
+
+export function sysctlPath(name: SysctlName): string {
+  return `/proc/sys/net/ipv4/vs/${oneOf('name', name, SYSCTL_NAMES)}`;
+}
+
+export function parseSysctl<K extends SysctlName>(name: K, text: string): Sysctls[K] {
+  const spec = SPEC[name];
+  const t = text.trim();
+  if (spec === 'text') return t as Sysctls[K];
+  const numbers = t.split(/\s+/).map(Number);
+  return (spec === 'pair' ? [numbers[0], numbers[1]] : numbers[0]) as Sysctls[K];
+}
+
+/** Validates a value and renders it as the kernel's handler reads it. */
+export function formatSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): string {
+  const spec = SPEC[name];
+  if (spec === 'text') {
+    if (typeof value !== 'string' || !/^[0-9,\-\s]*$/.test(value)) throw new TypeError(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
+    return value;
+  }
+  if (spec === 'pair') {
+    if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${name} must be [threshold, period], got ${describe(value)}`);
+    const [threshold, period] = [integer(`${name}[0]`, value[0], 0, 2 ** 31 - 1), integer(`${name}[1]`, value[1], 0, 2 ** 31 - 1)];
+    // The kernel's rule: the period is 0 (every packet) or above the threshold.
+    if (period !== 0 && period <= threshold) throw new RangeError(`${name}: the period (${period}) must be 0 or greater than the threshold (${threshold})`);
+    return `${threshold} ${period}`;
+  }
+  if (spec === 'power of two') {
+    const n = integer(name, value, 1, 2 ** 30);
+    if ((n & (n - 1)) !== 0) throw new RangeError(`${name} must be a power of two, got ${n}`);
+    return String(n);
+  }
+  return String(integer(name, value, spec[0], spec[1]));
+}
