@@ -12,6 +12,7 @@
         "native/procfs.cc",
         "native/service.cc",
         "native/socket.cc",
+        "native/sockopt.cc",
         "native/stats.cc",
         "native/timeouts.cc"
       ],

@@ -8,6 +8,7 @@
 #include "procfs.h"
 #include "service.h"
 #include "socket.h"
+#include "sockopt.h"
 #include "stats.h"
 #include "timeouts.h"
 
@@ -22,6 +23,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("constants", Constants(env));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("openSockopt", Napi::Function::New(env, OpenSockopt, "openSockopt"));
+  exports.Set("sockopt", SockoptExports(env));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("listServices", Napi::Function::New(env, ListServices, "listServices"));
   exports.Set("getService", Napi::Function::New(env, GetService, "getService"));

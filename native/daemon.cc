@@ -28,18 +28,7 @@ const AttrRule kDaemonRules[IPVS_DAEMON_ATTR_MAX + 1] = {
     {"IPVS_DAEMON_ATTR_MCAST_TTL", AttrKind::kU8},
 };
 
-// Zero means "not given" for the optional fields: the kernel then applies
-// its defaults (maxlen from the MTU, group 224.0.0.81, port 8848, ttl 1).
-struct Daemon {
-  uint32_t state = 0;
-  std::string ifname;
-  uint32_t syncId = 0;
-  uint16_t maxLen = 0;
-  uint16_t groupAf = 0;  // 0: no group
-  uint8_t group[16] = {};
-  uint16_t port = 0;  // host order, on the wire too
-  uint8_t ttl = 0;
-};
+}  // namespace
 
 Daemon DaemonFrom(const Napi::Object& obj, bool stop) {
   Daemon d;
@@ -67,8 +56,6 @@ Napi::Object DaemonToJs(Napi::Env env, const Daemon& d) {
   o.Set("ttl", d.ttl);
   return o;
 }
-
-}  // namespace
 
 // IPVS_CMD_GET_DAEMON dump: the running daemons, master first.
 Napi::Value ListDaemons(const Napi::CallbackInfo& info) {

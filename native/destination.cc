@@ -36,23 +36,7 @@ const AttrRule kDestRules[IPVS_DEST_ATTR_MAX + 1] = {
     {"IPVS_DEST_ATTR_TUN_FLAGS", AttrKind::kU16},
 };
 
-struct DestSpec {
-  uint16_t af = 0;
-  uint8_t addr[16] = {};
-  uint16_t port = 0;  // host order
-  uint32_t fwdMethod = 0;
-  int32_t weight = 0;
-  uint32_t uThreshold = 0, lThreshold = 0;
-  uint8_t tunType = 0;
-  uint16_t tunPort = 0;  // host order
-  uint16_t tunFlags = 0;
-};
-
-struct DestEntry {
-  DestSpec spec;
-  uint32_t activeConns = 0, inactConns = 0, persistConns = 0;
-  Stats stats;
-};
+}  // namespace
 
 DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   DestSpec d;
@@ -69,6 +53,8 @@ DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   d.tunFlags = static_cast<uint16_t>(U32Field(obj, "tunFlags"));
   return d;
 }
+
+namespace {
 
 void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
   nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_DEST);
@@ -114,6 +100,8 @@ DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
   return e;
 }
 
+}  // namespace
+
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   const DestSpec& d = e.spec;
   Napi::Object o = Napi::Object::New(env);
@@ -133,6 +121,8 @@ Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   o.Set("stats", StatsToJs(env, e.stats));
   return o;
 }
+
+namespace {
 
 Napi::Value DestCommand(const Napi::CallbackInfo& info, const char* op, uint8_t cmd, bool keyOnly) {
   auto sock = Socket::From(info[0]);

@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -105,15 +106,18 @@ std::string ExtAckMessage(const nlmsghdr* hdr) {
 
 }  // namespace
 
+void ThrowVerdict(int errnum, const std::string& kernelMessage) {
+  throw KernelError(errnum, Strerror(errnum), kernelMessage, true);
+}
+
 void ThrowErrno(int errnum, const std::string& what) {
   throw KernelError(errnum, what + ": " + Strerror(errnum));
 }
 
-std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
+std::shared_ptr<GenlSocket> GenlSocket::OpenWith(const std::string& netnsPath, void (*connect)(GenlSocket&)) {
   std::shared_ptr<GenlSocket> s(new GenlSocket());
-  s->buf_.resize(kReceiveBuffer);
   if (netnsPath.empty()) {
-    Connect(&s->sock_, &s->family_);
+    connect(*s);
     return s;
   }
   int nsfd = open(netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
@@ -124,7 +128,7 @@ std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
   std::thread worker([&] {
     try {
       if (setns(nsfd, CLONE_NEWNET) != 0) ThrowErrno(errno, "entering network namespace " + netnsPath);
-      Connect(&s->sock_, &s->family_);
+      connect(*s);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -138,8 +142,28 @@ std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
   return s;
 }
 
+std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
+  return OpenWith(netnsPath, [](GenlSocket& s) {
+    s.buf_.resize(kReceiveBuffer);
+    Connect(&s.sock_, &s.family_);
+  });
+}
+
+std::shared_ptr<GenlSocket> GenlSocket::OpenLegacy(const std::string& netnsPath) {
+  return OpenWith(netnsPath, [](GenlSocket& s) {
+    int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    // Without CAP_NET_RAW this is where a non-root caller is refused, as in ipvsadm.
+    if (fd < 0) {
+      if (errno == EPERM || errno == EACCES) ThrowVerdict(EPERM);
+      ThrowErrno(errno, "opening a raw socket for IPVS socket options");
+    }
+    s.legacyFd_ = fd;
+  });
+}
+
 GenlSocket::~GenlSocket() {
   if (sock_ != nullptr) nl_socket_free(sock_);
+  if (legacyFd_ >= 0) close(legacyFd_);
   if (netnsFd_ >= 0) close(netnsFd_);
 }
 
@@ -147,11 +171,13 @@ void GenlSocket::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   if (sock_ != nullptr) nl_socket_free(sock_);
   sock_ = nullptr;
+  if (legacyFd_ >= 0) close(legacyFd_);
+  legacyFd_ = -1;
 }
 
 bool GenlSocket::closed() {
   std::lock_guard<std::mutex> lock(mu_);
-  return sock_ == nullptr;
+  return sock_ == nullptr && legacyFd_ < 0;
 }
 
 Message GenlSocket::NewRequest(uint8_t cmd, int flags) const {
@@ -225,9 +251,7 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
             if (!dump) return false;  // the ACK that ends a doit
             continue;
           }
-          std::string extack = ExtAckMessage(hdr);
-          int errnum = -err->error;
-          throw KernelError(errnum, extack.empty() ? Strerror(errnum) : extack, extack);
+          ThrowVerdict(-err->error, ExtAckMessage(hdr));
         }
         default:
           if (!interrupted) onReply(hdr);

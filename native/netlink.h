@@ -21,14 +21,20 @@
 
 namespace ipvs {
 
-// A failure to hand back to JavaScript: the kernel's own errno (positive), and
-// the kernel's extended-ACK text when it sent one, or our own description.
+// A failure to hand back to JavaScript: an errno (positive) and a message.
+// `fromKernel` marks IPVS's own verdict on a request (an NLMSG_ERROR, or the
+// errno of an IP_VS_SO_* socket option), for which the facade prints ipvsadm's
+// text; any other failure (a syscall, a malformed reply) keeps its message.
 struct KernelError : std::runtime_error {
   int errnum;
   std::string kernelMessage;  // empty unless the kernel sent NLMSGERR_ATTR_MSG
-  KernelError(int errnum, const std::string& message, std::string kernelMessage = "")
-      : std::runtime_error(message), errnum(errnum), kernelMessage(std::move(kernelMessage)) {}
+  bool fromKernel = false;
+  KernelError(int errnum, const std::string& message, std::string kernelMessage = "", bool fromKernel = false)
+      : std::runtime_error(message), errnum(errnum), kernelMessage(std::move(kernelMessage)), fromKernel(fromKernel) {}
 };
+
+// An error that is IPVS's verdict on a request, with the C library's text.
+[[noreturn]] void ThrowVerdict(int errnum, const std::string& kernelMessage = "");
 
 // Throws KernelError(errnum, "<what>: <strerror>").
 [[noreturn]] void ThrowErrno(int errnum, const std::string& what);
@@ -45,6 +51,9 @@ class GenlSocket {
   // caller's), resolves "IPVS" (running `modprobe ip_vs` once if the family is
   // missing) and enables extended ACKs. Throws KernelError.
   static std::shared_ptr<GenlSocket> Open(const std::string& netnsPath);
+  // The legacy back-end instead: a raw IPv4 socket (root only) whose
+  // IP_VS_SO_* socket options reach IPVS in that namespace; no netlink.
+  static std::shared_ptr<GenlSocket> OpenLegacy(const std::string& netnsPath);
   ~GenlSocket();
 
   GenlSocket(const GenlSocket&) = delete;
@@ -61,6 +70,14 @@ class GenlSocket {
   void Exchange(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply,
                 const std::function<void()>& onRestart = nullptr);
 
+  // Runs f(fd) on the legacy socket under the same lock as Exchange.
+  template <typename F>
+  void WithLegacy(F&& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (legacyFd_ < 0) throw KernelError(EBADF, "the IPVS client is closed");
+    f(legacyFd_);
+  }
+
   // Closes the socket; later exchanges fail with EBADF. Waits for an
   // exchange in progress to finish.
   void Close();
@@ -73,6 +90,9 @@ class GenlSocket {
 
  private:
   GenlSocket() = default;
+  // Runs `connect` in the namespace at netnsPath (on a thread of its own)
+  // and keeps a descriptor of the namespace.
+  static std::shared_ptr<GenlSocket> OpenWith(const std::string& netnsPath, void (*connect)(GenlSocket&));
   // Returns true when the dump was interrupted and must be redone.
   bool ExchangeOnce(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply);
 
@@ -80,6 +100,7 @@ class GenlSocket {
   nl_sock* sock_ = nullptr;
   int family_ = 0;
   int netnsFd_ = -1;
+  int legacyFd_ = -1;
   uint32_t seq_ = 0;
   std::vector<uint8_t> buf_;  // the receive buffer, reused by every exchange
 };

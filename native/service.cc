@@ -33,11 +33,6 @@ const AttrRule kServiceRules[IPVS_SVC_ATTR_MAX + 1] = {
     {"IPVS_SVC_ATTR_STATS64", AttrKind::kNested},
 };
 
-struct ServiceEntry {
-  ServiceSpec spec;
-  Stats stats;
-};
-
 void PutKeyAttrs(nl_msg* msg, const ServiceKey& key) {
   Check(nla_put_u16(msg, IPVS_SVC_ATTR_AF, key.af));
   if (key.fwmark != 0) {
@@ -91,6 +86,8 @@ ServiceEntry DecodeService(const nlmsghdr* hdr) {
   return e;
 }
 
+}  // namespace
+
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   const ServiceSpec& s = e.spec;
   Napi::Object o = Napi::Object::New(env);
@@ -107,6 +104,8 @@ Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   o.Set("stats", StatsToJs(env, e.stats));
   return o;
 }
+
+namespace {
 
 // Runs a command that sends one service nest and returns nothing.
 Napi::Value ServiceCommand(const Napi::CallbackInfo& info, const char* op, uint8_t cmd, bool full) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "stats.h"
+
 namespace ipvs {
 
 // What names a service: a fwmark (when non-zero), or protocol, address, port.
@@ -31,10 +33,17 @@ struct ServiceSpec {
   uint32_t netmask = 0;
 };
 
+// A service as the kernel reports it.
+struct ServiceEntry {
+  ServiceSpec spec;
+  Stats stats;
+};
+
 ServiceKey ServiceKeyFrom(const Napi::Object& obj);
 ServiceSpec ServiceSpecFrom(const Napi::Object& obj);
 // Adds IPVS_CMD_ATTR_SERVICE holding only the identifying attributes.
 void PutServiceKey(nl_msg* msg, const ServiceKey& key);
+Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e);
 
 Napi::Value ListServices(const Napi::CallbackInfo& info);
 Napi::Value GetService(const Napi::CallbackInfo& info);

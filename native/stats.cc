@@ -4,6 +4,7 @@
 
 #include "attr.h"
 #include "convert.h"
+#include "service.h"
 #include "socket.h"
 #include "task.h"
 

@@ -6,8 +6,6 @@
 
 #include <cstdint>
 
-#include "service.h"
-
 namespace ipvs {
 
 struct Stats {

@@ -38,6 +38,7 @@ class Task : public Napi::AsyncWorker {
     } catch (const KernelError& e) {
       errnum_ = e.errnum;
       kernelMessage_ = e.kernelMessage;
+      fromKernel_ = e.fromKernel;
       SetError(e.what());
     } catch (const std::exception& e) {
       errnum_ = EIO;
@@ -58,6 +59,7 @@ class Task : public Napi::AsyncWorker {
     Napi::Object err = error.Value();
     err.Set("errno", Napi::Number::New(Env(), errnum_));
     err.Set("op", Napi::String::New(Env(), op_));
+    err.Set("fromKernel", Napi::Boolean::New(Env(), fromKernel_));
     if (!kernelMessage_.empty()) err.Set("kernelMessage", Napi::String::New(Env(), kernelMessage_));
     deferred_.Reject(err);
   }
@@ -74,6 +76,7 @@ class Task : public Napi::AsyncWorker {
   Result result_{};
   int errnum_ = 0;
   std::string kernelMessage_;
+  bool fromKernel_ = false;
 };
 
 // For commands whose promise resolves to undefined.

@@ -22,15 +22,26 @@ import {
   type RawServiceSpec,
   type RawTimeouts,
   type RawDaemon,
+  type SocketOps,
 } from './native.js';
 import { timeoutsToRaw, type Timeouts } from './timeouts.js';
 import { parseTotals, type Stats } from './stats.js';
 import { formatSysctl, parseSysctl, SYSCTL_NAMES, sysctlPath, type SysctlName, type Sysctls } from './sysctl.js';
 import { daemonFromRaw, daemonSpecToRaw, daemonStateToRaw, type DaemonInfo, type DaemonSpec, type DaemonState } from './daemon.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw, type ServiceInfo, type ServiceKey, type ServiceSpec } from './service.js';
-import { describe } from './validate.js';
+import { describe, object, oneOf } from './validate.js';
+
+/** How a client reaches IPVS: generic netlink, or the legacy socket options (IPv4 only). */
+export type Backend = 'netlink' | 'sockopt';
 
 export interface OpenOptions {
+  /**
+   * `'netlink'` (default): every feature. `'sockopt'`: the legacy socket-option
+   * interface that ipvsadm falls back to; IPv4 only, no persistence engines,
+   * tunnel types, daemon groups/ports/TTLs/lengths, or 64-bit packet counters.
+   * Asking it for those rejects with EAFNOSUPPORT before anything is sent.
+   */
+  backend?: Backend;
   /**
    * The network namespace to manage: a path such as `/run/netns/NAME` or
    * `/proc/PID/ns/net`. Default: the caller's. The calling thread never moves.
@@ -46,12 +57,16 @@ export interface OpenOptions {
  */
 export class RawIpvs {
   readonly #sock: NativeSocket;
+  readonly #ops: SocketOps;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  readonly backend: Backend;
 
   /** @internal Use `open()`, then `.raw`. */
-  constructor(sock: NativeSocket) {
+  constructor(sock: NativeSocket, backend: Backend) {
     this.#sock = sock;
+    this.backend = backend;
+    this.#ops = backend === 'sockopt' ? native().sockopt : native();
   }
 
   /** @internal The socket handle, for readers that only need its namespace. */
@@ -76,26 +91,26 @@ export class RawIpvs {
     return result;
   }
 
-  info = (): Promise<RawInfo> => this.#run((s) => native().info(s));
-  listServices = (): Promise<RawService[]> => this.#run((s) => native().listServices(s));
-  getService = (key: RawServiceKey): Promise<RawService> => this.#run((s) => native().getService(s, key));
-  addService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => native().addService(s, spec));
-  editService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => native().editService(s, spec));
-  deleteService = (key: RawServiceKey): Promise<void> => this.#run((s) => native().deleteService(s, key));
-  clear = (): Promise<void> => this.#run((s) => native().clear(s));
-  zero = (key: RawServiceKey | null): Promise<void> => this.#run((s) => native().zero(s, key));
-  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run((s) => native().listDestinations(s, service));
+  info = (): Promise<RawInfo> => this.#run((s) => this.#ops.info(s));
+  listServices = (): Promise<RawService[]> => this.#run((s) => this.#ops.listServices(s));
+  getService = (key: RawServiceKey): Promise<RawService> => this.#run((s) => this.#ops.getService(s, key));
+  addService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => this.#ops.addService(s, spec));
+  editService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => this.#ops.editService(s, spec));
+  deleteService = (key: RawServiceKey): Promise<void> => this.#run((s) => this.#ops.deleteService(s, key));
+  clear = (): Promise<void> => this.#run((s) => this.#ops.clear(s));
+  zero = (key: RawServiceKey | null): Promise<void> => this.#run((s) => this.#ops.zero(s, key));
+  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run((s) => this.#ops.listDestinations(s, service));
   addDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
-    this.#run((s) => native().addDestination(s, service, dest));
+    this.#run((s) => this.#ops.addDestination(s, service, dest));
   editDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
-    this.#run((s) => native().editDestination(s, service, dest));
+    this.#run((s) => this.#ops.editDestination(s, service, dest));
   deleteDestination = (service: RawServiceKey, dest: RawDestKey): Promise<void> =>
-    this.#run((s) => native().deleteDestination(s, service, dest));
-  getTimeouts = (): Promise<RawTimeouts> => this.#run((s) => native().getTimeouts(s));
-  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run((s) => native().setTimeouts(s, timeouts));
-  listDaemons = (): Promise<RawDaemon[]> => this.#run((s) => native().listDaemons(s));
-  startDaemon = (daemon: RawDaemon): Promise<void> => this.#run((s) => native().startDaemon(s, daemon));
-  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run((s) => native().stopDaemon(s, daemon));
+    this.#run((s) => this.#ops.deleteDestination(s, service, dest));
+  getTimeouts = (): Promise<RawTimeouts> => this.#run((s) => this.#ops.getTimeouts(s));
+  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run((s) => this.#ops.setTimeouts(s, timeouts));
+  listDaemons = (): Promise<RawDaemon[]> => this.#run((s) => this.#ops.listDaemons(s));
+  startDaemon = (daemon: RawDaemon): Promise<void> => this.#run((s) => this.#ops.startDaemon(s, daemon));
+  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run((s) => this.#ops.stopDaemon(s, daemon));
 
   // /proc files need no netlink exchange, so they skip the queue.
   readProcFile = (path: string): Promise<Buffer> => this.#direct((s) => native().readProcFile(s, path));
@@ -128,11 +143,15 @@ export class Ipvs implements AsyncDisposable {
 
   /** @internal */
   static async create(options: OpenOptions): Promise<Ipvs> {
-    if (options.netns !== undefined && (typeof options.netns !== 'string' || options.netns === '')) {
-      throw new TypeError(`netns must be a path to a network namespace, got ${describe(options.netns)}`);
+    const o = object('options', options);
+    if (o.netns !== undefined && (typeof o.netns !== 'string' || o.netns === '')) {
+      throw new TypeError(`netns must be a path to a network namespace, got ${describe(o.netns)}`);
     }
+    const backend = o.backend === undefined ? 'netlink' : oneOf('backend', o.backend, ['netlink', 'sockopt'] as const);
+    const netns = (o.netns as string | undefined) ?? null;
     try {
-      return new Ipvs(new RawIpvs(await native().open(options.netns ?? null)));
+      const sock = backend === 'sockopt' ? await native().openSockopt(netns) : await native().open(netns);
+      return new Ipvs(new RawIpvs(sock, backend));
     } catch (e) {
       throw fromNative(e);
     }

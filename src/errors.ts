@@ -45,8 +45,6 @@ const byErrno: Partial<Record<string, string>> = {
  * operation's own entry, then the errno's, then the C library's text.
  */
 export function ipvsadmMessage(op: string, errno: number, fallback: string): string {
-  // Opening has no ipvsadm counterpart: its own text says what to do.
-  if (op === 'open') return fallback;
   const code = errnoCode(errno);
   return byOperation[op]?.[code] ?? byErrno[code] ?? fallback;
 }
@@ -65,8 +63,15 @@ export class IpvsError extends Error {
   /** The C library's description of the errno (`No such process`) or the transport's own. */
   readonly detail: string;
 
-  constructor(op: string, errno: number, detail: string, kernelMessage?: string) {
-    super(ipvsadmMessage(op, errno, detail));
+  /**
+   * True when the errno is IPVS's verdict on the request; false for a local
+   * failure (opening the socket, a malformed reply), whose message is its own.
+   */
+  readonly fromKernel: boolean;
+
+  constructor(op: string, errno: number, detail: string, kernelMessage?: string, fromKernel = true) {
+    super(fromKernel ? ipvsadmMessage(op, errno, detail) : detail);
+    this.fromKernel = fromKernel;
     this.errno = errno;
     this.code = errnoCode(errno);
     this.op = op;
@@ -84,7 +89,7 @@ function isNativeError(error: unknown): error is NativeError {
 export function fromNative(error: unknown): unknown {
   if (isNativeError(error)) {
     const e = error;
-    const out = new IpvsError(e.op, e.errno, e.message, e.kernelMessage);
+    const out = new IpvsError(e.op, e.errno, e.message, e.kernelMessage, e.fromKernel);
     out.stack = `${out.name}: ${out.message}\n    at ${e.op} (native)`;
     return out;
   }

@@ -101,14 +101,17 @@ export interface RawDaemon {
 export interface NativeError extends Error {
   errno: number;
   op: string;
+  /** True when the errno is IPVS's verdict on the request, not a local failure. */
+  fromKernel: boolean;
   kernelMessage?: string;
 }
 
-export interface NativeBinding {
-  constants: Record<string, number>;
-  /** Opens a generic netlink socket (in the namespace at `netns`, or the caller's) and resolves IPVS. */
-  open(netns: string | null): Promise<NativeSocket>;
-  close(sock: NativeSocket): void;
+/**
+ * The kernel operations on one socket. Both back-ends implement them with the
+ * same names, shapes and error `op`s: the addon's top level over generic
+ * netlink, and `sockopt` over the legacy socket options (IPv4 only).
+ */
+export interface SocketOps {
   info(sock: NativeSocket): Promise<RawInfo>;
   listServices(sock: NativeSocket): Promise<RawService[]>;
   getService(sock: NativeSocket, key: RawServiceKey): Promise<RawService>;
@@ -127,6 +130,17 @@ export interface NativeBinding {
   startDaemon(sock: NativeSocket, daemon: RawDaemon): Promise<void>;
   /** Only `state` is read. */
   stopDaemon(sock: NativeSocket, daemon: Pick<RawDaemon, 'state'>): Promise<void>;
+}
+
+export interface NativeBinding extends SocketOps {
+  constants: Record<string, number>;
+  /** Opens a generic netlink socket (in the namespace at `netns`, or the caller's) and resolves IPVS. */
+  open(netns: string | null): Promise<NativeSocket>;
+  /** Opens a raw IPv4 socket for the legacy socket options (root only) and checks IPVS answers. */
+  openSockopt(netns: string | null): Promise<NativeSocket>;
+  close(sock: NativeSocket): void;
+  /** The legacy back-end's operations, for sockets made by openSockopt. */
+  sockopt: SocketOps;
   /** A whole /proc file, opened inside the socket's network namespace. */
   readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
   /** One write() to a /proc file, opened inside the socket's network namespace. */

@@ -93,6 +93,42 @@ describe('network namespaces', () => {
   });
 });
 
+describe('the two back-ends', () => {
+  it('read the same IPv4 table identically, each seeing what the other wrote', async () => {
+    await lab.ipvs.clear();
+    const legacy = await open({ netns: lab.path, backend: 'sockopt' });
+    try {
+      const web = { protocol: 'tcp', address: '192.0.2.80', port: 80 } as const;
+      await lab.ipvs.addService({ ...web, scheduler: 'wrr', persistence: { timeout: 99, netmask: '255.255.0.0' } });
+      await legacy.addService({ fwmark: 42, scheduler: 'sh', schedulerFlags: ['sh-port'] });
+      await legacy.addService({ protocol: 'udp', address: '192.0.2.53', port: 53, onePacket: true });
+      await lab.ipvs.addDestination(web, { address: '198.51.100.1', forwarding: 'masq', weight: 3, upperThreshold: 50, lowerThreshold: 5 });
+      await legacy.addDestination(web, { address: '198.51.100.2', port: 8080, forwarding: 'masq' });
+      await legacy.addDestination({ fwmark: 42 }, { address: '198.51.100.3', forwarding: 'tunnel' });
+      const byKey = (a: { fwmark?: number; port?: number }, b: { fwmark?: number; port?: number }) =>
+        (a.fwmark ?? 0) - (b.fwmark ?? 0) || (a.port ?? 0) - (b.port ?? 0);
+      const viaNetlink = (await lab.ipvs.listServices()).sort(byKey);
+      const viaLegacy = (await legacy.listServices()).sort(byKey);
+      expect(viaLegacy).toEqual(viaNetlink);
+      expect(viaLegacy).toHaveLength(3);
+      for (const svc of viaNetlink) {
+        const sort = (x: { address: string }, y: { address: string }) => x.address.localeCompare(y.address);
+        expect((await legacy.listDestinations(svc)).sort(sort)).toEqual((await lab.ipvs.listDestinations(svc)).sort(sort));
+        expect(await legacy.getService(svc)).toEqual(await lab.ipvs.getService(svc));
+      }
+      expect(await legacy.info()).toEqual(await lab.ipvs.info());
+      await legacy.setTimeouts({ tcp: 1234 });
+      expect(await lab.ipvs.getTimeouts()).toEqual(await legacy.getTimeouts());
+      await legacy.deleteService({ fwmark: 42 });
+      expect((await lab.ipvs.listServices()).map((s) => s.fwmark)).toEqual([undefined, undefined]);
+      await legacy.clear();
+      expect(await lab.ipvs.listServices()).toEqual([]);
+    } finally {
+      await legacy.close();
+    }
+  });
+});
+
 describe('closing', () => {
   it('finishes calls already made, then refuses new ones', async () => {
     const client = await open({ netns: lab.path });

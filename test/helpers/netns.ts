@@ -2,7 +2,7 @@
 // opened inside it and the reference ipvsadm run inside it too.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-import { open, type Ipvs } from '../../src/index.js';
+import { open, type Backend, type Ipvs } from '../../src/index.js';
 
 export interface Lab {
   /** The namespace's name, for `ip netns exec`. */
@@ -19,12 +19,12 @@ export interface Lab {
 
 let counter = 0;
 
-export async function createLab(): Promise<Lab> {
+export async function createLab(options: { backend?: Backend } = {}): Promise<Lab> {
   const name = `ipvs-test-${process.pid}-${counter++}`;
   execFileSync('ip', ['netns', 'add', name]);
   execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   const path = `/run/netns/${name}`;
-  const ipvs = await open({ netns: path });
+  const ipvs = await open({ netns: path, ...options });
   return {
     name,
     path,
