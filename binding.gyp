@@ -11,6 +11,7 @@
         "native/netlink.cc",
         "native/procfs.cc",
         "native/service.cc",
+        "native/snapshot.cc",
         "native/socket.cc",
         "native/sockopt.cc",
         "native/stats.cc",

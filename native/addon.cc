@@ -7,6 +7,7 @@
 #include "info.h"
 #include "procfs.h"
 #include "service.h"
+#include "snapshot.h"
 #include "socket.h"
 #include "sockopt.h"
 #include "stats.h"
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("editDestination", Napi::Function::New(env, EditDestination, "editDestination"));
   exports.Set("deleteDestination", Napi::Function::New(env, DeleteDestination, "deleteDestination"));
   exports.Set("zero", Napi::Function::New(env, Zero, "zero"));
+  exports.Set("snapshot", Napi::Function::New(env, Snapshot, "snapshot"));
   exports.Set("readProcFile", Napi::Function::New(env, ReadProcFile, "readProcFile"));
   exports.Set("writeProcFile", Napi::Function::New(env, WriteProcFile, "writeProcFile"));
   exports.Set("getTimeouts", Napi::Function::New(env, GetTimeouts, "getTimeouts"));

@@ -73,8 +73,8 @@ void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
   nla_nest_end(msg, nest);
 }
 
-// `serviceAf` stands in for IPVS_DEST_ATTR_ADDR_FAMILY, which kernels before
-// 4.3 do not send (their destinations always share the service's family).
+}  // namespace
+
 DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
   nlattr* top[IPVS_CMD_ATTR_MAX + 1];
   ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
@@ -99,8 +99,6 @@ DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
   e.stats = DecodeStats(tb[IPVS_DEST_ATTR_STATS], tb[IPVS_DEST_ATTR_STATS64]);
   return e;
 }
-
-}  // namespace
 
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   const DestSpec& d = e.spec;

@@ -8,6 +8,8 @@
 
 #include "stats.h"
 
+struct nlmsghdr;
+
 namespace ipvs {
 
 // What is asked of a destination; every field is sent (edit replaces them all).
@@ -33,6 +35,9 @@ struct DestEntry {
 // keyOnly: read only af, addr and port (what delete needs).
 DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly);
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e);
+// Decodes one IPVS_CMD_NEW_DEST message of a dump; `serviceAf` stands in for
+// a missing IPVS_DEST_ATTR_ADDR_FAMILY (kernels before 4.3).
+DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf);
 
 Napi::Value ListDestinations(const Napi::CallbackInfo& info);
 Napi::Value AddDestination(const Napi::CallbackInfo& info);

@@ -149,6 +149,20 @@ std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
   });
 }
 
+std::vector<std::shared_ptr<GenlSocket>> GenlSocket::Pool(size_t n) {
+  if (n == 0) n = 1;
+  std::lock_guard<std::mutex> lock(poolMu_);
+  while (pool_.size() + 1 < n) {
+    std::string path;
+    // The siblings enter this socket's namespace through its descriptor.
+    if (netnsFd_ >= 0) path = "/proc/self/fd/" + std::to_string(netnsFd_);
+    pool_.push_back(Open(path));
+  }
+  std::vector<std::shared_ptr<GenlSocket>> out{shared_from_this()};
+  out.insert(out.end(), pool_.begin(), pool_.begin() + (n - 1));
+  return out;
+}
+
 std::shared_ptr<GenlSocket> GenlSocket::OpenLegacy(const std::string& netnsPath) {
   return OpenWith(netnsPath, [](GenlSocket& s) {
     int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
@@ -168,6 +182,11 @@ GenlSocket::~GenlSocket() {
 }
 
 void GenlSocket::Close() {
+  {
+    std::lock_guard<std::mutex> lock(poolMu_);
+    for (auto& sibling : pool_) sibling->Close();
+    pool_.clear();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (sock_ != nullptr) nl_socket_free(sock_);
   sock_ = nullptr;

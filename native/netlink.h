@@ -45,7 +45,7 @@ using Message = std::unique_ptr<nl_msg, void (*)(nl_msg*)>;
 // One NETLINK_GENERIC socket bound to the IPVS family, opened once per client
 // and reused for every request. Exchanges are serialised by a mutex, so two
 // worker threads can never interleave their replies on the socket.
-class GenlSocket {
+class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
  public:
   // Opens the socket in the network namespace at `netnsPath` (empty: the
   // caller's), resolves "IPVS" (running `modprobe ip_vs` once if the family is
@@ -69,6 +69,10 @@ class GenlSocket {
   // bounded number of times. Throws KernelError with the kernel's errno.
   void Exchange(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply,
                 const std::function<void()>& onRestart = nullptr);
+
+  // Up to `n` netlink sockets for spreading work, this one first, the others
+  // opened on first use in the same namespace and kept for later calls.
+  std::vector<std::shared_ptr<GenlSocket>> Pool(size_t n);
 
   // Runs f(fd) on the legacy socket under the same lock as Exchange.
   template <typename F>
@@ -103,6 +107,8 @@ class GenlSocket {
   int legacyFd_ = -1;
   uint32_t seq_ = 0;
   std::vector<uint8_t> buf_;  // the receive buffer, reused by every exchange
+  std::mutex poolMu_;
+  std::vector<std::shared_ptr<GenlSocket>> pool_;  // siblings, without this one
 };
 
 }  // namespace ipvs

@@ -58,6 +58,8 @@ void PutService(nl_msg* msg, const ServiceSpec& spec) {
   nla_nest_end(msg, nest);
 }
 
+}  // namespace
+
 ServiceEntry DecodeService(const nlmsghdr* hdr) {
   nlattr* top[IPVS_CMD_ATTR_MAX + 1];
   ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
@@ -85,8 +87,6 @@ ServiceEntry DecodeService(const nlmsghdr* hdr) {
   e.stats = DecodeStats(tb[IPVS_SVC_ATTR_STATS], tb[IPVS_SVC_ATTR_STATS64]);
   return e;
 }
-
-}  // namespace
 
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   const ServiceSpec& s = e.spec;

@@ -43,6 +43,8 @@ ServiceKey ServiceKeyFrom(const Napi::Object& obj);
 ServiceSpec ServiceSpecFrom(const Napi::Object& obj);
 // Adds IPVS_CMD_ATTR_SERVICE holding only the identifying attributes.
 void PutServiceKey(nl_msg* msg, const ServiceKey& key);
+// Decodes one IPVS_CMD_NEW_SERVICE message of a dump or doit reply.
+ServiceEntry DecodeService(const nlmsghdr* hdr);
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e);
 
 Napi::Value ListServices(const Napi::CallbackInfo& info);

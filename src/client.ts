@@ -23,13 +23,18 @@ import {
   type RawTimeouts,
   type RawDaemon,
   type SocketOps,
+  type RawSnapshot,
 } from './native.js';
 import { timeoutsToRaw, type Timeouts } from './timeouts.js';
+import { packed, poll, unpack, type PackedSnapshot, type PollOptions, type Snapshot } from './snapshot.js';
+import { availableParallelism } from 'node:os';
 import { parseTotals, type Stats } from './stats.js';
 import { formatSysctl, parseSysctl, SYSCTL_NAMES, sysctlPath, type SysctlName, type Sysctls } from './sysctl.js';
 import { daemonFromRaw, daemonSpecToRaw, daemonStateToRaw, type DaemonInfo, type DaemonSpec, type DaemonState } from './daemon.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw, type ServiceInfo, type ServiceKey, type ServiceSpec } from './service.js';
-import { describe, object, oneOf } from './validate.js';
+import { describe, integer, object, oneOf } from './validate.js';
+
+const DEFAULT_POOL = Math.min(4, availableParallelism());
 
 /** How a client reaches IPVS: generic netlink, or the legacy socket options (IPv4 only). */
 export type Backend = 'netlink' | 'sockopt';
@@ -111,6 +116,12 @@ export class RawIpvs {
   listDaemons = (): Promise<RawDaemon[]> => this.#run((s) => this.#ops.listDaemons(s));
   startDaemon = (daemon: RawDaemon): Promise<void> => this.#run((s) => this.#ops.startDaemon(s, daemon));
   stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run((s) => this.#ops.stopDaemon(s, daemon));
+
+  /** Netlink only: the legacy interface has no dumps to spread. */
+  snapshot = (poolSize: number): Promise<RawSnapshot> =>
+    this.backend === 'sockopt'
+      ? Promise.reject(new Error('snapshots need the netlink back-end; with sockopt use listServices and listDestinations'))
+      : this.#run((s) => native().snapshot(s, poolSize));
 
   // /proc files need no netlink exchange, so they skip the queue.
   readProcFile = (path: string): Promise<Buffer> => this.#direct((s) => native().readProcFile(s, path));
@@ -261,6 +272,31 @@ export class Ipvs implements AsyncDisposable {
       else if ((v.reason as { code?: string }).code !== 'ENOENT') throw v.reason;
     });
     return out as Partial<Sysctls>;
+  }
+
+  /**
+   * Every service with its destinations and their counters, in one call
+   * (1 + N dumps on the worker thread), packed into typed arrays: no object
+   * per entry. `poolSize` sockets share the destination dumps of large tables
+   * (default: up to 4, one per core).
+   */
+  async packedSnapshot(options: { poolSize?: number } = {}): Promise<PackedSnapshot> {
+    const poolSize = options.poolSize === undefined ? DEFAULT_POOL : integer('poolSize', options.poolSize, 1, 16);
+    return packed(await this.raw.snapshot(poolSize));
+  }
+
+  /** The same snapshot as objects: services as listServices gives them, each with its `destinations`. */
+  async snapshot(options: { poolSize?: number } = {}): Promise<Snapshot> {
+    return unpack(await this.packedSnapshot(options));
+  }
+
+  /**
+   * Packed snapshots every `interval` ms until `signal` aborts; pair them
+   * with `rates(prev, next)` for rates at any interval.
+   */
+  poll(options: PollOptions): AsyncGenerator<PackedSnapshot, void, undefined> {
+    const poolSize = options.poolSize;
+    return poll(() => this.packedSnapshot(poolSize === undefined ? {} : { poolSize }), options);
   }
 
   /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG). */

@@ -6,6 +6,7 @@ export { IpvsError } from './errors.js';
 export { formatAddress, parseAddress, type Family } from './address.js';
 export type { Info } from './info.js';
 export type { Timeouts } from './timeouts.js';
+export { rates, unpack, COUNTERS, type PackedSnapshot, type PollOptions, type Snapshot } from './snapshot.js';
 export type { SysctlName, Sysctls } from './sysctl.js';
 export type { DaemonInfo, DaemonSpec, DaemonState } from './daemon.js';
 export type { Stats } from './stats.js';

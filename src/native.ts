@@ -97,6 +97,19 @@ export interface RawDaemon {
   ttl: number;
 }
 
+/** A statistics snapshot, packed; see PackedSnapshot in src/snapshot.ts for the layout. */
+export interface RawSnapshot {
+  takenAt: bigint;
+  counters: BigUint64Array;
+  services: Uint32Array;
+  serviceAddrs: Uint8Array;
+  destOffsets: Uint32Array;
+  dests: Uint32Array;
+  destAddrs: Uint8Array;
+  schedulers: string[];
+  engines: string[];
+}
+
 /** The properties the addon sets on the Errors it rejects with. */
 export interface NativeError extends Error {
   errno: number;
@@ -141,6 +154,8 @@ export interface NativeBinding extends SocketOps {
   close(sock: NativeSocket): void;
   /** The legacy back-end's operations, for sockets made by openSockopt. */
   sockopt: SocketOps;
+  /** Every service and its destinations in one worker task, destination dumps spread over `poolSize` sockets. */
+  snapshot(sock: NativeSocket, poolSize: number): Promise<RawSnapshot>;
   /** A whole /proc file, opened inside the socket's network namespace. */
   readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
   /** One write() to a /proc file, opened inside the socket's network namespace. */

@@ -1,0 +1,159 @@
+#include "snapshot.h"
+
+#include <linux/ip_vs.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "destination.h"
+#include "service.h"
+#include "socket.h"
+#include "task.h"
+
+namespace ipvs {
+
+namespace {
+
+// Below this many services one socket is faster than starting threads.
+constexpr size_t kPoolThreshold = 64;
+// Per entry in the counters array, in this order (RawSnapshot in src/native.ts).
+constexpr size_t kCounters = 10;
+constexpr size_t kServiceInts = 9;  // af protocol port fwmark flags timeout netmask scheduler pe
+constexpr size_t kDestInts = 12;    // af port fwd weight uthr lthr active inact persist tuntype tunport tunflags
+
+struct Taken {
+  std::vector<ServiceEntry> services;
+  std::vector<std::vector<DestEntry>> dests;  // per service
+  uint64_t takenAt = 0;                       // CLOCK_MONOTONIC, ns
+};
+
+uint64_t Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec;
+}
+
+void DumpDests(GenlSocket& sock, const ServiceKey& key, std::vector<DestEntry>& out) {
+  Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
+  PutServiceKey(msg.get(), key);
+  sock.Exchange(
+      msg.get(), [&](const nlmsghdr* hdr) { out.push_back(DecodeDest(hdr, key.af)); }, [&] { out.clear(); });
+}
+
+void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t) {
+  Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
+  sock->Exchange(
+      msg.get(), [&](const nlmsghdr* hdr) { t.services.push_back(DecodeService(hdr)); }, [&] { t.services.clear(); });
+  const size_t n = t.services.size();
+  t.dests.assign(n, {});
+  size_t threads = n >= kPoolThreshold ? std::min(poolSize, n) : 1;
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; i++) DumpDests(*sock, t.services[i].spec.key, t.dests[i]);
+  } else {
+    auto pool = sock->Pool(threads);
+    std::vector<std::exception_ptr> failures(threads);
+    std::vector<std::thread> workers;
+    // Contiguous slices, one per socket: each thread owns its slice of t.dests.
+    for (size_t w = 0; w < threads; w++) {
+      workers.emplace_back([&, w] {
+        try {
+          for (size_t i = w * n / threads; i < (w + 1) * n / threads; i++)
+            DumpDests(*pool[w], t.services[i].spec.key, t.dests[i]);
+        } catch (...) {
+          failures[w] = std::current_exception();
+        }
+      });
+    }
+    for (auto& worker : workers) worker.join();
+    for (auto& f : failures)
+      if (f) std::rethrow_exception(f);
+  }
+  t.takenAt = Now();
+}
+
+void PutStats(uint64_t* at, const Stats& s) {
+  const uint64_t v[kCounters] = {s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes,
+                                 s.cps,   s.inpps,  s.outpps,  s.inbps,   s.outbps};
+  memcpy(at, v, sizeof v);
+}
+
+// Index of `name` in `table`, adding it when new.
+uint32_t Intern(std::vector<std::string>& table, const std::string& name) {
+  auto it = std::find(table.begin(), table.end(), name);
+  if (it != table.end()) return static_cast<uint32_t>(it - table.begin());
+  table.push_back(name);
+  return static_cast<uint32_t>(table.size() - 1);
+}
+
+template <typename T>
+Napi::TypedArrayOf<T> Array(Napi::Env env, const std::vector<T>& v, napi_typedarray_type type) {
+  auto arr = Napi::TypedArrayOf<T>::New(env, v.size(), type);
+  if (!v.empty()) memcpy(arr.Data(), v.data(), v.size() * sizeof(T));
+  return arr;
+}
+
+Napi::Value Pack(Napi::Env env, Taken& t) {
+  const size_t ns = t.services.size();
+  size_t nd = 0;
+  for (auto& d : t.dests) nd += d.size();
+
+  std::vector<uint64_t> counters((ns + nd) * kCounters);
+  std::vector<uint32_t> services(ns * kServiceInts), offsets(ns + 1), dests(nd * kDestInts);
+  std::vector<uint8_t> serviceAddrs(ns * 16), destAddrs(nd * 16);
+  std::vector<std::string> schedulers, engines{""};
+
+  size_t d = 0;
+  for (size_t i = 0; i < ns; i++) {
+    const ServiceEntry& s = t.services[i];
+    const ServiceKey& k = s.spec.key;
+    PutStats(&counters[i * kCounters], s.stats);
+    const uint32_t row[kServiceInts] = {k.af, k.protocol, k.port, k.fwmark, s.spec.flags, s.spec.timeout, s.spec.netmask,
+                                        Intern(schedulers, s.spec.scheduler), Intern(engines, s.spec.pe)};
+    memcpy(&services[i * kServiceInts], row, sizeof row);
+    memcpy(&serviceAddrs[i * 16], k.addr, 16);
+    offsets[i] = static_cast<uint32_t>(d);
+    for (const DestEntry& e : t.dests[i]) {
+      const DestSpec& x = e.spec;
+      PutStats(&counters[(ns + d) * kCounters], e.stats);
+      const uint32_t drow[kDestInts] = {x.af,         x.port,         x.fwdMethod,    static_cast<uint32_t>(x.weight),
+                                        x.uThreshold, x.lThreshold,   e.activeConns,  e.inactConns,
+                                        e.persistConns, x.tunType,    x.tunPort,      x.tunFlags};
+      memcpy(&dests[d * kDestInts], drow, sizeof drow);
+      memcpy(&destAddrs[d * 16], x.addr, 16);
+      d++;
+    }
+  }
+  offsets[ns] = static_cast<uint32_t>(d);
+
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("takenAt", Napi::BigInt::New(env, t.takenAt));
+  o.Set("counters", Array(env, counters, napi_biguint64_array));
+  o.Set("services", Array(env, services, napi_uint32_array));
+  o.Set("serviceAddrs", Array(env, serviceAddrs, napi_uint8_array));
+  o.Set("destOffsets", Array(env, offsets, napi_uint32_array));
+  o.Set("dests", Array(env, dests, napi_uint32_array));
+  o.Set("destAddrs", Array(env, destAddrs, napi_uint8_array));
+  Napi::Array sch = Napi::Array::New(env, schedulers.size());
+  for (size_t i = 0; i < schedulers.size(); i++) sch.Set(i, schedulers[i]);
+  o.Set("schedulers", sch);
+  Napi::Array pe = Napi::Array::New(env, engines.size());
+  for (size_t i = 0; i < engines.size(); i++) pe.Set(i, engines[i]);
+  o.Set("engines", pe);
+  return o;
+}
+
+}  // namespace
+
+Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+  auto sock = Socket::From(info[0]);
+  size_t poolSize = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 1;
+  return Task<Taken>::Run(
+      info.Env(), "snapshot", [sock, poolSize](Taken& t) { Take(sock, poolSize, t); }, Pack);
+}
+
+}  // namespace ipvs
