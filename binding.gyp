@@ -4,6 +4,7 @@
       "target_name": "ipvs",
       "sources": [
         "native/addon.cc",
+        "native/connections.cc",
         "native/constants.cc",
         "native/daemon.cc",
         "native/destination.cc",

@@ -1,6 +1,7 @@
 // The module entry: registers every export and nothing else.
 #include <napi.h>
 
+#include "connections.h"
 #include "constants.h"
 #include "daemon.h"
 #include "destination.h"
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new Napi::ObjectReference(Napi::Persistent(Napi::Object::New(env)));
   env.SetInstanceData(data);
   Socket::Define(env);
+  DefineConnectionReader(env);
 
   exports.Set("constants", Constants(env));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
@@ -46,6 +48,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listDaemons", Napi::Function::New(env, ListDaemons, "listDaemons"));
   exports.Set("startDaemon", Napi::Function::New(env, StartDaemon, "startDaemon"));
   exports.Set("stopDaemon", Napi::Function::New(env, StopDaemon, "stopDaemon"));
+  exports.Set("connectionBatches", Napi::Function::New(env, ConnectionBatches, "connectionBatches"));
+  exports.Set("connectionStats", Napi::Function::New(env, ConnectionStats, "connectionStats"));
+  exports.Set("parseConnections", Napi::Function::New(env, ParseConnections, "parseConnections"));
   return exports;
 }
 

@@ -73,19 +73,19 @@ Napi::Value ListDaemons(const Napi::CallbackInfo& info) {
               nlattr* tb[IPVS_DAEMON_ATTR_MAX + 1];
               ParseNested(tb, IPVS_DAEMON_ATTR_MAX, kDaemonRules, Require(top, IPVS_CMD_ATTR_DAEMON, kCmdRules));
               Daemon d;
-              d.state = nla_get_u32(Require(tb, IPVS_DAEMON_ATTR_STATE, kDaemonRules));
+              d.state = U32(Require(tb, IPVS_DAEMON_ATTR_STATE, kDaemonRules));
               d.ifname = GetString(Require(tb, IPVS_DAEMON_ATTR_MCAST_IFN, kDaemonRules));
-              d.syncId = nla_get_u32(Require(tb, IPVS_DAEMON_ATTR_SYNC_ID, kDaemonRules));
-              if (tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]) d.maxLen = nla_get_u16(tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
+              d.syncId = U32(Require(tb, IPVS_DAEMON_ATTR_SYNC_ID, kDaemonRules));
+              if (tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]) d.maxLen = U16(tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
               if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]) {
                 d.groupAf = AF_INET6;
-                memcpy(d.group, nla_data(tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]), 16);
+                memcpy(d.group, AttrData(tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]), 16);
               } else if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP]) {
                 d.groupAf = AF_INET;
-                memcpy(d.group, nla_data(tb[IPVS_DAEMON_ATTR_MCAST_GROUP]), 4);
+                memcpy(d.group, AttrData(tb[IPVS_DAEMON_ATTR_MCAST_GROUP]), 4);
               }
-              if (tb[IPVS_DAEMON_ATTR_MCAST_PORT]) d.port = nla_get_u16(tb[IPVS_DAEMON_ATTR_MCAST_PORT]);
-              if (tb[IPVS_DAEMON_ATTR_MCAST_TTL]) d.ttl = nla_get_u8(tb[IPVS_DAEMON_ATTR_MCAST_TTL]);
+              if (tb[IPVS_DAEMON_ATTR_MCAST_PORT]) d.port = U16(tb[IPVS_DAEMON_ATTR_MCAST_PORT]);
+              if (tb[IPVS_DAEMON_ATTR_MCAST_TTL]) d.ttl = U8(tb[IPVS_DAEMON_ATTR_MCAST_TTL]);
               out.push_back(d);
             },
             [&out] { out.clear(); });

@@ -83,19 +83,19 @@ DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
 
   DestEntry e;
   DestSpec& d = e.spec;
-  d.af = tb[IPVS_DEST_ATTR_ADDR_FAMILY] != nullptr ? nla_get_u16(tb[IPVS_DEST_ATTR_ADDR_FAMILY]) : serviceAf;
-  memcpy(d.addr, nla_data(Require(tb, IPVS_DEST_ATTR_ADDR, kDestRules)), 16);
-  d.port = ntohs(nla_get_u16(Require(tb, IPVS_DEST_ATTR_PORT, kDestRules)));
-  d.fwdMethod = nla_get_u32(Require(tb, IPVS_DEST_ATTR_FWD_METHOD, kDestRules));
-  d.weight = static_cast<int32_t>(nla_get_u32(Require(tb, IPVS_DEST_ATTR_WEIGHT, kDestRules)));
-  d.uThreshold = nla_get_u32(Require(tb, IPVS_DEST_ATTR_U_THRESH, kDestRules));
-  d.lThreshold = nla_get_u32(Require(tb, IPVS_DEST_ATTR_L_THRESH, kDestRules));
-  if (tb[IPVS_DEST_ATTR_TUN_TYPE] != nullptr) d.tunType = nla_get_u8(tb[IPVS_DEST_ATTR_TUN_TYPE]);
-  if (tb[IPVS_DEST_ATTR_TUN_PORT] != nullptr) d.tunPort = ntohs(nla_get_u16(tb[IPVS_DEST_ATTR_TUN_PORT]));
-  if (tb[IPVS_DEST_ATTR_TUN_FLAGS] != nullptr) d.tunFlags = nla_get_u16(tb[IPVS_DEST_ATTR_TUN_FLAGS]);
-  e.activeConns = nla_get_u32(Require(tb, IPVS_DEST_ATTR_ACTIVE_CONNS, kDestRules));
-  e.inactConns = nla_get_u32(Require(tb, IPVS_DEST_ATTR_INACT_CONNS, kDestRules));
-  e.persistConns = nla_get_u32(Require(tb, IPVS_DEST_ATTR_PERSIST_CONNS, kDestRules));
+  d.af = tb[IPVS_DEST_ATTR_ADDR_FAMILY] != nullptr ? U16(tb[IPVS_DEST_ATTR_ADDR_FAMILY]) : serviceAf;
+  memcpy(d.addr, AttrData(Require(tb, IPVS_DEST_ATTR_ADDR, kDestRules)), 16);
+  d.port = ntohs(U16(Require(tb, IPVS_DEST_ATTR_PORT, kDestRules)));
+  d.fwdMethod = U32(Require(tb, IPVS_DEST_ATTR_FWD_METHOD, kDestRules));
+  d.weight = static_cast<int32_t>(U32(Require(tb, IPVS_DEST_ATTR_WEIGHT, kDestRules)));
+  d.uThreshold = U32(Require(tb, IPVS_DEST_ATTR_U_THRESH, kDestRules));
+  d.lThreshold = U32(Require(tb, IPVS_DEST_ATTR_L_THRESH, kDestRules));
+  if (tb[IPVS_DEST_ATTR_TUN_TYPE] != nullptr) d.tunType = U8(tb[IPVS_DEST_ATTR_TUN_TYPE]);
+  if (tb[IPVS_DEST_ATTR_TUN_PORT] != nullptr) d.tunPort = ntohs(U16(tb[IPVS_DEST_ATTR_TUN_PORT]));
+  if (tb[IPVS_DEST_ATTR_TUN_FLAGS] != nullptr) d.tunFlags = U16(tb[IPVS_DEST_ATTR_TUN_FLAGS]);
+  e.activeConns = U32(Require(tb, IPVS_DEST_ATTR_ACTIVE_CONNS, kDestRules));
+  e.inactConns = U32(Require(tb, IPVS_DEST_ATTR_INACT_CONNS, kDestRules));
+  e.persistConns = U32(Require(tb, IPVS_DEST_ATTR_PERSIST_CONNS, kDestRules));
   e.stats = DecodeStats(tb[IPVS_DEST_ATTR_STATS], tb[IPVS_DEST_ATTR_STATS64]);
   return e;
 }

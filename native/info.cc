@@ -33,8 +33,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
         sock->Exchange(msg.get(), [&](const nlmsghdr* hdr) {
           nlattr* tb[IPVS_INFO_ATTR_MAX + 1];
           ParseGenl(tb, IPVS_INFO_ATTR_MAX, kInfoRules, hdr);
-          out.version = nla_get_u32(Require(tb, IPVS_INFO_ATTR_VERSION, kInfoRules));
-          out.connTabSize = nla_get_u32(Require(tb, IPVS_INFO_ATTR_CONN_TAB_SIZE, kInfoRules));
+          out.version = U32(Require(tb, IPVS_INFO_ATTR_VERSION, kInfoRules));
+          out.connTabSize = U32(Require(tb, IPVS_INFO_ATTR_CONN_TAB_SIZE, kInfoRules));
           got = true;
         });
         if (!got) throw KernelError(EBADMSG, "the kernel acknowledged IPVS_CMD_GET_INFO without a reply");

@@ -68,21 +68,21 @@ ServiceEntry DecodeService(const nlmsghdr* hdr) {
 
   ServiceEntry e;
   ServiceKey& k = e.spec.key;
-  k.af = nla_get_u16(Require(tb, IPVS_SVC_ATTR_AF, kServiceRules));
+  k.af = U16(Require(tb, IPVS_SVC_ATTR_AF, kServiceRules));
   if (tb[IPVS_SVC_ATTR_FWMARK] != nullptr) {
-    k.fwmark = nla_get_u32(tb[IPVS_SVC_ATTR_FWMARK]);
+    k.fwmark = U32(tb[IPVS_SVC_ATTR_FWMARK]);
   } else {
-    k.protocol = nla_get_u16(Require(tb, IPVS_SVC_ATTR_PROTOCOL, kServiceRules));
-    memcpy(k.addr, nla_data(Require(tb, IPVS_SVC_ATTR_ADDR, kServiceRules)), 16);
-    k.port = ntohs(nla_get_u16(Require(tb, IPVS_SVC_ATTR_PORT, kServiceRules)));
+    k.protocol = U16(Require(tb, IPVS_SVC_ATTR_PROTOCOL, kServiceRules));
+    memcpy(k.addr, AttrData(Require(tb, IPVS_SVC_ATTR_ADDR, kServiceRules)), 16);
+    k.port = ntohs(U16(Require(tb, IPVS_SVC_ATTR_PORT, kServiceRules)));
   }
   e.spec.scheduler = GetString(Require(tb, IPVS_SVC_ATTR_SCHED_NAME, kServiceRules));
   if (tb[IPVS_SVC_ATTR_PE_NAME] != nullptr) e.spec.pe = GetString(tb[IPVS_SVC_ATTR_PE_NAME]);
   ip_vs_flags flags;
-  memcpy(&flags, nla_data(Require(tb, IPVS_SVC_ATTR_FLAGS, kServiceRules)), sizeof flags);
+  memcpy(&flags, AttrData(Require(tb, IPVS_SVC_ATTR_FLAGS, kServiceRules)), sizeof flags);
   e.spec.flags = flags.flags & flags.mask;
-  e.spec.timeout = nla_get_u32(Require(tb, IPVS_SVC_ATTR_TIMEOUT, kServiceRules));
-  uint32_t mask = nla_get_u32(Require(tb, IPVS_SVC_ATTR_NETMASK, kServiceRules));
+  e.spec.timeout = U32(Require(tb, IPVS_SVC_ATTR_TIMEOUT, kServiceRules));
+  uint32_t mask = U32(Require(tb, IPVS_SVC_ATTR_NETMASK, kServiceRules));
   e.spec.netmask = k.af == AF_INET ? ntohl(mask) : mask;
   e.stats = DecodeStats(tb[IPVS_SVC_ATTR_STATS], tb[IPVS_SVC_ATTR_STATS64]);
   return e;

@@ -39,6 +39,7 @@ uint64_t Now() {
 }
 
 void DumpDests(GenlSocket& sock, const ServiceKey& key, std::vector<DestEntry>& out) {
+  out.reserve(16);
   Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
   PutServiceKey(msg.get(), key);
   sock.Exchange(
@@ -47,6 +48,7 @@ void DumpDests(GenlSocket& sock, const ServiceKey& key, std::vector<DestEntry>& 
 
 void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t) {
   Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
+  t.services.reserve(256);
   sock->Exchange(
       msg.get(), [&](const nlmsghdr* hdr) { t.services.push_back(DecodeService(hdr)); }, [&] { t.services.clear(); });
   const size_t n = t.services.size();

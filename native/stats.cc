@@ -44,7 +44,7 @@ const AttrRule kStats64[IPVS_STATS_ATTR_MAX + 1] = {
 
 uint64_t Value(nlattr* attr) {
   if (attr == nullptr) return 0;
-  return nla_len(attr) == 8 ? nla_get_u64(attr) : nla_get_u32(attr);
+  return AttrLen(attr) == 8 ? U64(attr) : U32(attr);
 }
 
 }  // namespace

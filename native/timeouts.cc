@@ -27,9 +27,9 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
         sock->Exchange(msg.get(), [&out](const nlmsghdr* hdr) {
           nlattr* tb[IPVS_CMD_ATTR_MAX + 1];
           ParseGenl(tb, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out.tcpFin = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out.tcpFin = U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = U32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]);
         });
       },
       [](Napi::Env env, Timeouts& out) -> Napi::Value {

@@ -8,6 +8,19 @@ import {
   type DestinationKey,
   type DestinationSpec,
 } from './destination.js';
+import {
+  connectionBatches,
+  connections,
+  connectionStats,
+  listConnections,
+  type Connection,
+  type ConnectionBatch,
+  type ConnectionCount,
+  type ConnectionReadOptions,
+  type ConnectionStatsBy,
+  type ConnectionStatsKeys,
+  type ConnectionStatsOptions,
+} from './connections.js';
 import { fromNative } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
 import {
@@ -325,6 +338,33 @@ export class Ipvs implements AsyncDisposable {
   async stopDaemon(state: DaemonState): Promise<void> {
     const raw = daemonStateToRaw(state);
     await this.raw.stopDaemon({ state: raw });
+  }
+
+  /**
+   * The connection table (/proc/net/ip_vs_conn of the client's namespace) in
+   * columnar batches, in the kernel's order. Read by threads of the addon,
+   * not through the request queue; ending the loop early stops them. Options
+   * are checked at once; the read starts with the first batch asked for.
+   * Like the file, a table that changes meanwhile may show an entry twice or
+   * miss one.
+   */
+  connectionBatches(options?: ConnectionReadOptions): AsyncGenerator<ConnectionBatch, void, undefined> {
+    return connectionBatches(this.raw, options);
+  }
+
+  /** The connection table one entry at a time (see connectionBatches). */
+  connections(options?: ConnectionReadOptions): AsyncGenerator<Connection, void, undefined> {
+    return connections(this.raw, options);
+  }
+
+  /** The whole connection table (see connectionBatches); `[]` when it is empty. */
+  async listConnections(options?: ConnectionReadOptions): Promise<Connection[]> {
+    return listConnections(this.raw, options);
+  }
+
+  /** Counts of the connections by state, destination or virtual service, computed in the addon. */
+  async connectionStats<By extends ConnectionStatsBy>(options: ConnectionStatsOptions<By>): Promise<ConnectionCount<ConnectionStatsKeys[By]>[]> {
+    return connectionStats(this.raw, options);
   }
 
   /** Closes the socket after the requests already made. Idempotent. */

@@ -5,6 +5,21 @@ export { K as constants } from './constants.js';
 export { IpvsError } from './errors.js';
 export { formatAddress, parseAddress, type Family } from './address.js';
 export type { Info } from './info.js';
+export { ConnectionBatch } from './connections.js';
+export type {
+  Connection,
+  ConnectionCount,
+  ConnectionFilter,
+  ConnectionProtocol,
+  ConnectionReadOptions,
+  ConnectionStatsBy,
+  ConnectionStatsKeys,
+  ConnectionStatsOptions,
+  Endpoint,
+  EndpointFilter,
+  KnownConnectionProtocol,
+  ServiceEndpoint,
+} from './connections.js';
 export type { Timeouts } from './timeouts.js';
 export { rates, unpack, COUNTERS, type PackedSnapshot, type PollOptions, type Snapshot } from './snapshot.js';
 export type { SysctlName, Sysctls } from './sysctl.js';

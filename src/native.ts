@@ -97,6 +97,85 @@ export interface RawDaemon {
   ttl: number;
 }
 
+/**
+ * Connections in columns, as read from /proc/net/ip_vs_conn. Entry i has
+ * `protocols[protocolIndex[i]]`, 16 bytes of each address at `16 * i`
+ * (IPv4 in the first 4, network order), and so on.
+ */
+export interface RawConnectionBatch {
+  length: number;
+  /** The kernel's protocol names: TCP, UDP, SCTP, ICMP, ICMPv6, IP (templates), IP_<n>. */
+  protocols: string[];
+  protocolIndex: Uint16Array;
+  /** State names as the kernel prints them. */
+  states: string[];
+  stateIndex: Uint16Array;
+  /** AF_INET or AF_INET6 of the client and virtual addresses. */
+  family: Uint8Array;
+  client: Uint8Array;
+  clientPort: Uint16Array;
+  virtual: Uint8Array;
+  virtualPort: Uint16Array;
+  /** The destination's family, which may differ from `family`. */
+  destinationFamily: Uint8Array;
+  destination: Uint8Array;
+  destinationPort: Uint16Array;
+  /** Seconds until the entry expires. */
+  expires: Uint32Array;
+  /** Persistence engine names; index 0 is '' and means none. */
+  persistenceEngines: string[];
+  persistenceEngineIndex: Uint16Array;
+  /** Persistence engine data (free text); index 0 is '' and means none. */
+  persistenceData: string[];
+  persistenceDataIndex: Uint32Array;
+}
+
+/** An address and port to match: af 0 matches any address, port -1 any port. */
+export interface RawConnectionMatch {
+  af: number;
+  addr: Uint8Array;
+  port: number;
+}
+
+/** What to keep; empty strings and the matches' wildcards keep everything. */
+export interface RawConnectionFilter {
+  /** The kernel's protocol name (`'TCP'`). */
+  protocol: string;
+  state: string;
+  client: RawConnectionMatch;
+  virtual: RawConnectionMatch;
+  destination: RawConnectionMatch;
+}
+
+export interface RawConnectionRead {
+  /** '' for the table of the socket's namespace; a file's path (tests). */
+  path: string;
+  /**
+   * Where the slices start, in bytes, ascending from 0: one reader thread per
+   * slice, each taking the lines that start in its slice.
+   */
+  bounds: number[];
+  /** Entries per batch at most. */
+  batchSize: number;
+  /** Bytes asked of each read(). */
+  readSize: number;
+  filter: RawConnectionFilter | null;
+}
+
+/** A read in progress; batches come in file order. */
+export interface NativeConnectionReader {
+  /** The next batch, or null at the end (or after close). One call at a time. */
+  next(): Promise<RawConnectionBatch | null>;
+  /** Stops the reader threads. Idempotent. */
+  close(): void;
+}
+
+/** Counts by key, in the order keys first appear; `entries` holds the first entry of each key. */
+export interface RawConnectionStats {
+  entries: RawConnectionBatch;
+  counts: Uint32Array;
+}
+
 /** A statistics snapshot, packed; see PackedSnapshot in src/snapshot.ts for the layout. */
 export interface RawSnapshot {
   takenAt: bigint;
@@ -160,6 +239,12 @@ export interface NativeBinding extends SocketOps {
   readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
   /** One write() to a /proc file, opened inside the socket's network namespace. */
   writeProcFile(sock: NativeSocket, path: string, text: string): Promise<void>;
+  /** Starts reading the connection table (of the socket's namespace; null: the process's). */
+  connectionBatches(sock: NativeSocket | null, read: RawConnectionRead): NativeConnectionReader;
+  /** Reads the whole connection table and counts the matching entries by one key. */
+  connectionStats(sock: NativeSocket | null, read: RawConnectionRead & { by: 'state' | 'destination' | 'service' }): Promise<RawConnectionStats>;
+  /** Parses the text of /proc/net/ip_vs_conn (header line first), synchronously: tests and small texts. */
+  parseConnections(text: Uint8Array, filter: RawConnectionFilter | null): RawConnectionBatch;
 }
 
 let binding: NativeBinding | undefined;

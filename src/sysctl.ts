@@ -33,6 +33,10 @@ const SPEC = {
   debug_level: [0, 2 ** 31 - 1],
   est_cpulist: 'text',
   est_nice: [-20, 19],
+  // Registered by the lblc and lblcr scheduler modules. Seconds, kept in
+  // jiffies in an int: at most INT_MAX / HZ, and HZ may be 1000.
+  lblc_expiration: [0, 2147483],
+  lblcr_expiration: [0, 2147483],
 } as const;
 
 export type SysctlName = keyof typeof SPEC;

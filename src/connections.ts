@@ -1,0 +1,463 @@
+// The connection table: one entry per client flow that IPVS tracks, and the
+// persistence templates. The addon reads /proc/net/ip_vs_conn of the client's
+// namespace on threads of its own and hands over columnar batches; this module
+// validates requests, plans the parallel read and turns columns into objects.
+import { availableParallelism } from 'node:os';
+
+import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import type { RawIpvs } from './client.js';
+import { K } from './constants.js';
+import { fromNative } from './errors.js';
+import {
+  native,
+  type NativeSocket,
+  type RawConnectionBatch,
+  type RawConnectionFilter,
+  type RawConnectionMatch,
+  type RawConnectionRead,
+  type RawConnectionStats,
+  type RawDest,
+  type RawService,
+} from './native.js';
+import { describe, integer, object, oneOf } from './validate.js';
+
+/**
+ * The kernel's protocol name in lower case; `'ip'` for persistence templates;
+ * any other name (`IP_<n>`) as the kernel prints it.
+ */
+export type ConnectionProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | 'ip' | (string & {});
+
+/** The protocols a filter can name. */
+export type KnownConnectionProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | 'ip';
+
+/** One side of a connection. */
+export interface Endpoint {
+  family: Family;
+  address: string;
+  port: number;
+}
+
+export interface Connection {
+  protocol: ConnectionProtocol;
+  client: Endpoint;
+  /** The virtual service's address and port (a persistence template of a fwmark service: the mark). */
+  virtual: Endpoint;
+  /** The real server; its family may differ from the client's (tunnels). */
+  destination: Endpoint;
+  /** As the kernel prints it: `ESTABLISHED`, `SYN_RECV`, `UDP`, `NONE`, `ASSURED`, ... */
+  state: string;
+  /** Seconds until the entry expires. */
+  expires: number;
+  /** The persistence engine (`'sip'`), for entries that carry its data. */
+  persistenceEngine?: string;
+  /** The engine's data for this entry (for sip, the Call-ID), as the kernel prints it. */
+  persistenceData?: string;
+}
+
+/** An address, a port or both to match; a missing field matches anything. */
+export interface EndpointFilter {
+  address?: string;
+  port?: number;
+}
+
+/** Entries to keep: all given fields must match. Applied by the addon, before any object is made. */
+export interface ConnectionFilter {
+  protocol?: KnownConnectionProtocol;
+  /** A state as the kernel prints it (`'ESTABLISHED'`). */
+  state?: string;
+  client?: EndpointFilter;
+  virtual?: EndpointFilter;
+  destination?: EndpointFilter;
+}
+
+export interface ConnectionReadOptions {
+  filter?: ConnectionFilter;
+  /**
+   * Reader threads, each reading its own slice of the table; `'auto'`: one per
+   * CPU. Default 1. Worth it for large tables only: the kernel's cost of a read
+   * grows with the position in the table, and several readers share it.
+   */
+  parallel?: number | 'auto';
+  /** Entries per batch at most (connectionBatches); default 4096. */
+  batchSize?: number;
+}
+
+export type ConnectionStatsBy = 'state' | 'destination' | 'service';
+
+/** A virtual service as connections name it: protocol, address and port. */
+export interface ServiceEndpoint extends Endpoint {
+  protocol: ConnectionProtocol;
+}
+
+/** What each kind of count is keyed by. */
+export interface ConnectionStatsKeys {
+  state: string;
+  destination: Endpoint;
+  service: ServiceEndpoint;
+}
+
+export interface ConnectionCount<Key> {
+  key: Key;
+  count: number;
+}
+
+export interface ConnectionStatsOptions<By extends ConnectionStatsBy = ConnectionStatsBy> {
+  by: By;
+  filter?: ConnectionFilter;
+  parallel?: number | 'auto';
+}
+
+const PROTOCOL_NAMES: Record<string, KnownConnectionProtocol> = {
+  TCP: 'tcp',
+  UDP: 'udp',
+  SCTP: 'sctp',
+  ICMP: 'icmp',
+  ICMPv6: 'icmpv6',
+  IP: 'ip',
+};
+const KERNEL_PROTOCOLS = Object.fromEntries(Object.entries(PROTOCOL_NAMES).map(([k, v]) => [v, k])) as Record<
+  KnownConnectionProtocol,
+  string
+>;
+
+function protocolFromKernel(name: string): ConnectionProtocol {
+  return PROTOCOL_NAMES[name] ?? name;
+}
+
+function endpointAt(family: number, addresses: Uint8Array, ports: Uint16Array, i: number): Endpoint {
+  const f = familyOf(family);
+  return { family: f, address: formatAddress(f, addresses.subarray(16 * i, 16 * i + 16)), port: ports[i]! };
+}
+
+/**
+ * Connections in columns, as the addon read them. Entry `i` has protocol
+ * `protocols[protocolIndex[i]]`, the client address in
+ * `client.subarray(16 * i, 16 * i + 16)` (IPv4 in the first 4 bytes, network
+ * order) of family `family[i]` (K.AF_INET or K.AF_INET6), and so on.
+ * `at(i)` and iteration make Connection objects.
+ */
+export class ConnectionBatch implements Iterable<Connection> {
+  readonly length: number;
+  readonly protocols: readonly ConnectionProtocol[];
+  readonly protocolIndex: Uint16Array;
+  readonly states: readonly string[];
+  readonly stateIndex: Uint16Array;
+  /** Of the client and virtual addresses. */
+  readonly family: Uint8Array;
+  readonly client: Uint8Array;
+  readonly clientPort: Uint16Array;
+  readonly virtual: Uint8Array;
+  readonly virtualPort: Uint16Array;
+  readonly destinationFamily: Uint8Array;
+  readonly destination: Uint8Array;
+  readonly destinationPort: Uint16Array;
+  /** Seconds until each entry expires. */
+  readonly expires: Uint32Array;
+  /** Engine names; index 0 is '' and means none. */
+  readonly persistenceEngines: readonly string[];
+  readonly persistenceEngineIndex: Uint16Array;
+  /** Engine data; index 0 is '' and means none. */
+  readonly persistenceData: readonly string[];
+  readonly persistenceDataIndex: Uint32Array;
+
+  /** @internal */
+  constructor(raw: RawConnectionBatch) {
+    this.length = raw.length;
+    this.protocols = raw.protocols.map(protocolFromKernel);
+    this.protocolIndex = raw.protocolIndex;
+    this.states = raw.states;
+    this.stateIndex = raw.stateIndex;
+    this.family = raw.family;
+    this.client = raw.client;
+    this.clientPort = raw.clientPort;
+    this.virtual = raw.virtual;
+    this.virtualPort = raw.virtualPort;
+    this.destinationFamily = raw.destinationFamily;
+    this.destination = raw.destination;
+    this.destinationPort = raw.destinationPort;
+    this.expires = raw.expires;
+    this.persistenceEngines = raw.persistenceEngines;
+    this.persistenceEngineIndex = raw.persistenceEngineIndex;
+    this.persistenceData = raw.persistenceData;
+    this.persistenceDataIndex = raw.persistenceDataIndex;
+  }
+
+  /** Entry `i` as an object; RangeError outside 0..length-1. */
+  at(i: number): Connection {
+    integer('index', i, 0, this.length - 1);
+    const c: Connection = {
+      protocol: this.protocols[this.protocolIndex[i]!]!,
+      client: endpointAt(this.family[i]!, this.client, this.clientPort, i),
+      virtual: endpointAt(this.family[i]!, this.virtual, this.virtualPort, i),
+      destination: endpointAt(this.destinationFamily[i]!, this.destination, this.destinationPort, i),
+      state: this.states[this.stateIndex[i]!]!,
+      expires: this.expires[i]!,
+    };
+    const pe = this.persistenceEngineIndex[i]!;
+    if (pe !== 0) {
+      c.persistenceEngine = this.persistenceEngines[pe]!;
+      c.persistenceData = this.persistenceData[this.persistenceDataIndex[i]!]!;
+    }
+    return c;
+  }
+
+  *[Symbol.iterator](): Iterator<Connection> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+}
+
+// --- requests --------------------------------------------------------------
+
+const ANY: RawConnectionMatch = { af: 0, addr: new Uint8Array(16), port: -1 };
+const FILTER_FIELDS = ['protocol', 'state', 'client', 'virtual', 'destination'] as const;
+const ENDPOINT_FIELDS = ['address', 'port'] as const;
+
+function onlyFields(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (value[key] !== undefined && !allowed.includes(key)) {
+      throw new TypeError(`${field}.${key} is not a field of ${field} (it has ${allowed.join(', ')})`);
+    }
+  }
+}
+
+function endpointFilterToRaw(field: string, value: unknown): RawConnectionMatch {
+  if (value === undefined) return ANY;
+  const e = object(field, value);
+  onlyFields(field, e, ENDPOINT_FIELDS);
+  const match = { ...ANY };
+  if (e.address !== undefined) {
+    const parsed = typeof e.address === 'string' ? parseAddress(e.address) : undefined;
+    if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(e.address)}`);
+    match.af = afOf(parsed.family);
+    match.addr = parsed.bytes;
+  }
+  if (e.port !== undefined) match.port = integer(`${field}.port`, e.port, 0, 65535);
+  return match;
+}
+
+/** Validates a filter and converts it for the addon; null keeps everything. */
+export function connectionFilterToRaw(filter: ConnectionFilter | undefined, field = 'filter'): RawConnectionFilter | null {
+  if (filter === undefined) return null;
+  const f = object(field, filter);
+  onlyFields(field, f, FILTER_FIELDS);
+  let state = '';
+  if (f.state !== undefined) {
+    if (typeof f.state !== 'string') throw new TypeError(`${field}.state must be a string, got ${describe(f.state)}`);
+    if (!/^\S{1,32}$/.test(f.state)) {
+      throw new RangeError(`${field}.state must be a state name as the kernel prints it (such as 'ESTABLISHED'), got ${describe(f.state)}`);
+    }
+    state = f.state;
+  }
+  const protocols = Object.keys(KERNEL_PROTOCOLS) as KnownConnectionProtocol[];
+  return {
+    protocol: f.protocol === undefined ? '' : KERNEL_PROTOCOLS[oneOf(`${field}.protocol`, f.protocol, protocols)],
+    state,
+    client: endpointFilterToRaw(`${field}.client`, f.client),
+    virtual: endpointFilterToRaw(`${field}.virtual`, f.virtual),
+    destination: endpointFilterToRaw(`${field}.destination`, f.destination),
+  };
+}
+
+// The kernel hands out at most one page per read() (4092 bytes of whole lines
+// with 4 KiB pages, whatever the buffer: measured); 64 KiB also takes a whole
+// page where pages are larger (arm64, ppc64).
+const READ_SIZE = 65536;
+const DEFAULT_BATCH = 4096;
+const MAX_READERS = 256;
+
+interface ReadRequest {
+  filter: RawConnectionFilter | null;
+  readers: number;
+  batchSize: number;
+}
+
+const READ_FIELDS = ['filter', 'parallel', 'batchSize'] as const;
+const STATS_FIELDS = ['by', 'filter', 'parallel'] as const;
+
+/**
+ * Validates read options, of which `fields` are allowed (`by` is the
+ * caller's to check); throws TypeError or RangeError naming the field.
+ */
+export function readRequest(options: ConnectionReadOptions | undefined, fields: readonly string[] = READ_FIELDS): ReadRequest {
+  const field = 'options';
+  const o = object(field, options ?? {});
+  onlyFields(field, o, fields);
+  const parallel = o.parallel ?? 1;
+  return {
+    filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),
+    readers: parallel === 'auto' ? Math.min(availableParallelism(), MAX_READERS) : integer(`${field}.parallel`, parallel, 1, MAX_READERS),
+    batchSize: o.batchSize === undefined ? DEFAULT_BATCH : integer(`${field}.batchSize`, o.batchSize, 1, 1 << 20),
+  };
+}
+
+// --- parallel reads ----------------------------------------------------------
+
+/**
+ * What one reader of bytes [a, b) costs the kernel, in units where a read()
+ * at byte x costs x: every read() walks the hash table from its first entry
+ * to x and returns one page, so the walks add up to (b² - a²) / (2 · page);
+ * and each entry up to b is printed once (the reader's seek prints those
+ * before a, its reads those after). SHOW_COST is the printing's weight,
+ * 2 · page · (cost of printing one entry) / (cost of walking past one),
+ * measured in the lab (6.1 kernel): printing an entry costs about 100 steps.
+ */
+const SHOW_COST = 2 * 4096 * 100;
+
+/** Below this estimate one reader does it all: the slices would cost more to set up than they save. */
+const PARALLEL_MIN_BYTES = 256 * 1024;
+
+/**
+ * The byte offsets where each of `readers` slices of a `size`-byte table
+ * starts, chosen so that the slices cost the kernel the same (see SHOW_COST):
+ * the later a slice, the shorter. Empty slices are dropped, so there may be
+ * fewer bounds than readers; the first is always 0.
+ */
+export function sliceBounds(size: number, readers: number): number[] {
+  if (readers <= 1 || size < PARALLEL_MIN_BYTES) return [0];
+  const c = SHOW_COST;
+  // With every slice costing `cost`, the end of a slice that starts at a.
+  const end = (a: number, cost: number) => (-c + Math.sqrt(c * c + 4 * (cost + a * a))) / 2;
+  const bounds = (cost: number) => {
+    const out = [0];
+    for (let k = 1; k < readers; k++) out.push(end(out[k - 1]!, cost));
+    return out;
+  };
+  // Bisect for the cost at which the last slice ends exactly at `size`.
+  let lo = 0;
+  let hi = size * size + c * size;
+  for (let i = 0; i < 100 && hi - lo > 1; i++) {
+    const mid = (lo + hi) / 2;
+    const b = bounds(mid);
+    const last = size * size - b[readers - 1]! ** 2 + c * size;
+    if (last > mid) lo = mid;
+    else hi = mid;
+  }
+  const out: number[] = [];
+  for (const b of bounds(hi).map(Math.round)) if (out.length === 0 || (b > out[out.length - 1]! && b < size)) out.push(b);
+  return out;
+}
+
+/** The bytes one entry takes in the file: `%-3s %08X %04X %08X %04X %08X %04X %-11s %7u\n`, IPv6 addresses 39 wide. */
+export function entryBytes(family: number, destinationFamily: number, persistenceEngine = ''): number {
+  let n = 66;
+  if (family === K.AF_INET6) n += 2 * 31;
+  if (destinationFamily === K.AF_INET6) n += 31;
+  // " <engine> <data>": the data's length is not known; a SIP Call-ID is
+  // typically 20 to 40 characters.
+  if (persistenceEngine !== '') n += 2 + persistenceEngine.length + 32;
+  return n;
+}
+
+const HEADER_BYTES = 81;
+
+/**
+ * The table's size in bytes, estimated from the destinations' counters
+ * (active, inactive and persistence entries): one service dump and one
+ * destination dump per service, through the client's request queue.
+ */
+export async function estimateTableBytes(raw: RawIpvs): Promise<number> {
+  const services: RawService[] = await raw.listServices();
+  const dests: RawDest[][] = await Promise.all(services.map((s) => raw.listDestinations(s)));
+  let bytes = HEADER_BYTES;
+  services.forEach((s, i) => {
+    for (const d of dests[i]!) bytes += (d.activeConns + d.inactConns + d.persistConns) * entryBytes(s.af, d.af, s.pe);
+  });
+  return bytes;
+}
+
+async function plan(raw: RawIpvs, request: ReadRequest): Promise<RawConnectionRead> {
+  if (raw.closed) throw new Error('this IPVS client is closed');
+  const bounds = request.readers > 1 ? sliceBounds(await estimateTableBytes(raw), request.readers) : [0];
+  return { path: '', bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
+}
+
+// --- reading ---------------------------------------------------------------
+
+/**
+ * Reads a table in batches, in file order, stopping the addon's readers when
+ * the loop ends early. `sock` null reads the process's own namespace; `path`
+ * is for tests, which read a file instead of the kernel's table.
+ */
+export async function* readBatches(sock: NativeSocket | null, read: RawConnectionRead): AsyncGenerator<ConnectionBatch, void, undefined> {
+  let reader;
+  try {
+    reader = native().connectionBatches(sock, read);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  try {
+    for (;;) {
+      const raw = await reader.next().catch((e: unknown) => {
+        throw fromNative(e);
+      });
+      if (raw === null) return;
+      yield new ConnectionBatch(raw);
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+/** The batches of a client's table; options are checked now, the read starts with the first next(). */
+export function connectionBatches(raw: RawIpvs, options?: ConnectionReadOptions): AsyncGenerator<ConnectionBatch, void, undefined> {
+  const request = readRequest(options);
+  return (async function* () {
+    yield* readBatches(raw.socket, await plan(raw, request));
+  })();
+}
+
+export function connections(raw: RawIpvs, options?: ConnectionReadOptions): AsyncGenerator<Connection, void, undefined> {
+  const batches = connectionBatches(raw, options);
+  return (async function* () {
+    for await (const batch of batches) yield* batch;
+  })();
+}
+
+export async function listConnections(raw: RawIpvs, options?: ConnectionReadOptions): Promise<Connection[]> {
+  const out: Connection[] = [];
+  for await (const batch of connectionBatches(raw, options)) for (const c of batch) out.push(c);
+  return out;
+}
+
+function statsKey(by: ConnectionStatsBy, entries: ConnectionBatch, i: number): ConnectionStatsKeys[ConnectionStatsBy] {
+  switch (by) {
+    case 'state':
+      return entries.states[entries.stateIndex[i]!]!;
+    case 'destination':
+      return endpointAt(entries.destinationFamily[i]!, entries.destination, entries.destinationPort, i);
+    case 'service':
+      return {
+        protocol: entries.protocols[entries.protocolIndex[i]!]!,
+        ...endpointAt(entries.family[i]!, entries.virtual, entries.virtualPort, i),
+      };
+  }
+}
+
+/**
+ * Counts the matching entries by state, destination or virtual service
+ * (protocol, address, port: persistence templates count under `'ip'`),
+ * in the addon: no object per entry. Most frequent first; equal counts in
+ * the order their keys first appear in the table.
+ */
+export async function connectionStats<By extends ConnectionStatsBy>(
+  raw: RawIpvs,
+  options: ConnectionStatsOptions<By>,
+): Promise<ConnectionCount<ConnectionStatsKeys[By]>[]> {
+  const o = object('options', options);
+  const by = oneOf('options.by', o.by, ['state', 'destination', 'service'] as const);
+  const request = readRequest(options, STATS_FIELDS);
+  const read = await plan(raw, request);
+  const result = await native()
+    .connectionStats(raw.socket, { ...read, by })
+    .catch((e: unknown) => {
+      throw fromNative(e);
+    });
+  return statsFromRaw(by as By, result);
+}
+
+/** The addon's counts as keys and counts, most frequent first (ties in table order). */
+export function statsFromRaw<By extends ConnectionStatsBy>(by: By, raw: RawConnectionStats): ConnectionCount<ConnectionStatsKeys[By]>[] {
+  const entries = new ConnectionBatch(raw.entries);
+  const counts = Array.from(raw.counts, (count, i) => ({ key: statsKey(by, entries, i) as ConnectionStatsKeys[By], count }));
+  return counts.sort((a, b) => b.count - a.count);
+}
