@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace ipvs {
 
@@ -35,6 +36,14 @@ inline void AddrField(const Napi::Object& obj, const char* name, uint8_t out[16]
       v.As<Napi::Uint8Array>().ByteLength() != 16)
     throw Napi::TypeError::New(obj.Env(), std::string("field ") + name + " must be a 16-byte Uint8Array");
   memcpy(out, v.As<Napi::Uint8Array>().Data(), 16);
+}
+
+// A JavaScript array of `items`, each converted by `toJs(env, item)`.
+template <typename T, typename F>
+Napi::Array ArrayToJs(Napi::Env env, const std::vector<T>& items, F toJs) {
+  Napi::Array arr = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) arr.Set(i, toJs(env, items[i]));
+  return arr;
 }
 
 inline Napi::Value AddrValue(Napi::Env env, const uint8_t addr[16]) {

@@ -90,11 +90,7 @@ Napi::Value ListDaemons(const Napi::CallbackInfo& info) {
             },
             [&out] { out.clear(); });
       },
-      [](Napi::Env env, Daemons& out) -> Napi::Value {
-        Napi::Array arr = Napi::Array::New(env, out.size());
-        for (size_t i = 0; i < out.size(); i++) arr.Set(i, DaemonToJs(env, out[i]));
-        return arr;
-      });
+      [](Napi::Env env, Daemons& out) -> Napi::Value { return ArrayToJs(env, out, DaemonToJs); });
 }
 
 // IPVS_CMD_NEW_DAEMON. EEXIST: that daemon runs; ENODEV: no such interface;

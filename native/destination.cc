@@ -154,11 +154,7 @@ Napi::Value ListDestinations(const Napi::CallbackInfo& info) {
             msg.get(), [&out, &service](const nlmsghdr* hdr) { out.push_back(DecodeDest(hdr, service.af)); },
             [&out] { out.clear(); });
       },
-      [](Napi::Env env, Entries& out) -> Napi::Value {
-        Napi::Array arr = Napi::Array::New(env, out.size());
-        for (size_t i = 0; i < out.size(); i++) arr.Set(i, DestToJs(env, out[i]));
-        return arr;
-      });
+      [](Napi::Env env, Entries& out) -> Napi::Value { return ArrayToJs(env, out, DestToJs); });
 }
 
 // IPVS_CMD_NEW_DEST. ESRCH: no such service; EEXIST: destination exists;

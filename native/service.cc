@@ -171,11 +171,7 @@ Napi::Value ListServices(const Napi::CallbackInfo& info) {
             msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeService(hdr)); },
             [&out] { out.clear(); });
       },
-      [](Napi::Env env, Entries& out) -> Napi::Value {
-        Napi::Array arr = Napi::Array::New(env, out.size());
-        for (size_t i = 0; i < out.size(); i++) arr.Set(i, ServiceToJs(env, out[i]));
-        return arr;
-      });
+      [](Napi::Env env, Entries& out) -> Napi::Value { return ArrayToJs(env, out, ServiceToJs); });
 }
 
 // IPVS_CMD_GET_SERVICE doit. ESRCH: no such service.

@@ -16,6 +16,7 @@
 #include "service.h"
 #include "socket.h"
 #include "task.h"
+#include "timeouts.h"
 
 namespace ipvs {
 
@@ -208,11 +209,7 @@ Napi::Value ListServices(const Napi::CallbackInfo& info) {
           for (uint32_t i = 0; i < h->num_services; i++) out.push_back(FromEntry(h->entrytable[i]));
         });
       },
-      [](Napi::Env env, Entries& out) -> Napi::Value {
-        Napi::Array arr = Napi::Array::New(env, out.size());
-        for (size_t i = 0; i < out.size(); i++) arr.Set(i, ServiceToJs(env, out[i]));
-        return arr;
-      });
+      [](Napi::Env env, Entries& out) -> Napi::Value { return ArrayToJs(env, out, ServiceToJs); });
 }
 
 Napi::Value GetService(const Napi::CallbackInfo& info) {
@@ -312,11 +309,7 @@ Napi::Value ListDestinations(const Napi::CallbackInfo& info) {
           }
         });
       },
-      [](Napi::Env env, Entries& out) -> Napi::Value {
-        Napi::Array arr = Napi::Array::New(env, out.size());
-        for (size_t i = 0; i < out.size(); i++) arr.Set(i, DestToJs(env, out[i]));
-        return arr;
-      });
+      [](Napi::Env env, Entries& out) -> Napi::Value { return ArrayToJs(env, out, DestToJs); });
 }
 
 std::function<ServiceDest()> ServiceDestArgs(const Napi::CallbackInfo& info, bool keyOnly) {
@@ -353,11 +346,8 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
         });
       },
       [](Napi::Env env, ip_vs_timeout_user& out) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("tcp", Napi::Number::New(env, out.tcp_timeout));
-        o.Set("tcpFin", Napi::Number::New(env, out.tcp_fin_timeout));
-        o.Set("udp", Napi::Number::New(env, out.udp_timeout));
-        return o;
+        return TimeoutsToJs(env, {static_cast<uint32_t>(out.tcp_timeout), static_cast<uint32_t>(out.tcp_fin_timeout),
+                                  static_cast<uint32_t>(out.udp_timeout)});
       });
 }
 
@@ -391,11 +381,7 @@ Napi::Value ListDaemons(const Napi::CallbackInfo& info) {
           }
         });
       },
-      [](Napi::Env env, Daemons& out) -> Napi::Value {
-        Napi::Array arr = Napi::Array::New(env, out.size());
-        for (size_t i = 0; i < out.size(); i++) arr.Set(i, DaemonToJs(env, out[i]));
-        return arr;
-      });
+      [](Napi::Env env, Daemons& out) -> Napi::Value { return ArrayToJs(env, out, DaemonToJs); });
 }
 
 ip_vs_daemon_user DaemonUserFrom(const Daemon& d);

@@ -9,13 +9,13 @@
 
 namespace ipvs {
 
-namespace {
-
-struct Timeouts {
-  uint32_t tcp = 0, tcpFin = 0, udp = 0;
-};
-
-}  // namespace
+Napi::Object TimeoutsToJs(Napi::Env env, const Timeouts& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tcp", Napi::Number::New(env, t.tcp));
+  o.Set("tcpFin", Napi::Number::New(env, t.tcpFin));
+  o.Set("udp", Napi::Number::New(env, t.udp));
+  return o;
+}
 
 // IPVS_CMD_GET_CONFIG: seconds for TCP established, TCP FIN_WAIT and UDP.
 Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
@@ -32,13 +32,7 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
           if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = U32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]);
         });
       },
-      [](Napi::Env env, Timeouts& out) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("tcp", Napi::Number::New(env, out.tcp));
-        o.Set("tcpFin", Napi::Number::New(env, out.tcpFin));
-        o.Set("udp", Napi::Number::New(env, out.udp));
-        return o;
-      });
+      [](Napi::Env env, Timeouts& out) -> Napi::Value { return TimeoutsToJs(env, out); });
 }
 
 // IPVS_CMD_SET_CONFIG. A value of 0 leaves that timeout as it is (the kernel's

@@ -2,9 +2,9 @@
 // ipvsadm's messages, and agreement with the real ipvsadm.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { IpvsError, type DestinationInfo, type DestinationSpec, type ServiceKey } from '../src/index.js';
+import { type DestinationInfo, type DestinationSpec, type ServiceKey } from '../src/index.js';
 import { parseList } from './helpers/ipvsadm.js';
-import { createLab, type Lab } from './helpers/netns.js';
+import { createLab, expectRefusal, type Lab } from './helpers/netns.js';
 
 // Both back-ends pass the same suite; the legacy one only where it can
 // express the case (IPv4, no persistence engine), and says so otherwise.
@@ -23,11 +23,6 @@ describe.each(backends)('%s back-end', (backend) => {
     await lab.ipvs.clear();
   });
 
-  function saved(): string {
-    const r = lab.ipvsadm('-Sn');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  }
 
   function asked(d: DestinationInfo) {
     const { stats, activeConnections, inactiveConnections, persistentConnections, ...rest } = d;
@@ -143,7 +138,7 @@ describe.each(backends)('%s back-end', (backend) => {
 
   describe.runIf(legacy)('what the legacy interface cannot express', () => {
     it('refuses IPv6 and tunnel types before any syscall, with EAFNOSUPPORT', async () => {
-      const before = saved();
+      const before = lab.saved();
       await expect(lab.ipvs.addService(v6)).rejects.toMatchObject({ code: 'EAFNOSUPPORT', op: 'addService', fromKernel: false });
       await expect(lab.ipvs.listDestinations(v6)).rejects.toMatchObject({ code: 'EAFNOSUPPORT' });
       await lab.ipvs.addService(v4);
@@ -152,71 +147,55 @@ describe.each(backends)('%s back-end', (backend) => {
       ).rejects.toMatchObject({ code: 'EAFNOSUPPORT', message: expect.stringMatching(/cannot carry tunnel types/) });
       await expect(lab.ipvs.addService({ fwmark: 9, persistence: {}, persistenceEngine: 'sip' })).rejects.toMatchObject({ code: 'EAFNOSUPPORT' });
       await lab.ipvs.deleteService(v4);
-      expect(saved()).toBe(before);
+      expect(lab.saved()).toBe(before);
     });
   });
 
   describe('destination errors from the kernel', () => {
-    async function rejects(call: Promise<unknown>, op: string, code: string, errno: number, message: string) {
-      const before = saved();
-      const error = await call.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(IpvsError);
-      expect(error).toMatchObject({ op, code, errno, message });
-      expect(saved()).toBe(before);
-    }
 
     it('add to a missing service: ESRCH', async () => {
       await lab.ipvs.addService(fwm);
-      await rejects(lab.ipvs.addDestination(v4, { address: '198.51.100.1' }), 'addDestination', 'ESRCH', 3, 'Service not defined');
+      await expectRefusal(lab, () => lab.ipvs.addDestination(v4, { address: '198.51.100.1' }), { op: 'addDestination', code: 'ESRCH', errno: 3, message: 'Service not defined' });
     });
 
     it('add of an existing destination: EEXIST', async () => {
       await lab.ipvs.addService(v4);
       await lab.ipvs.addDestination(v4, { address: '198.51.100.1' });
-      await rejects(lab.ipvs.addDestination(v4, { address: '198.51.100.1', weight: 4 }), 'addDestination', 'EEXIST', 17, 'Destination already exists');
+      await expectRefusal(lab, () => lab.ipvs.addDestination(v4, { address: '198.51.100.1', weight: 4 }), { op: 'addDestination', code: 'EEXIST', errno: 17, message: 'Destination already exists' });
     });
 
     it('edit of a missing destination: ENOENT', async () => {
       await lab.ipvs.addService(v4);
-      await rejects(lab.ipvs.editDestination(v4, { address: '198.51.100.1' }), 'editDestination', 'ENOENT', 2, 'No such destination');
+      await expectRefusal(lab, () => lab.ipvs.editDestination(v4, { address: '198.51.100.1' }), { op: 'editDestination', code: 'ENOENT', errno: 2, message: 'No such destination' });
     });
 
     it('edit in a missing service: ESRCH', async () => {
       await lab.ipvs.addService(fwm);
-      await rejects(lab.ipvs.editDestination(v4, { address: '198.51.100.1' }), 'editDestination', 'ESRCH', 3, 'Service not defined');
+      await expectRefusal(lab, () => lab.ipvs.editDestination(v4, { address: '198.51.100.1' }), { op: 'editDestination', code: 'ESRCH', errno: 3, message: 'Service not defined' });
     });
 
     it('delete of a missing destination: ENOENT', async () => {
       await lab.ipvs.addService(v4);
       await lab.ipvs.addDestination(v4, { address: '198.51.100.2' });
-      await rejects(lab.ipvs.deleteDestination(v4, { address: '198.51.100.1' }), 'deleteDestination', 'ENOENT', 2, 'No such destination');
+      await expectRefusal(lab, () => lab.ipvs.deleteDestination(v4, { address: '198.51.100.1' }), { op: 'deleteDestination', code: 'ENOENT', errno: 2, message: 'No such destination' });
     });
 
     it('delete in a missing service: ESRCH', async () => {
       await lab.ipvs.addService(fwm);
-      await rejects(lab.ipvs.deleteDestination(v4, { address: '198.51.100.1' }), 'deleteDestination', 'ESRCH', 3, 'Service not defined');
+      await expectRefusal(lab, () => lab.ipvs.deleteDestination(v4, { address: '198.51.100.1' }), { op: 'deleteDestination', code: 'ESRCH', errno: 3, message: 'Service not defined' });
     });
 
     it('a lower threshold above the upper, even when the upper is 0: ERANGE (why the library checks it first)', async () => {
       await lab.ipvs.addService(v4);
       const svc = { af: 2, protocol: 6, addr: new Uint8Array([192, 0, 2, 1, ...new Array(12).fill(0)]), port: 80, fwmark: 0 };
       const dest = { af: 2, addr: new Uint8Array([198, 51, 100, 1, ...new Array(12).fill(0)]), port: 80, fwdMethod: 3, weight: 1, uThreshold: 0, lThreshold: 5, tunType: 0, tunPort: 0, tunFlags: 0 };
-      await rejects(lab.ipvs.raw.addDestination(svc, dest), 'addDestination', 'ERANGE', 34, 'Numerical result out of range');
+      await expectRefusal(lab, () => lab.ipvs.raw.addDestination(svc, dest), { op: 'addDestination', code: 'ERANGE', errno: 34, message: 'Numerical result out of range' });
       await expect(lab.ipvs.addDestination(v4, { address: '198.51.100.1', lowerThreshold: 5 })).rejects.toThrow(RangeError);
     });
 
     it('a destination address that is not unicast: EINVAL', async () => {
       await lab.ipvs.addService(v4);
-      await rejects(
-        lab.ipvs.addDestination(v4, { address: '224.0.0.1' }),
-        'addDestination',
-        'EINVAL',
-        22,
-        'Invalid operation.  Possibly wrong module version, address not unicast, ...',
-      );
+      await expectRefusal(lab, () => lab.ipvs.addDestination(v4, { address: '224.0.0.1' }), { op: 'addDestination', code: 'EINVAL', errno: 22, message: 'Invalid operation.  Possibly wrong module version, address not unicast, ...' });
     });
   });
 
@@ -236,11 +215,11 @@ describe.each(backends)('%s back-end', (backend) => {
     it.each(cases)('%s', async (_title, spec, type, message) => {
       await lab.ipvs.addService(v4);
       await lab.ipvs.addDestination(v4, { address: '203.0.113.1' });
-      const before = saved();
+      const before = lab.saved();
       const error = await lab.ipvs.addDestination(v4, spec as DestinationSpec).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(type);
       expect((error as Error).message).toMatch(message);
-      expect(saved()).toBe(before);
+      expect(lab.saved()).toBe(before);
     });
   });
 });

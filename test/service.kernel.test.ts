@@ -3,9 +3,9 @@
 // ipvsadm reads back exactly what the library wrote.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { IpvsError, type ServiceInfo, type ServiceSpec } from '../src/index.js';
+import { type ServiceInfo, type ServiceSpec } from '../src/index.js';
 import { parseList } from './helpers/ipvsadm.js';
-import { createLab, type Lab } from './helpers/netns.js';
+import { createLab, expectRefusal, type Lab } from './helpers/netns.js';
 
 // Both back-ends pass the same suite; the legacy one only where it can
 // express the case (IPv4, no persistence engine), and says so otherwise.
@@ -25,11 +25,6 @@ describe.each(backends)('%s back-end', (backend) => {
   });
 
   /** The table as the reference tool saves it: what must not change on errors. */
-  function saved(): string {
-    const r = lab.ipvsadm('-Sn');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  }
 
   /** The parts of an info that a spec asked for. */
   function asked(info: ServiceInfo) {
@@ -160,64 +155,48 @@ describe.each(backends)('%s back-end', (backend) => {
       await lab.ipvs.addService({ fwmark: 1, family: legacy ? 'inet' : 'inet6' });
       await lab.ipvs.clear();
       expect(await lab.ipvs.listServices()).toEqual([]);
-      expect(saved()).toBe('');
+      expect(lab.saved()).toBe('');
     });
   });
 
   describe('service errors from the kernel', () => {
     const key = { protocol: 'tcp', address: '192.0.2.20', port: 80 } as const;
 
-    async function rejects(call: Promise<unknown>, op: string, code: string, errno: number, message: string) {
-      const before = saved();
-      const error = await call.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(IpvsError);
-      expect(error).toMatchObject({ op, code, errno, message });
-      expect(saved()).toBe(before);
-    }
 
     it('add of an existing service: EEXIST', async () => {
       await lab.ipvs.addService(key);
-      await rejects(lab.ipvs.addService({ ...key, scheduler: 'rr' }), 'addService', 'EEXIST', 17, 'Service already exists');
+      await expectRefusal(lab, () => lab.ipvs.addService({ ...key, scheduler: 'rr' }), { op: 'addService', code: 'EEXIST', errno: 17, message: 'Service already exists' });
     });
 
     it('add with an unknown scheduler: ENOENT', async () => {
-      await rejects(lab.ipvs.addService({ ...key, scheduler: 'nosuch' }), 'addService', 'ENOENT', 2, 'Scheduler or persistence engine not found');
+      await expectRefusal(lab, () => lab.ipvs.addService({ ...key, scheduler: 'nosuch' }), { op: 'addService', code: 'ENOENT', errno: 2, message: 'Scheduler or persistence engine not found' });
     });
 
     it.runIf(!legacy)('add with an unknown persistence engine: ENOENT (netlink only: the legacy interface has no engines)', async () => {
-      await rejects(
-        lab.ipvs.addService({ ...key, persistence: {}, persistenceEngine: 'nosuch' }),
-        'addService',
-        'ENOENT',
-        2,
-        'Scheduler or persistence engine not found',
-      );
+      await expectRefusal(lab, () => lab.ipvs.addService({ ...key, persistence: {}, persistenceEngine: 'nosuch' }), { op: 'addService', code: 'ENOENT', errno: 2, message: 'Scheduler or persistence engine not found' });
     });
 
     it('edit of a missing service: ESRCH', async () => {
       await lab.ipvs.addService({ fwmark: 3 });
-      await rejects(lab.ipvs.editService({ ...key, scheduler: 'rr' }), 'editService', 'ESRCH', 3, 'No such service');
+      await expectRefusal(lab, () => lab.ipvs.editService({ ...key, scheduler: 'rr' }), { op: 'editService', code: 'ESRCH', errno: 3, message: 'No such service' });
     });
 
     it('edit with an unknown scheduler: ENOENT', async () => {
       await lab.ipvs.addService(key);
-      await rejects(lab.ipvs.editService({ ...key, scheduler: 'nosuch' }), 'editService', 'ENOENT', 2, 'Scheduler or persistence engine not found');
+      await expectRefusal(lab, () => lab.ipvs.editService({ ...key, scheduler: 'nosuch' }), { op: 'editService', code: 'ENOENT', errno: 2, message: 'Scheduler or persistence engine not found' });
     });
 
     it('delete of a missing service: ESRCH', async () => {
       await lab.ipvs.addService({ fwmark: 3 });
-      await rejects(lab.ipvs.deleteService(key), 'deleteService', 'ESRCH', 3, 'No such service');
+      await expectRefusal(lab, () => lab.ipvs.deleteService(key), { op: 'deleteService', code: 'ESRCH', errno: 3, message: 'No such service' });
     });
 
     it('get of a missing service: ESRCH', async () => {
-      await rejects(lab.ipvs.getService({ fwmark: 77 }), 'getService', 'ESRCH', 3, 'No such service');
+      await expectRefusal(lab, () => lab.ipvs.getService({ fwmark: 77 }), { op: 'getService', code: 'ESRCH', errno: 3, message: 'No such service' });
     });
 
     it('zero of a missing service: ESRCH', async () => {
-      await rejects(lab.ipvs.zero(key), 'zero', 'ESRCH', 3, 'No such service');
+      await expectRefusal(lab, () => lab.ipvs.zero(key), { op: 'zero', code: 'ESRCH', errno: 3, message: 'No such service' });
     });
   });
 
@@ -239,11 +218,11 @@ describe.each(backends)('%s back-end', (backend) => {
 
     it.each(cases)('%s', async (_title, spec, type, message) => {
       await lab.ipvs.addService({ fwmark: 100 });
-      const before = saved();
+      const before = lab.saved();
       const error = await lab.ipvs.addService(spec as ServiceSpec).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(type);
       expect((error as Error).message).toMatch(message);
-      expect(saved()).toBe(before);
+      expect(lab.saved()).toBe(before);
     });
   });
 });

@@ -2,7 +2,9 @@
 // opened inside it and the reference ipvsadm run inside it too.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-import { open, type Backend, type Ipvs } from '../../src/index.js';
+import { expect } from 'vitest';
+
+import { IpvsError, open, type Backend, type Ipvs } from '../../src/index.js';
 
 export interface Lab {
   /** The namespace's name, for `ip netns exec`. */
@@ -12,6 +14,8 @@ export interface Lab {
   ipvs: Ipvs;
   /** Runs the reference ipvsadm in the namespace. */
   ipvsadm(...args: string[]): { stdout: string; stderr: string; status: number | null };
+  /** The table as the reference tool saves it (`ipvsadm -Sn`): what must not change on errors. */
+  saved(): string;
   /** Runs a command in the namespace; throws on failure. */
   exec(command: string, ...args: string[]): string;
   close(): Promise<void>;
@@ -33,6 +37,11 @@ export async function createLab(options: { backend?: Backend } = {}): Promise<La
       const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', ...args], { encoding: 'utf8' });
       return { stdout: r.stdout, stderr: r.stderr, status: r.status };
     },
+    saved() {
+      const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', '-Sn'], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ipvsadm -Sn failed: ${r.stderr}`);
+      return r.stdout;
+    },
     exec(command, ...args) {
       return execFileSync('ip', ['netns', 'exec', name, command, ...args], { encoding: 'utf8' });
     },
@@ -41,4 +50,23 @@ export async function createLab(options: { backend?: Backend } = {}): Promise<La
       execFileSync('ip', ['netns', 'del', name]);
     },
   };
+}
+
+/**
+ * Expects `call` to be refused by the kernel with an IpvsError carrying these
+ * fields, and the table to be as it was before.
+ */
+export async function expectRefusal(
+  lab: Lab,
+  call: () => Promise<unknown>,
+  expected: { op: string; code: string; errno: number; message: string },
+): Promise<void> {
+  const before = lab.saved();
+  const error = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(IpvsError);
+  expect(error).toMatchObject(expected);
+  expect(lab.saved()).toBe(before);
 }
