@@ -1,0 +1,120 @@
+// --json: every listing as one JSON document, with the field names of the
+// library's info types (docs/cli.md). Every field is always present (null
+// when it does not apply); 64-bit counters are written as exact integers
+// (JSON numbers of any size, not strings); addresses are numeric.
+import { destinationFromRaw } from '../destination.js';
+import { daemonFromRaw } from '../daemon.js';
+import { serviceFromRaw } from '../service.js';
+import type { RawDest, RawService } from '../native.js';
+import { IpvsError } from '../errors.js';
+import { compareDests, msort } from './format.js';
+import type { Context, Outcome } from './main.js';
+import type { Entry } from './parse.js';
+import { errorText, fetchTable, serviceKey } from './run.js';
+
+export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json };
+
+/** JSON text with bigints as exact integers. */
+export function stringify(value: Json, indent = 2): string {
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${BIGINT}${v}${BIGINT}` : v), indent);
+  return text.replace(BIGINTS, '$1');
+}
+/** Marks a bigint's digits in a JSON string, to be unquoted; no field of ours can contain it. */
+const BIGINT = '@@ipvs-bigint@@';
+const BIGINTS = new RegExp(`"${BIGINT}(-?\\d+)${BIGINT}"`, 'g');
+
+function stats(s: { conns: bigint; inPackets: bigint; outPackets: bigint; inBytes: bigint; outBytes: bigint }): Json {
+  return { connections: s.conns, inPackets: s.inPackets, outPackets: s.outPackets, inBytes: s.inBytes, outBytes: s.outBytes };
+}
+
+function rates(s: { cps: bigint; inPps: bigint; outPps: bigint; inBps: bigint; outBps: bigint }): Json {
+  return { connectionsPerSecond: s.cps, inPacketsPerSecond: s.inPps, outPacketsPerSecond: s.outPps, inBytesPerSecond: s.inBps, outBytesPerSecond: s.outBps };
+}
+
+export function destinationJson(raw: RawDest): Json {
+  const d = destinationFromRaw(raw);
+  return {
+    family: d.family,
+    address: d.address,
+    port: d.port,
+    forwarding: d.forwarding,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+    tunnel: d.tunnel ? { type: d.tunnel.type, port: d.tunnel.type === 'gue' ? d.tunnel.port : null, checksum: d.tunnel.checksum } : null,
+    activeConnections: d.activeConnections,
+    inactiveConnections: d.inactiveConnections,
+    persistentConnections: d.persistentConnections,
+    stats: stats(d.stats),
+    rates: rates(d.stats),
+  };
+}
+
+export function serviceJson(raw: RawService, dests: readonly RawDest[]): Json {
+  const s = serviceFromRaw(raw);
+  return {
+    family: s.family,
+    protocol: s.protocol ?? null,
+    address: s.address ?? null,
+    port: s.port ?? null,
+    fwmark: s.fwmark ?? null,
+    scheduler: s.scheduler,
+    schedulerFlags: s.schedulerFlags,
+    persistence: s.persistence ? { timeout: s.persistence.timeout, netmask: s.persistence.netmask } : null,
+    persistenceEngine: s.persistenceEngine ?? null,
+    onePacket: s.onePacket,
+    stats: stats(s.stats),
+    rates: rates(s.stats),
+    destinations: dests.map(destinationJson),
+  };
+}
+
+function failed(ctx: Context, error: unknown, op?: string): Outcome {
+  if (!(error instanceof IpvsError)) throw error;
+  ctx.io.stderr(`${errorText(error, op)}\n`);
+  return { status: 1, fatal: true };
+}
+
+/** `-L … --json`: the same selection as the table, as JSON. */
+export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
+  const out = (value: Json): Outcome => {
+    ctx.io.stdout(`${stringify(value)}\n`);
+    return { status: 0, fatal: false };
+  };
+  const o = e.options;
+  // The operation whose failure message applies (ipvsadm's for the same listing).
+  let op: string | undefined;
+  try {
+    if (o.has('connection')) {
+      const { connectionsJson, readConnections } = await import('./connections.js');
+      return out(connectionsJson(await readConnections(ctx)));
+    }
+    if (o.has('timeout')) return out({ ...(await ctx.raw.getTimeouts()) });
+    if (o.has('daemon')) {
+      return out(
+        (await ctx.raw.listDaemons()).map((raw) => {
+          const d = daemonFromRaw(raw);
+          return { state: d.state, interface: d.interface, syncId: d.syncId, maxLength: d.maxLength, group: d.group ?? null, port: d.port, ttl: d.ttl };
+        }),
+      );
+    }
+    if (o.has('service-address')) {
+      op = 'getService';
+      const svc = await ctx.raw.getService(serviceKey(e));
+      op = 'listDestinations';
+      let dests = await ctx.raw.listDestinations(svc);
+      if (!o.has('nosort')) dests = msort(dests, compareDests);
+      return out(serviceJson(svc, dests));
+    }
+  } catch (error) {
+    return failed(ctx, error, op);
+  }
+  const table = await fetchTable(ctx, !o.has('nosort'));
+  if (table.failure) return failed(ctx, table.failure.error, table.failure.op);
+  const v = ctx.info.version;
+  return out({
+    version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`,
+    connectionTableSize: ctx.info.connTabSize,
+    services: table.services.map((s, i) => serviceJson(s, table.dests[i]!)),
+  });
+}
