@@ -226,9 +226,18 @@ class Batch {
     peDataIndex_.push_back(e.hasPe ? peData_.Intern(e.peData) : 0);
     af_.push_back(e.af);
     destinationAf_.push_back(e.destinationAf);
-    client_.insert(client_.end(), e.client, e.client + 16);
-    virtual_.insert(virtual_.end(), e.virt, e.virt + 16);
-    destination_.insert(destination_.end(), e.destination, e.destination + 16);
+    if (e.af != AF_INET && width_ == 4) {
+      Widen(client_);
+      Widen(virtual_);
+      width_ = 16;
+    }
+    if (e.destinationAf != AF_INET && destinationWidth_ == 4) {
+      Widen(destination_);
+      destinationWidth_ = 16;
+    }
+    client_.insert(client_.end(), e.client, e.client + width_);
+    virtual_.insert(virtual_.end(), e.virt, e.virt + width_);
+    destination_.insert(destination_.end(), e.destination, e.destination + destinationWidth_);
     clientPort_.push_back(e.clientPort);
     virtualPort_.push_back(e.virtualPort);
     destinationPort_.push_back(e.destinationPort);
@@ -245,9 +254,12 @@ class Batch {
     e.peData = peData_[peDataIndex_[i]];
     e.af = af_[i];
     e.destinationAf = destinationAf_[i];
-    memcpy(e.client, &client_[i * 16], 16);
-    memcpy(e.virt, &virtual_[i * 16], 16);
-    memcpy(e.destination, &destination_[i * 16], 16);
+    memset(e.client, 0, 16);
+    memset(e.virt, 0, 16);
+    memset(e.destination, 0, 16);
+    memcpy(e.client, &client_[i * width_], width_);
+    memcpy(e.virt, &virtual_[i * width_], width_);
+    memcpy(e.destination, &destination_[i * destinationWidth_], destinationWidth_);
     e.clientPort = clientPort_[i];
     e.virtualPort = virtualPort_[i];
     e.destinationPort = destinationPort_[i];
@@ -263,6 +275,8 @@ class Batch {
     o.Set("states", states_.ToJs(env));
     o.Set("stateIndex", Column(env, stateIndex_));
     o.Set("family", Column(env, af_));
+    o.Set("addressLength", Napi::Number::New(env, width_));
+    o.Set("destinationAddressLength", Napi::Number::New(env, destinationWidth_));
     o.Set("client", Column(env, client_));
     o.Set("clientPort", Column(env, clientPort_));
     o.Set("virtual", Column(env, virtual_));
@@ -286,6 +300,20 @@ class Batch {
     return static_cast<uint16_t>(index);
   }
 
+  // Rewrites 4-byte addresses as 16-byte ones (IPv4 in the first 4 bytes).
+  static void Widen(std::vector<uint8_t>& column) {
+    size_t n = column.size() / 4;
+    column.resize(n * 16);
+    for (size_t i = n; i-- > 0;) {
+      memmove(&column[i * 16], &column[i * 4], 4);
+      memset(&column[i * 16 + 4], 0, 12);
+    }
+  }
+
+  // Bytes per address in client_ and virtual_ (one family), and in
+  // destination_: 4 while every entry so far is IPv4, 16 from the first
+  // IPv6 one on. IPv4-only tables, the common case, take a quarter of the space.
+  size_t width_ = 4, destinationWidth_ = 4;
   Interner protocols_{false}, states_{false}, peNames_{true}, peData_{true};
   std::vector<uint16_t> protocolIndex_, stateIndex_, peNameIndex_;
   std::vector<uint32_t> peDataIndex_;

@@ -124,16 +124,18 @@ function protocolFromKernel(name: string): ConnectionProtocol {
   return PROTOCOL_NAMES[name] ?? name;
 }
 
-function endpointAt(family: number, addresses: Uint8Array, ports: Uint16Array, i: number): Endpoint {
+function endpointAt(family: number, addresses: Uint8Array, width: number, ports: Uint16Array, i: number): Endpoint {
   const f = familyOf(family);
-  return { family: f, address: formatAddress(f, addresses.subarray(16 * i, 16 * i + 16)), port: ports[i]! };
+  return { family: f, address: formatAddress(f, addresses.subarray(width * i, width * i + width)), port: ports[i]! };
 }
 
 /**
  * Connections in columns, as the addon read them. Entry `i` has protocol
- * `protocols[protocolIndex[i]]`, the client address in
- * `client.subarray(16 * i, 16 * i + 16)` (IPv4 in the first 4 bytes, network
- * order) of family `family[i]` (K.AF_INET or K.AF_INET6), and so on.
+ * `protocols[protocolIndex[i]]`, the client address
+ * `clientAddress(i)` (network order, `client.subarray(w * i, w * i + w)`
+ * with `w = addressLength`) of family `family[i]` (K.AF_INET or
+ * K.AF_INET6), and so on. A batch whose entries are all IPv4 keeps 4 bytes
+ * per address; one with any IPv6 entry keeps 16 (IPv4 in the first 4).
  * `at(i)` and iteration make Connection objects.
  */
 export class ConnectionBatch implements Iterable<Connection> {
@@ -144,6 +146,10 @@ export class ConnectionBatch implements Iterable<Connection> {
   readonly stateIndex: Uint16Array;
   /** Of the client and virtual addresses. */
   readonly family: Uint8Array;
+  /** Bytes per address in `client` and `virtual`: 4 or 16. */
+  readonly addressLength: 4 | 16;
+  /** Bytes per address in `destination`: 4 or 16. */
+  readonly destinationAddressLength: 4 | 16;
   readonly client: Uint8Array;
   readonly clientPort: Uint16Array;
   readonly virtual: Uint8Array;
@@ -168,6 +174,8 @@ export class ConnectionBatch implements Iterable<Connection> {
     this.states = raw.states;
     this.stateIndex = raw.stateIndex;
     this.family = raw.family;
+    this.addressLength = raw.addressLength;
+    this.destinationAddressLength = raw.destinationAddressLength;
     this.client = raw.client;
     this.clientPort = raw.clientPort;
     this.virtual = raw.virtual;
@@ -182,14 +190,29 @@ export class ConnectionBatch implements Iterable<Connection> {
     this.persistenceDataIndex = raw.persistenceDataIndex;
   }
 
+  /** Entry `i`'s client address, a view of `client` (4 or 16 bytes). */
+  clientAddress(i: number): Uint8Array {
+    return this.client.subarray(this.addressLength * i, this.addressLength * (i + 1));
+  }
+
+  /** Entry `i`'s virtual address, a view of `virtual` (4 or 16 bytes). */
+  virtualAddress(i: number): Uint8Array {
+    return this.virtual.subarray(this.addressLength * i, this.addressLength * (i + 1));
+  }
+
+  /** Entry `i`'s destination address, a view of `destination` (4 or 16 bytes). */
+  destinationAddress(i: number): Uint8Array {
+    return this.destination.subarray(this.destinationAddressLength * i, this.destinationAddressLength * (i + 1));
+  }
+
   /** Entry `i` as an object; RangeError outside 0..length-1. */
   at(i: number): Connection {
     integer('index', i, 0, this.length - 1);
     const c: Connection = {
       protocol: this.protocols[this.protocolIndex[i]!]!,
-      client: endpointAt(this.family[i]!, this.client, this.clientPort, i),
-      virtual: endpointAt(this.family[i]!, this.virtual, this.virtualPort, i),
-      destination: endpointAt(this.destinationFamily[i]!, this.destination, this.destinationPort, i),
+      client: endpointAt(this.family[i]!, this.client, this.addressLength, this.clientPort, i),
+      virtual: endpointAt(this.family[i]!, this.virtual, this.addressLength, this.virtualPort, i),
+      destination: endpointAt(this.destinationFamily[i]!, this.destination, this.destinationAddressLength, this.destinationPort, i),
       state: this.states[this.stateIndex[i]!]!,
       expires: this.expires[i]!,
     };
@@ -424,11 +447,11 @@ function statsKey(by: ConnectionStatsBy, entries: ConnectionBatch, i: number): C
     case 'state':
       return entries.states[entries.stateIndex[i]!]!;
     case 'destination':
-      return endpointAt(entries.destinationFamily[i]!, entries.destination, entries.destinationPort, i);
+      return endpointAt(entries.destinationFamily[i]!, entries.destination, entries.destinationAddressLength, entries.destinationPort, i);
     case 'service':
       return {
         protocol: entries.protocols[entries.protocolIndex[i]!]!,
-        ...endpointAt(entries.family[i]!, entries.virtual, entries.virtualPort, i),
+        ...endpointAt(entries.family[i]!, entries.virtual, entries.addressLength, entries.virtualPort, i),
       };
   }
 }

@@ -99,8 +99,9 @@ export interface RawDaemon {
 
 /**
  * Connections in columns, as read from /proc/net/ip_vs_conn. Entry i has
- * `protocols[protocolIndex[i]]`, 16 bytes of each address at `16 * i`
- * (IPv4 in the first 4, network order), and so on.
+ * `protocols[protocolIndex[i]]`, its client and virtual addresses at
+ * `addressLength * i` and its destination at `destinationAddressLength * i`
+ * (network order), and so on.
  */
 export interface RawConnectionBatch {
   length: number;
@@ -112,6 +113,13 @@ export interface RawConnectionBatch {
   stateIndex: Uint16Array;
   /** AF_INET or AF_INET6 of the client and virtual addresses. */
   family: Uint8Array;
+  /**
+   * Bytes per address in `client` and `virtual`: 4 when every entry of the
+   * batch is IPv4, else 16 (an IPv4 address in the first 4).
+   */
+  addressLength: 4 | 16;
+  /** The same for `destination`. */
+  destinationAddressLength: 4 | 16;
   client: Uint8Array;
   clientPort: Uint16Array;
   virtual: Uint8Array;

@@ -109,7 +109,36 @@ describe('parseConnections', () => {
     expect(raw.persistenceEngines).toEqual(['', 'sip']);
     expect(raw.persistenceData).toEqual(['', 'a84b4c76e66710 @host two  spaces', 'a84b4c76e66710']);
     expect([...raw.family]).toEqual(SAMPLES.map(([c]) => (c.client.family === 'inet' ? K.AF_INET : K.AF_INET6)));
-    expect([...raw.destination.subarray(0, 16)]).toEqual([198, 51, 100, 2, ...Array<number>(12).fill(0)]);
+    expect(raw.addressLength).toBe(16);
+    expect([...raw.destination.subarray(0, raw.destinationAddressLength)]).toEqual(
+      [198, 51, 100, 2, ...Array<number>(raw.destinationAddressLength - 4).fill(0)],
+    );
+  });
+
+  it('keeps 4 bytes per address while every entry is IPv4, and 16 from the first IPv6 one on', () => {
+    const v4 = SAMPLES.filter(([c]) => c.client.family === 'inet' && c.destination.family === 'inet');
+    const v6 = SAMPLES.filter(([c]) => c.client.family === 'inet6');
+    const v6ToV4 = SAMPLES.find(([c]) => c.client.family === 'inet6' && c.destination.family === 'inet');
+    expect(v4.length).toBeGreaterThan(1);
+    expect(v6.length).toBeGreaterThan(0);
+    expect(v6ToV4).toBeDefined();
+    const text = (rows: typeof SAMPLES) => HEADER + rows.map(([c, p]) => line(c, p)).join('');
+
+    const narrow = native().parseConnections(encode(text(v4)), null);
+    expect([narrow.addressLength, narrow.destinationAddressLength]).toEqual([4, 4]);
+    expect([narrow.client.length, narrow.virtual.length, narrow.destination.length]).toEqual([4, 4, 4].map((w) => w * v4.length));
+    const batch = new ConnectionBatch(narrow);
+    expect([...batch]).toEqual(v4.map(([c]) => c));
+    expect(batch.clientAddress(1)).toEqual(parseAddress(v4[1]![0].client.address)!.bytes.subarray(0, 4));
+
+    // IPv4 entries read before an IPv6 one keep their addresses once the columns widen.
+    const widened = native().parseConnections(encode(text([...v4, v6ToV4!, ...v4])), null);
+    expect([widened.addressLength, widened.destinationAddressLength]).toEqual([16, 4]);
+    expect([...new ConnectionBatch(widened)]).toEqual([...v4, v6ToV4!, ...v4].map(([c]) => c));
+    const mixed = [...v4, ...v6, ...v4];
+    const wide = native().parseConnections(encode(text(mixed)), null);
+    expect(wide.client.length).toBe(16 * mixed.length);
+    expect([...new ConnectionBatch(wide)]).toEqual(mixed.map(([c]) => c));
   });
 
   it('gives an empty batch for the header alone, and for nothing', () => {

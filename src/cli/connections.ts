@@ -49,9 +49,9 @@ async function connectionNamer(batches: readonly ConnectionBatch[]): Promise<Nam
   const fam = (af: number) => (af === K.AF_INET6 ? 'inet6' : 'inet') as 'inet' | 'inet6';
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {
-      seen.push({ family: fam(b.family[i]!), addr: b.client.subarray(16 * i, 16 * i + 16) });
-      seen.push({ family: fam(b.family[i]!), addr: b.virtual.subarray(16 * i, 16 * i + 16) });
-      seen.push({ family: fam(b.destinationFamily[i]!), addr: b.destination.subarray(16 * i, 16 * i + 16) });
+      seen.push({ family: fam(b.family[i]!), addr: b.clientAddress(i) });
+      seen.push({ family: fam(b.family[i]!), addr: b.virtualAddress(i) });
+      seen.push({ family: fam(b.destinationFamily[i]!), addr: b.destinationAddress(i) });
     }
   }
   await hosts.prepare(seen);
@@ -81,9 +81,9 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
       const protocol = PORT_TABLES[proto] ?? 0;
       const af = b.family[i]!;
       const expires = b.expires[i]!;
-      const client = addrport(af, b.client.subarray(16 * i, 16 * i + 16), b.clientPort[i]!, protocol, names);
-      const virt = addrport(af, b.virtual.subarray(16 * i, 16 * i + 16), b.virtualPort[i]!, protocol, names);
-      const dest = addrport(b.destinationFamily[i]!, b.destination.subarray(16 * i, 16 * i + 16), b.destinationPort[i]!, protocol, names);
+      const client = addrport(af, b.clientAddress(i), b.clientPort[i]!, protocol, names);
+      const virt = addrport(af, b.virtualAddress(i), b.virtualPort[i]!, protocol, names);
+      const dest = addrport(b.destinationFamily[i]!, b.destinationAddress(i), b.destinationPort[i]!, protocol, names);
       const head = `${pad(proto, 3)} ${pad(`${two(Math.trunc(expires / 60))}:${two(expires % 60)}`, 6)} ${pad(b.states[b.stateIndex[i]!]!, 11)} ${pad(client, 18)} ${pad(virt, 18)}`;
       const pe = b.persistenceEngineIndex[i]!;
       // ipvsadm's sscanf must fill all 11 fields: an engine and its data.
