@@ -21,11 +21,28 @@ async function timed(fn) {
   await fn();
   return Number(process.hrtime.bigint() - t);
 }
-async function medianOf(runs, fn, warmUp = true) {
-  if (warmUp) await fn(); // not counted
-  const out = [];
-  for (let i = 0; i < runs; i++) out.push(await timed(fn));
-  return median(out);
+/**
+ * Medians of each contender's time, measured side by side: every round runs
+ * each contender once, in turn, so that a change in the machine's load (other
+ * guests share its cores) falls on all of them alike rather than on whichever
+ * ran during it. A contender is timed here around `run`, or, with
+ * `ownTime`, its `run` resolves to the nanoseconds it measured itself (a
+ * floor that should not pay for its process start). The first round
+ * warms up and is not counted unless `warmUp` is false.
+ */
+async function sideBySide(runs, contenders, warmUp = true) {
+  const times = contenders.map(() => []);
+  for (let round = warmUp ? -1 : 0; round < runs; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[k];
+      if (round >= (c.runs ?? runs)) continue;
+      const t = process.hrtime.bigint();
+      const own = await c.run();
+      const ns = c.ownTime ? own : Number(process.hrtime.bigint() - t);
+      if (round >= 0) times[k].push(ns);
+    }
+  }
+  return contenders.map((c, k) => ({ name: c.name, ns: median(times[k]) }));
 }
 
 function table(title, floorName, rows, notes = []) {
@@ -55,22 +72,22 @@ async function stats() {
       for (let j = 1; j <= 10; j++) lines.push(`-a ${svc} -r 198.51.100.${j}:80 -m -w ${j}`);
     }
     execFileSync('ipvsadm', ['-R'], { input: lines.join('\n') + '\n' });
-    const floorRuns = execFileSync(FLOOR, [String(RUNS + 1)], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => Number(l.split(' ')[0]));
-    const rows = [
-      { name: 'C floor (1 + N dumps, one socket, one buffer)', ns: median(floorRuns) },
-      { name: 'ipvs packedSnapshot, 1 socket', ns: await medianOf(RUNS, () => ipvs.packedSnapshot({ poolSize: 1 })) },
-      { name: `ipvs packedSnapshot, pool of ${Math.min(4, availableParallelism())}`, ns: await medianOf(RUNS, () => ipvs.packedSnapshot()) },
-      { name: 'ipvs snapshot (objects)', ns: await medianOf(RUNS, () => ipvs.snapshot()) },
-      { name: 'ipvsadm -Ln --stats --exact', ns: await medianOf(RUNS, async () => spawnSync('ipvsadm', ['-Ln', '--stats', '--exact'], { stdio: ['ignore', 'ignore', 'inherit'] })) },
+    const rows = await sideBySide(RUNS, [
+      {
+        name: 'C floor (1 + N dumps, one socket, one buffer)',
+        ownTime: true,
+        // Its own time for its second round: the first opens the socket and warms up.
+        run: async () => Number(execFileSync(FLOOR, ['2'], { encoding: 'utf8' }).trim().split('\n')[1].split(' ')[0]),
+      },
+      { name: 'ipvs packedSnapshot, 1 socket', run: () => ipvs.packedSnapshot({ poolSize: 1 }) },
+      { name: `ipvs packedSnapshot, pool of ${Math.min(4, availableParallelism())}`, run: () => ipvs.packedSnapshot() },
+      { name: 'ipvs snapshot (objects)', run: () => ipvs.snapshot() },
+      { name: 'ipvsadm -Ln --stats --exact', run: async () => void spawnSync('ipvsadm', ['-Ln', '--stats', '--exact'], { stdio: ['ignore', 'ignore', 'inherit'] }) },
       {
         name: 'read + parse /proc/net/ip_vs (no counters)',
-        ns: await medianOf(RUNS, async () => readFileSync('/proc/net/ip_vs', 'latin1').split('\n').filter((l) => l.startsWith('  ->')).length),
+        run: async () => void readFileSync('/proc/net/ip_vs', 'latin1').split('\n').filter((l) => l.startsWith('  ->')).length,
       },
-    ];
+    ]);
     const floor = rows[0].ns;
     const best = Math.min(rows[1].ns, rows[2].ns);
     const adm = rows[4].ns;
@@ -115,19 +132,14 @@ for port in range(1024, 65535):
 }
 
 /**
- * dd's own report of its copy time, median of `runs`: the floor is the read
- * itself, not dd's process start, which under emulation costs more than a
- * small table's read.
+ * dd's own report of its copy time: the floor is the read itself, not dd's
+ * process start, which under emulation costs more than a small table's read.
  */
-function ddFloor(runs) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const r = spawnSync('dd', ['if=/proc/net/ip_vs_conn', 'of=/dev/null', 'bs=1M'], { encoding: 'utf8' });
-    const m = /copied, ([0-9.e+-]+) s/.exec(r.stderr);
-    if (!m) throw new Error(`no time in dd's report: ${r.stderr}`);
-    times.push(Number(m[1]) * 1e9);
-  }
-  return median(times);
+function ddCopyTime() {
+  const r = spawnSync('dd', ['if=/proc/net/ip_vs_conn', 'of=/dev/null', 'bs=1M'], { encoding: 'utf8' });
+  const m = /copied, ([0-9.e+-]+) s/.exec(r.stderr);
+  if (!m) throw new Error(`no time in dd's report: ${r.stderr}`);
+  return Number(m[1]) * 1e9;
 }
 
 function countEntries() {
@@ -148,14 +160,18 @@ async function connections() {
       for await (const b of ipvs.connectionBatches(options)) k += b.length;
       return k;
     };
-    const rows = [
-      { name: 'dd bs=1M (floor: its own copy time)', ns: ddFloor(big ? 1 : runs) },
-      { name: 'ipvs columnar, 1 reader', ns: await medianOf(runs, () => drain({ parallel: 1 }), !big) },
-      { name: `ipvs columnar, ${availableParallelism()} readers`, ns: await medianOf(runs, () => drain({ parallel: 'auto' }), !big) },
-      { name: 'ipvs objects (listConnections), 1 reader', ns: await medianOf(runs, () => ipvs.listConnections({ parallel: 1 }), !big) },
-      { name: 'ipvs objects, parallel', ns: await medianOf(runs, () => ipvs.listConnections({ parallel: 'auto' }), !big) },
-      { name: 'ipvsadm -lnc', ns: await medianOf(Math.min(runs, 3), async () => spawnSync('ipvsadm', ['-lnc'], { stdio: 'ignore' }), !big) },
-    ];
+    const rows = await sideBySide(
+      runs,
+      [
+        { name: 'dd bs=1M (floor: its own copy time)', ownTime: true, run: async () => ddCopyTime() },
+        { name: 'ipvs columnar, 1 reader', run: () => drain({ parallel: 1 }) },
+        { name: `ipvs columnar, ${availableParallelism()} readers`, run: () => drain({ parallel: 'auto' }) },
+        { name: 'ipvs objects (listConnections), 1 reader', run: () => ipvs.listConnections({ parallel: 1 }) },
+        { name: 'ipvs objects, parallel', run: () => ipvs.listConnections({ parallel: 'auto' }) },
+        { name: 'ipvsadm -lnc', runs: Math.min(runs, 3), run: async () => void spawnSync('ipvsadm', ['-lnc'], { stdio: 'ignore' }) },
+      ],
+      !big,
+    );
     const floor = rows[0].ns;
     table(`connections: ${have} entries (asked for ${n})`, rows[0].name, rows, [
       verdict(rows[1].ns <= 1.1 * floor, `single reader at most 1.1x the dd floor (${(rows[1].ns / floor).toFixed(2)}x)`),
