@@ -12,6 +12,8 @@ import { open } from '../dist/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FLOOR = process.env.BENCH_FLOOR ?? 'build/bench/floor-stats';
+// BENCH_CONNECTIONS=10000,50000 picks the connection tables' sizes.
+const CONNECTION_SIZES = (process.env.BENCH_CONNECTIONS ?? '10000,50000,200000').split(',').map(Number);
 const scenarios = process.argv.slice(2).length ? process.argv.slice(2) : ['stats', 'connections', 'memory'];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -147,7 +149,7 @@ function countEntries() {
 }
 
 async function connections() {
-  for (const n of [10_000, 50_000, 200_000]) {
+  for (const n of CONNECTION_SIZES) {
     await ipvs.clear();
     makeConnections(n);
     const have = countEntries();

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -207,16 +208,37 @@ class Interner {
   uint32_t last_ = 0;
 };
 
+// A column handed to JavaScript without a copy: the typed array's buffer is
+// the vector's memory, freed when the array is collected. A vector with much
+// unused capacity (a batch's last, part-filled) is copied instead, so that
+// JavaScript holds no more memory than the column needs.
 template <typename T>
-Napi::TypedArrayOf<T> Column(Napi::Env env, const std::vector<T>& v) {
-  auto arr = Napi::TypedArrayOf<T>::New(env, v.size());
-  if (!v.empty()) memcpy(arr.Data(), v.data(), v.size() * sizeof(T));
-  return arr;
+Napi::TypedArrayOf<T> Column(Napi::Env env, std::vector<T>&& v) {
+  if (v.empty() || v.capacity() > v.size() + v.size() / 8) {
+    auto arr = Napi::TypedArrayOf<T>::New(env, v.size());
+    if (!v.empty()) memcpy(arr.Data(), v.data(), v.size() * sizeof(T));
+    return arr;
+  }
+  auto* owned = new std::vector<T>(std::move(v));
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+      env, owned->data(), owned->size() * sizeof(T), [](Napi::Env, void*, std::vector<T>* hint) { delete hint; }, owned);
+  return Napi::TypedArrayOf<T>::New(env, owned->size(), buffer, 0);
 }
 
 // Entries in columns; the shape is RawConnectionBatch in src/native.ts.
 class Batch {
  public:
+  Batch() = default;
+  // Room for `n` entries of IPv4 addresses, so that a full batch's columns
+  // have no unused capacity (up to kReserveMax entries: larger batches grow).
+  explicit Batch(size_t n) {
+    n = std::min(n, kReserveMax);
+    for (auto* v : {&protocolIndex_, &stateIndex_, &peNameIndex_, &clientPort_, &virtualPort_, &destinationPort_}) v->reserve(n);
+    for (auto* v : {&peDataIndex_, &expires_}) v->reserve(n);
+    for (auto* v : {&af_, &destinationAf_}) v->reserve(n);
+    for (auto* v : {&client_, &virtual_, &destination_}) v->reserve(4 * n);
+  }
+
   size_t length() const { return expires_.size(); }
 
   void Add(const Entry& e) {
@@ -267,32 +289,35 @@ class Batch {
     return e;
   }
 
-  Napi::Object ToJs(Napi::Env env) const {
+  // The batch's columns move into JavaScript: the batch is empty after.
+  Napi::Object ToJs(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("length", Napi::Number::New(env, static_cast<double>(length())));
     o.Set("protocols", protocols_.ToJs(env));
-    o.Set("protocolIndex", Column(env, protocolIndex_));
+    o.Set("protocolIndex", Column(env, std::move(protocolIndex_)));
     o.Set("states", states_.ToJs(env));
-    o.Set("stateIndex", Column(env, stateIndex_));
-    o.Set("family", Column(env, af_));
+    o.Set("stateIndex", Column(env, std::move(stateIndex_)));
+    o.Set("family", Column(env, std::move(af_)));
     o.Set("addressLength", Napi::Number::New(env, width_));
     o.Set("destinationAddressLength", Napi::Number::New(env, destinationWidth_));
-    o.Set("client", Column(env, client_));
-    o.Set("clientPort", Column(env, clientPort_));
-    o.Set("virtual", Column(env, virtual_));
-    o.Set("virtualPort", Column(env, virtualPort_));
-    o.Set("destinationFamily", Column(env, destinationAf_));
-    o.Set("destination", Column(env, destination_));
-    o.Set("destinationPort", Column(env, destinationPort_));
-    o.Set("expires", Column(env, expires_));
+    o.Set("client", Column(env, std::move(client_)));
+    o.Set("clientPort", Column(env, std::move(clientPort_)));
+    o.Set("virtual", Column(env, std::move(virtual_)));
+    o.Set("virtualPort", Column(env, std::move(virtualPort_)));
+    o.Set("destinationFamily", Column(env, std::move(destinationAf_)));
+    o.Set("destination", Column(env, std::move(destination_)));
+    o.Set("destinationPort", Column(env, std::move(destinationPort_)));
+    o.Set("expires", Column(env, std::move(expires_)));
     o.Set("persistenceEngines", peNames_.ToJs(env));
-    o.Set("persistenceEngineIndex", Column(env, peNameIndex_));
+    o.Set("persistenceEngineIndex", Column(env, std::move(peNameIndex_)));
     o.Set("persistenceData", peData_.ToJs(env));
-    o.Set("persistenceDataIndex", Column(env, peDataIndex_));
+    o.Set("persistenceDataIndex", Column(env, std::move(peDataIndex_)));
     return o;
   }
 
  private:
+  static constexpr size_t kReserveMax = 16384;
+
   // Protocol, state and engine names are few (the kernel has a fixed set of
   // each); more than 65536 in one batch is not a connection table.
   static uint16_t Small(uint32_t index) {
@@ -345,6 +370,14 @@ struct Plan {
   size_t readSize = 65536;
   bool filtered = false;
   Filter filter;
+  // Whether each slice's reads run ahead of its parser on a thread of their
+  // own; kAuto: where there are two CPUs for each slice.
+  enum class Prefetch { kAuto, kAlways, kNever } prefetch = Prefetch::kAuto;
+
+  bool Prefetching() const {
+    if (prefetch != Prefetch::kAuto) return prefetch == Prefetch::kAlways;
+    return 2 * bounds.size() <= std::thread::hardware_concurrency();
+  }
 
   uint64_t End(size_t slice) const { return slice + 1 < bounds.size() ? bounds[slice + 1] : kToEnd; }
 };
@@ -367,12 +400,130 @@ int OpenTable(int nsfd, const std::string& path) {
   }
 }
 
+// The bytes of one slice, read ahead of its parser by a thread of their own,
+// so that the kernel's printing and our parsing overlap on two CPUs.
+class ReadAhead {
+ public:
+  // Reads `fd` from file offset `offset` until its end, or until a whole
+  // line starting at or after `end` has been read (the parser stops there),
+  // or until the parser stops taking chunks.
+  ReadAhead(int fd, const std::string& path, uint64_t offset, uint64_t end, size_t readSize, const std::atomic<bool>& stop)
+      : path_(path), stop_(stop), thread_([this, fd, offset, end, readSize] { Run(fd, offset, end, readSize); }) {}
+
+  ~ReadAhead() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      abandoned_ = true;
+      cv_.notify_all();
+    }
+    thread_.join();
+  }
+
+  // Copies up to `cap` bytes of the stream into `dst`: 0 at its end.
+  // Rethrows the reading thread's failure.
+  size_t Take(char* dst, size_t cap) {
+    while (at_ == current_.size()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !chunks_.empty() || finished_; });
+      if (chunks_.empty()) {
+        if (failure_) std::rethrow_exception(failure_);
+        return 0;
+      }
+      if (current_.capacity() != 0) spares_.push_back(std::move(current_));
+      current_ = std::move(chunks_.front());
+      chunks_.pop_front();
+      at_ = 0;
+      cv_.notify_all();
+    }
+    size_t n = std::min(cap, current_.size() - at_);
+    memcpy(dst, current_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+
+ private:
+  // Chunks read but not yet taken; the reader waits beyond this.
+  static constexpr size_t kAhead = 4;
+
+  // Chunks of up to readSize bytes, from as many read()s as that takes (the
+  // kernel gives at most a page per read).
+  void Run(int fd, uint64_t offset, uint64_t end, size_t readSize) {
+    try {
+      // Newlines seen at or after end - 1: the first ends the line that
+      // straddles the end, the second the line after it, which tells the
+      // parser it is done.
+      int newlinesPastEnd = 0;
+      bool more = true;
+      while (more) {
+        std::vector<char> chunk = Spare();
+        chunk.resize(readSize);
+        size_t filled = 0;
+        while (more && filled < readSize) {
+          if (stop_.load(std::memory_order_relaxed)) return Finish(nullptr);
+          ssize_t n = read(fd, chunk.data() + filled, readSize - filled);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            ThrowErrno(errno, "reading " + path_);
+          }
+          if (n == 0) break;
+          if (offset + n >= end) {
+            for (size_t i = offset + 1 >= end ? 0 : end - 1 - offset; i < static_cast<size_t>(n) && newlinesPastEnd < 2; i++)
+              if (chunk[filled + i] == '\n') newlinesPastEnd++;
+          }
+          offset += n;
+          filled += n;
+          more = newlinesPastEnd < 2;
+        }
+        if (filled < readSize) more = false;  // the end of the file, or of the slice
+        chunk.resize(filled);
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return abandoned_ || chunks_.size() < kAhead; });
+        if (abandoned_) return;
+        if (filled > 0) chunks_.push_back(std::move(chunk));
+        cv_.notify_all();
+      }
+      Finish(nullptr);
+    } catch (...) {
+      Finish(std::current_exception());
+    }
+  }
+
+  // A chunk the parser is done with, or a new one.
+  std::vector<char> Spare() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spares_.empty()) return {};
+    std::vector<char> chunk = std::move(spares_.back());
+    spares_.pop_back();
+    return chunk;
+  }
+
+  void Finish(std::exception_ptr failure) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    failure_ = failure;
+    cv_.notify_all();
+  }
+
+  const std::string path_;
+  const std::atomic<bool>& stop_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<char>> chunks_;
+  std::vector<std::vector<char>> spares_;  // taken chunks, for the reader to fill again
+  bool finished_ = false, abandoned_ = false;
+  std::exception_ptr failure_;
+  std::vector<char> current_;  // the parser's chunk, taken from at_
+  size_t at_ = 0;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
 // Reads slice `k` of the plan: the lines whose first byte lies in the slice,
 // each handed to onEntry if the filter keeps it. A slice starting at s > 0
 // seeks to s - 1 (the kernel walks there) and skips through the first newline
 // at or after it, which a line starting at s directly follows; the first
 // slice skips the header the same way. The last line taken is the one that
 // straddles the slice's end. So the slices together give each line once.
+// Where the plan says so, another thread does the reading (ReadAhead).
 template <typename OnEntry>
 void ReadSlice(int nsfd, const Plan& plan, size_t k, const std::atomic<bool>& stop, OnEntry&& onEntry) {
   Fd fd{OpenTable(nsfd, plan.path)};
@@ -381,6 +532,8 @@ void ReadSlice(int nsfd, const Plan& plan, size_t k, const std::atomic<bool>& st
   uint64_t offset = start == 0 ? 0 : start - 1;  // of buf[0] in the file
   if (offset > 0 && lseek(fd.fd, static_cast<off_t>(offset), SEEK_SET) < 0)
     ThrowErrno(errno, "seeking in " + plan.path);
+  std::unique_ptr<ReadAhead> ahead;
+  if (plan.Prefetching()) ahead = std::make_unique<ReadAhead>(fd.fd, plan.path, offset, end, plan.readSize, stop);
   bool synced = false;
   bool done = false;
   auto onLine = [&](size_t at, std::string_view line) {
@@ -397,16 +550,21 @@ void ReadSlice(int nsfd, const Plan& plan, size_t k, const std::atomic<bool>& st
     if (!plan.filtered || plan.filter.Test(e)) onEntry(e);
     return true;
   };
-  // One buffer for the whole slice: each read() appends after the partial
+  // One buffer for the whole slice: each read appends after the partial
   // line the last one left.
   std::vector<char> buf(plan.readSize);
   size_t have = 0;
   while (!done && !stop.load(std::memory_order_relaxed)) {
     if (buf.size() - have < plan.readSize) buf.resize(have + plan.readSize);
-    ssize_t n = read(fd.fd, buf.data() + have, plan.readSize);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowErrno(errno, "reading " + plan.path);
+    ssize_t n;
+    if (ahead) {
+      n = static_cast<ssize_t>(ahead->Take(buf.data() + have, plan.readSize));
+    } else {
+      n = read(fd.fd, buf.data() + have, plan.readSize);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        ThrowErrno(errno, "reading " + plan.path);
+      }
     }
     size_t filled = have + static_cast<size_t>(n);
     size_t taken = SplitLines(buf.data(), filled, onLine);
@@ -477,12 +635,12 @@ class Reading : public std::enable_shared_from_this<Reading> {
 
   void Run(size_t k) {
     try {
-      auto batch = std::make_unique<Batch>();
+      auto batch = std::make_unique<Batch>(plan_.batchSize);
       ReadSlice(sock_ ? sock_->netnsFd() : -1, plan_, k, stopped_, [&](const Entry& e) {
         batch->Add(e);
         if (batch->length() < plan_.batchSize) return;
         Push(k, std::move(batch));
-        batch = std::make_unique<Batch>();
+        batch = std::make_unique<Batch>(plan_.batchSize);
       });
       if (batch->length() > 0) Push(k, std::move(batch));
       std::lock_guard<std::mutex> lock(mu_);
@@ -537,10 +695,11 @@ class Tally {
     for (size_t i = 0; i < other.counts_.size(); i++) Add(other.firsts_.At(i), other.counts_[i]);
   }
 
-  Napi::Object ToJs(Napi::Env env) const {
+  // Moves the first entries' columns into JavaScript.
+  Napi::Object ToJs(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("entries", firsts_.ToJs(env));
-    o.Set("counts", Column(env, counts_));
+    o.Set("counts", Column(env, std::move(counts_)));
     return o;
   }
 
@@ -622,6 +781,12 @@ Plan PlanFrom(const Napi::CallbackInfo& info) {
   if (plan.batchSize == 0 || plan.readSize == 0)
     throw Napi::TypeError::New(env, "fields batchSize and readSize must be positive");
   plan.filtered = FilterArg(o.Get("filter"), plan.filter);
+  Napi::Value prefetch = o.Get("prefetch");
+  if (prefetch.IsBoolean()) {
+    plan.prefetch = prefetch.As<Napi::Boolean>().Value() ? Plan::Prefetch::kAlways : Plan::Prefetch::kNever;
+  } else if (!prefetch.IsUndefined()) {
+    throw Napi::TypeError::New(env, "field prefetch must be a boolean or undefined");
+  }
   return plan;
 }
 

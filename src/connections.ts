@@ -282,9 +282,13 @@ export function connectionFilterToRaw(filter: ConnectionFilter | undefined, fiel
 }
 
 // The kernel hands out at most one page per read() (4092 bytes of whole lines
-// with 4 KiB pages, whatever the buffer: measured); 64 KiB also takes a whole
-// page where pages are larger (arm64, ppc64).
-const READ_SIZE = 65536;
+// with 4 KiB pages, whatever the buffer: measured); where pages are larger
+// (arm64, ppc64) it keeps the rest of its page for the next read, without a
+// new walk. A read-ahead thread hands the parser chunks of this size: small
+// enough that parsing starts soon after the first read and ends soon after the
+// last (in the lab, 16 KiB chunks took a 10,000-entry read from 1.4x dd's
+// time to 1.2x; 4 KiB ones, a wake-up per page, to 1.3x).
+const READ_SIZE = 16384;
 const DEFAULT_BATCH = 4096;
 const MAX_READERS = 256;
 

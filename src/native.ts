@@ -168,6 +168,11 @@ export interface RawConnectionRead {
   /** Bytes asked of each read(). */
   readSize: number;
   filter: RawConnectionFilter | null;
+  /**
+   * Whether a thread of its own reads ahead of each slice's parser. Default:
+   * where the machine has two CPUs per slice.
+   */
+  prefetch?: boolean;
 }
 
 /** A read in progress; batches come in file order. */

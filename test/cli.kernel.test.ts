@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { cases } from './cli-cases.js';
-import { Netns, runCase, words, type Result } from './helpers/differential.js';
+import { Netns, runCase, spawnCaptured, words, type Result } from './helpers/differential.js';
 
 const show = (r: Result): string => `status ${r.status}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 
@@ -117,26 +117,16 @@ describe('a save from one tool restores through the other', () => {
 
 describe('the built executable, as a process', () => {
   const bin = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
-  const env = { ...process.env, LC_ALL: 'C', PATH: `/usr/sbin:/sbin:${process.env.PATH ?? '/usr/bin:/bin'}` };
-  /** Both run with the same argv[0]: the executable's path, as a shell passes it. */
   /**
-   * `prefix`: a command that runs the tool (setpriv, unshare …). bash gives
-   * ipvsadm our argv[0]; --norc, as its stdin is a socket (bash would read
-   * ~/.bashrc as if started by rshd).
+   * Both run with the same argv[0]: the executable's path, as a shell passes
+   * it. `prefix`: a command that runs the tool (setpriv, unshare …). bash
+   * gives ipvsadm our argv[0]; --norc, as its stdin is a socket (bash would
+   * read ~/.bashrc as if started by rshd).
    */
-  const run = (ns: Netns, tool: 'ipvs' | 'ipvsadm', args: string[], stdin = '', prefix: string[] = []): Promise<Result> =>
-    new Promise((resolve, reject) => {
-      const argv = tool === 'ipvs' ? [bin, ...args] : ['bash', '--norc', '-c', 'exec -a "$0" ipvsadm "$@"', bin, ...args];
-      const child = spawn('nsenter', [`--net=${ns.path}`, '--', ...prefix, ...argv], { env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ stdout, stderr, status }));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(stdin);
-    });
+  const run = (ns: Netns, tool: 'ipvs' | 'ipvsadm', args: string[], stdin = '', prefix: string[] = []): Promise<Result> => {
+    const argv = tool === 'ipvs' ? [bin, ...args] : ['bash', '--norc', '-c', 'exec -a "$0" ipvsadm "$@"', bin, ...args];
+    return spawnCaptured(['nsenter', `--net=${ns.path}`, '--', ...prefix, ...argv], stdin);
+  };
   const lines: [string[], string?][] = [
     [['-A', '-t', '192.0.2.1:80', '-s', 'rr']],
     [['-a', '-t', '192.0.2.1:80', '-r', '198.51.100.1:8080', '-m', '-w', '3']],

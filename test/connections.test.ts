@@ -285,33 +285,33 @@ describe('reading a file in slices', () => {
       return line({ ...sample, client, expires: i }, protocol);
     }).join('');
 
-  it('gives each line once, wherever one slice boundary falls', async () => {
+  it.each([false, true])('gives each line once, wherever one slice boundary falls (prefetch: %s)', async (prefetch) => {
     const path = file('small', SAMPLE_TEXT);
     const whole = parse(SAMPLE_TEXT);
     for (let b = 0; b <= SAMPLE_TEXT.length + 2; b++) {
-      expect(await read(path, b === 0 ? [0] : [0, b])).toEqual(whole);
+      expect(await read(path, b === 0 ? [0] : [0, b], { prefetch })).toEqual(whole);
     }
   });
 
-  it('gives each line once with three slices, tiny reads and tiny batches', async () => {
+  it.each([false, true])('gives each line once with three slices, tiny reads and tiny batches (prefetch: %s)', async (prefetch) => {
     const text = many(40);
     const path = file('three', text);
     const whole = parse(text);
     for (let i = 0; i < 150; i++) {
       const a = (i * 7919) % text.length;
       const b = a + ((i * 104729) % (text.length - a + 3));
-      expect(await read(path, [0, a, b].sort((x, y) => x - y), { readSize: 1 + (i % 97), batchSize: 1 + (i % 5) })).toEqual(whole);
+      expect(await read(path, [0, a, b].sort((x, y) => x - y), { readSize: 1 + (i % 97), batchSize: 1 + (i % 5), prefetch })).toEqual(whole);
     }
   });
 
-  it('reads a large file in 1, 2, 4 and 7 slices alike, in file order', async () => {
+  it.each([false, true])('reads a large file in 1, 2, 4 and 7 slices alike, in file order (prefetch: %s)', async (prefetch) => {
     const text = many(30_000);
     const path = file('large', text);
     const whole = parse(text);
     expect(whole).toHaveLength(30_000);
     for (const readers of [1, 2, 4, 7]) {
       const bounds = Array.from({ length: readers }, (_, k) => Math.floor((text.length * k) / readers));
-      expect(await read(path, bounds, { batchSize: 1000 })).toEqual(whole);
+      expect(await read(path, bounds, { batchSize: 1000, prefetch })).toEqual(whole);
     }
   });
 

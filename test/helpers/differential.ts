@@ -16,6 +16,24 @@ export interface Result {
 /** What argv[0] is for both tools, so `Try …` messages compare. */
 export const ARGV0 = 'ipvsadm';
 
+/** The environment both tools run in: C locale, sbin on the path. */
+const TOOL_ENV = { ...process.env, LC_ALL: 'C', PATH: `/usr/sbin:/sbin:${process.env.PATH ?? '/usr/bin:/bin'}` };
+
+/** Runs argv with `stdin`, capturing stdout, stderr and the exit status. */
+export function spawnCaptured(argv: readonly string[], stdin = ''): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: TOOL_ENV });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ stdout, stderr, status }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
+  });
+}
+
 let counter = 0;
 const run = promisify(execFile);
 
@@ -46,19 +64,7 @@ export class Netns {
 
   /** The reference ipvsadm in this namespace, run as `ipvsadm` (argv[0]). */
   ipvsadm(args: readonly string[], stdin = ''): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', [`--net=${this.path}`, '--', ARGV0, ...args], {
-        env: { ...process.env, LC_ALL: 'C', PATH: `/usr/sbin:/sbin:${process.env.PATH ?? '/usr/bin:/bin'}` },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ stdout, stderr, status }));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(stdin);
-    });
+    return spawnCaptured(['nsenter', `--net=${this.path}`, '--', ARGV0, ...args], stdin);
   }
 
   /** Our command, in-process, working in this namespace. */
