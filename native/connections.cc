@@ -569,8 +569,10 @@ void ReadSlice(int nsfd, const Plan& plan, size_t k, const std::atomic<bool>& st
     size_t filled = have + static_cast<size_t>(n);
     size_t taken = SplitLines(buf.data(), filled, onLine);
     if (n == 0) {
-      // The kernel ends every line with a newline; a file may not.
-      if (!done && taken < filled) onLine(taken, std::string_view(buf.data() + taken, filled - taken));
+      // The kernel ends every line with a newline; a file may not. (A
+      // read-ahead thread also ends early when told to stop: no line then.)
+      if (!done && taken < filled && !stop.load(std::memory_order_relaxed))
+        onLine(taken, std::string_view(buf.data() + taken, filled - taken));
       return;
     }
     memmove(buf.data(), buf.data() + taken, filled - taken);
