@@ -23,6 +23,7 @@ async function timed(fn) {
   await fn();
   return Number(process.hrtime.bigint() - t);
 }
+
 /**
  * Medians of each contender's time, measured side by side: every round runs
  * each contender once, in turn, so that a change in the machine's load (other
@@ -38,9 +39,7 @@ async function sideBySide(runs, contenders, warmUp = true) {
     for (let k = 0; k < contenders.length; k++) {
       const c = contenders[k];
       if (round >= (c.runs ?? runs)) continue;
-      const t = process.hrtime.bigint();
-      const own = await c.run();
-      const ns = c.ownTime ? own : Number(process.hrtime.bigint() - t);
+      const ns = c.ownTime ? await c.run() : await timed(c.run);
       if (round >= 0) times[k].push(ns);
     }
   }

@@ -382,12 +382,6 @@ struct Plan {
   uint64_t End(size_t slice) const { return slice + 1 < bounds.size() ? bounds[slice + 1] : kToEnd; }
 };
 
-// Closes a descriptor on scope exit.
-struct Fd {
-  int fd;
-  ~Fd() { close(fd); }
-};
-
 // Opens the table in the namespace `nsfd` (-1: the process's), from a thread
 // that enters it (OpenInNetns), so no reader or libuv thread ever moves.
 int OpenTable(int nsfd, const std::string& path) {
@@ -460,21 +454,16 @@ class ReadAhead {
         size_t filled = 0;
         while (more && filled < readSize) {
           if (stop_.load(std::memory_order_relaxed)) return Finish(nullptr);
-          ssize_t n = read(fd, chunk.data() + filled, readSize - filled);
-          if (n < 0) {
-            if (errno == EINTR) continue;
-            ThrowErrno(errno, "reading " + path_);
-          }
-          if (n == 0) break;
+          size_t n = ReadSome(fd, chunk.data() + filled, readSize - filled, path_);
           if (offset + n >= end) {
-            for (size_t i = offset + 1 >= end ? 0 : end - 1 - offset; i < static_cast<size_t>(n) && newlinesPastEnd < 2; i++)
+            for (size_t i = offset + 1 >= end ? 0 : end - 1 - offset; i < n && newlinesPastEnd < 2; i++)
               if (chunk[filled + i] == '\n') newlinesPastEnd++;
           }
           offset += n;
           filled += n;
-          more = newlinesPastEnd < 2;
+          // The end of the file, or of the slice.
+          more = n > 0 && newlinesPastEnd < 2;
         }
-        if (filled < readSize) more = false;  // the end of the file, or of the slice
         chunk.resize(filled);
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return abandoned_ || chunks_.size() < kAhead; });
@@ -556,17 +545,8 @@ void ReadSlice(int nsfd, const Plan& plan, size_t k, const std::atomic<bool>& st
   size_t have = 0;
   while (!done && !stop.load(std::memory_order_relaxed)) {
     if (buf.size() - have < plan.readSize) buf.resize(have + plan.readSize);
-    ssize_t n;
-    if (ahead) {
-      n = static_cast<ssize_t>(ahead->Take(buf.data() + have, plan.readSize));
-    } else {
-      n = read(fd.fd, buf.data() + have, plan.readSize);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        ThrowErrno(errno, "reading " + plan.path);
-      }
-    }
-    size_t filled = have + static_cast<size_t>(n);
+    size_t n = ahead ? ahead->Take(buf.data() + have, plan.readSize) : ReadSome(fd.fd, buf.data() + have, plan.readSize, plan.path);
+    size_t filled = have + n;
     size_t taken = SplitLines(buf.data(), filled, onLine);
     if (n == 0) {
       // The kernel ends every line with a newline; a file may not. (A

@@ -16,14 +16,6 @@ namespace ipvs {
 
 namespace {
 
-// Closes a descriptor on scope exit.
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
 std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), "expected a path");
   std::string path = info[i].As<Napi::String>().Utf8Value();
@@ -56,6 +48,14 @@ int OpenInNetns(int netnsFd, const std::string& path, int flags) {
   return fd;
 }
 
+size_t ReadSome(int fd, char* buf, size_t n, const std::string& path) {
+  for (;;) {
+    ssize_t got = read(fd, buf, n);
+    if (got >= 0) return static_cast<size_t>(got);
+    if (errno != EINTR) ThrowErrno(errno, "reading " + path);
+  }
+}
+
 Napi::Value ReadProcFile(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);
   std::string path = PathArg(info, 1);
@@ -64,13 +64,7 @@ Napi::Value ReadProcFile(const Napi::CallbackInfo& info) {
       [sock, path](std::vector<char>& out) {
         Fd f{OpenInNetns(sock->netnsFd(), path, O_RDONLY)};
         char buf[16384];
-        for (;;) {
-          ssize_t n = read(f.fd, buf, sizeof buf);
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) ThrowErrno(errno, "reading " + path);
-          if (n == 0) break;
-          out.insert(out.end(), buf, buf + n);
-        }
+        while (size_t n = ReadSome(f.fd, buf, sizeof buf, path)) out.insert(out.end(), buf, buf + n);
       },
       [](Napi::Env env, std::vector<char>& out) -> Napi::Value {
         return Napi::Buffer<char>::Copy(env, out.data(), out.size());

@@ -5,10 +5,23 @@
 #pragma once
 
 #include <napi.h>
+#include <unistd.h>
 
 #include <string>
 
 namespace ipvs {
+
+// Closes a descriptor on scope exit.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+// One read() of up to `n` bytes, again when interrupted: the bytes read, 0 at
+// the end. Throws KernelError "reading <path>" with read's errno.
+size_t ReadSome(int fd, char* buf, size_t n, const std::string& path);
 
 // Opens `path` from a short-lived thread inside the namespace `netnsFd`
 // (-1: the caller's own), so no other thread moves. Returns the descriptor;

@@ -124,9 +124,9 @@ function protocolFromKernel(name: string): ConnectionProtocol {
   return PROTOCOL_NAMES[name] ?? name;
 }
 
-function endpointAt(family: number, addresses: Uint8Array, width: number, ports: Uint16Array, i: number): Endpoint {
+function endpoint(family: number, address: Uint8Array, port: number): Endpoint {
   const f = familyOf(family);
-  return { family: f, address: formatAddress(f, addresses.subarray(width * i, width * i + width)), port: ports[i]! };
+  return { family: f, address: formatAddress(f, address), port };
 }
 
 /**
@@ -210,9 +210,9 @@ export class ConnectionBatch implements Iterable<Connection> {
     integer('index', i, 0, this.length - 1);
     const c: Connection = {
       protocol: this.protocols[this.protocolIndex[i]!]!,
-      client: endpointAt(this.family[i]!, this.client, this.addressLength, this.clientPort, i),
-      virtual: endpointAt(this.family[i]!, this.virtual, this.addressLength, this.virtualPort, i),
-      destination: endpointAt(this.destinationFamily[i]!, this.destination, this.destinationAddressLength, this.destinationPort, i),
+      client: endpoint(this.family[i]!, this.clientAddress(i), this.clientPort[i]!),
+      virtual: endpoint(this.family[i]!, this.virtualAddress(i), this.virtualPort[i]!),
+      destination: endpoint(this.destinationFamily[i]!, this.destinationAddress(i), this.destinationPort[i]!),
       state: this.states[this.stateIndex[i]!]!,
       expires: this.expires[i]!,
     };
@@ -451,11 +451,11 @@ function statsKey(by: ConnectionStatsBy, entries: ConnectionBatch, i: number): C
     case 'state':
       return entries.states[entries.stateIndex[i]!]!;
     case 'destination':
-      return endpointAt(entries.destinationFamily[i]!, entries.destination, entries.destinationAddressLength, entries.destinationPort, i);
+      return endpoint(entries.destinationFamily[i]!, entries.destinationAddress(i), entries.destinationPort[i]!);
     case 'service':
       return {
         protocol: entries.protocols[entries.protocolIndex[i]!]!,
-        ...endpointAt(entries.family[i]!, entries.virtual, entries.addressLength, entries.virtualPort, i),
+        ...endpoint(entries.family[i]!, entries.virtualAddress(i), entries.virtualPort[i]!),
       };
   }
 }
