@@ -19,7 +19,7 @@ import {
   type RawDest,
   type RawService,
 } from './native.js';
-import { describe, integer, object, oneOf } from './validate.js';
+import { describe, integer, knownKeys, object, oneOf } from './validate.js';
 
 /**
  * The kernel's protocol name in lower case; `'ip'` for persistence templates;
@@ -235,18 +235,10 @@ const ANY: RawConnectionMatch = { af: 0, addr: new Uint8Array(16), port: -1 };
 const FILTER_FIELDS = ['protocol', 'state', 'client', 'virtual', 'destination'] as const;
 const ENDPOINT_FIELDS = ['address', 'port'] as const;
 
-function onlyFields(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (value[key] !== undefined && !allowed.includes(key)) {
-      throw new TypeError(`${field}.${key} is not a field of ${field} (it has ${allowed.join(', ')})`);
-    }
-  }
-}
-
 function endpointFilterToRaw(field: string, value: unknown): RawConnectionMatch {
   if (value === undefined) return ANY;
   const e = object(field, value);
-  onlyFields(field, e, ENDPOINT_FIELDS);
+  knownKeys(field, e, ENDPOINT_FIELDS);
   const match = { ...ANY };
   if (e.address !== undefined) {
     const parsed = typeof e.address === 'string' ? parseAddress(e.address) : undefined;
@@ -262,7 +254,7 @@ function endpointFilterToRaw(field: string, value: unknown): RawConnectionMatch 
 export function connectionFilterToRaw(filter: ConnectionFilter | undefined, field = 'filter'): RawConnectionFilter | null {
   if (filter === undefined) return null;
   const f = object(field, filter);
-  onlyFields(field, f, FILTER_FIELDS);
+  knownKeys(field, f, FILTER_FIELDS);
   let state = '';
   if (f.state !== undefined) {
     if (typeof f.state !== 'string') throw new TypeError(`${field}.state must be a string, got ${describe(f.state)}`);
@@ -308,7 +300,7 @@ const STATS_FIELDS = ['by', 'filter', 'parallel'] as const;
 export function readRequest(options: ConnectionReadOptions | undefined, fields: readonly string[] = READ_FIELDS): ReadRequest {
   const field = 'options';
   const o = object(field, options ?? {});
-  onlyFields(field, o, fields);
+  knownKeys(field, o, fields);
   const parallel = o.parallel ?? 1;
   return {
     filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),

@@ -44,3 +44,16 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   return typeof value === 'object' ? 'an object' : String(value);
 }
+
+/**
+ * Refuses a key of `value` that is not in `allowed` (a misspelt option would
+ * otherwise be dropped without a word): TypeError naming the key and the
+ * fields the object has. Keys whose value is undefined are ignored.
+ */
+export function knownKeys(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (value[key] !== undefined && !allowed.includes(key)) {
+      throw new TypeError(`${field}.${key} is not a field of ${field} (it has ${allowed.join(', ')})`);
+    }
+  }
+}
