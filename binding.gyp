@@ -4,6 +4,9 @@
       "target_name": "ipvs",
       "sources": [
         "native/addon.cc",
+        "native/cancel.cc",
+        "native/conn_parse.cc",
+        "native/conn_read.cc",
         "native/connections.cc",
         "native/constants.cc",
         "native/daemon.cc",

@@ -1,6 +1,7 @@
 // The module entry: registers every export and nothing else.
 #include <napi.h>
 
+#include "cancel.h"
 #include "connections.h"
 #include "constants.h"
 #include "daemon.h"
@@ -22,10 +23,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   Socket::Define(env);
   DefineConnectionReader(env);
+  Canceller::Define(env);
 
   exports.Set("constants", Constants(env));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("canceller", Napi::Function::New(env, NewCanceller, "canceller"));
   exports.Set("openSockopt", Napi::Function::New(env, OpenSockopt, "openSockopt"));
   exports.Set("sockopt", SockoptExports(env));
   exports.Set("info", Napi::Function::New(env, Info, "info"));

@@ -4,21 +4,29 @@
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
+#include <linux/nsfs.h>
+#include <netlink/errno.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <system_error>
 #include <thread>
 
-extern char** environ;
+#include "stop.h"
 
 namespace ipvs {
 
@@ -37,44 +45,87 @@ std::string Strerror(int errnum) {
   return strerror_r(errnum, buf, sizeof buf);
 }
 
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 // Runs `modprobe -q -- ip_vs` and waits for it, as ipvsadm does when the IPVS
-// family is missing. The outcome does not matter: the family is resolved again.
+// family is missing. Only the system's own modprobe, with a fixed PATH and no
+// other variable of the caller's environment. The outcome does not matter:
+// the family is resolved again.
 void ModprobeIpvs() {
-  const char* path = access("/sbin/modprobe", X_OK) == 0 ? "/sbin/modprobe" : "modprobe";
+  const char* path = nullptr;
+  for (const char* candidate : {"/sbin/modprobe", "/usr/sbin/modprobe"}) {
+    if (access(candidate, X_OK) == 0) {
+      path = candidate;
+      break;
+    }
+  }
+  if (path == nullptr) return;
   char arg0[] = "modprobe", quiet[] = "-q", dashes[] = "--", name[] = "ip_vs";
   char* argv[] = {arg0, quiet, dashes, name, nullptr};
+  char env0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {env0, nullptr};
   pid_t pid;
-  if (posix_spawnp(&pid, path, nullptr, nullptr, argv, environ) != 0) return;
+  if (posix_spawn(&pid, path, nullptr, nullptr, argv, envp) != 0) return;
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
 }
 
-int ResolveFamily(nl_sock* sock) {
+int ResolveFamily(nl_sock* sock, bool modprobe) {
   int family = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
   if (family >= 0) return family;
-  ModprobeIpvs();
-  family = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
-  if (family >= 0) return family;
+  if (modprobe) {
+    ModprobeIpvs();
+    family = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
+    if (family >= 0) return family;
+  }
   throw KernelError(ENOPROTOOPT,
-                    "IPVS is not available in this kernel: the generic netlink family \"IPVS\" "
-                    "does not exist and `modprobe ip_vs` did not load it. Load the ip_vs module "
-                    "or run a kernel built with CONFIG_IP_VS");
+                    std::string("IPVS is not available in this kernel: the generic netlink family \"IPVS\" does not "
+                                "exist") +
+                        (modprobe ? " and `modprobe ip_vs` did not load it" : "") +
+                        ". Load the ip_vs module or run a kernel built with CONFIG_IP_VS");
 }
 
-// The part of Open that must run in the target network namespace: a socket
-// belongs to the namespace of the thread that created it, for its lifetime.
-void Connect(nl_sock** out, int* family) {
+// The errno behind one of libnl's codes, for the few a connect can return.
+int ErrnoOfNl(int nlerr) {
+  switch (nlerr < 0 ? -nlerr : nlerr) {
+    case NLE_NOMEM:
+      return ENOMEM;
+    case NLE_PERM:
+      return EPERM;
+    case NLE_NOACCESS:
+      return EACCES;
+    case NLE_AF_NOSUPPORT:
+      return EAFNOSUPPORT;
+    case NLE_PROTO_MISMATCH:
+      return EPROTONOSUPPORT;
+    case NLE_BAD_SOCK:
+      return EBADF;
+    case NLE_AGAIN:
+      return EAGAIN;
+    default:
+      return EIO;
+  }
+}
+
+// A socket belongs to the namespace of the thread that created it, for its
+// lifetime: this runs in the client's namespace (InNetns).
+nl_sock* ConnectSocket(int* family, bool modprobe) {
   nl_sock* sock = nl_socket_alloc();
   if (sock == nullptr) ThrowErrno(ENOMEM, "nl_socket_alloc");
+  errno = 0;
   int err = genl_connect(sock);
   if (err < 0) {
-    int errnum = errno != 0 ? errno : EINVAL;
+    int errnum = errno != 0 ? errno : ErrnoOfNl(err);
     nl_socket_free(sock);
     ThrowErrno(errnum, "opening a generic netlink socket");
   }
   try {
-    *family = ResolveFamily(sock);
+    *family = ResolveFamily(sock, modprobe);
   } catch (...) {
     nl_socket_free(sock);
     throw;
@@ -83,7 +134,7 @@ void Connect(nl_sock** out, int* family) {
   // Best effort: kernels before 4.12 lack extended ACKs, before 4.3 CAP_ACK.
   setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
   setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  *out = sock;
+  return sock;
 }
 
 // Reads NLMSGERR_ATTR_MSG from the TLVs that follow an nlmsgerr.
@@ -116,95 +167,180 @@ void ThrowErrno(int errnum, const std::string& what) {
   throw KernelError(errnum, what + ": " + Strerror(errnum));
 }
 
-std::shared_ptr<GenlSocket> GenlSocket::OpenWith(const std::string& netnsPath, void (*connect)(GenlSocket&)) {
-  std::shared_ptr<GenlSocket> s(new GenlSocket());
-  if (netnsPath.empty()) {
-    connect(*s);
-    return s;
+void Stop::ThrowStopped(int errnum) {
+  if (errnum == EBADF) throw KernelError(EBADF, "this IPVS client is closed");
+  if (errnum == ECANCELED) throw KernelError(ECANCELED, "the operation was aborted");
+  ThrowErrno(errnum, "stopped");
+}
+
+Netns::~Netns() {
+  if (fd >= 0) close(fd);
+}
+
+NetnsPtr OpenNetns(const std::string& path) {
+  if (path.empty()) return std::make_shared<const Netns>();
+  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    int e = errno;
+    ThrowErrno(e, "opening network namespace " + path);
   }
-  int nsfd = open(netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0) ThrowErrno(errno, "opening network namespace " + netnsPath);
-  // A short-lived thread enters the namespace, so neither the calling thread
-  // nor any other client moves.
+  auto ns = std::make_shared<const Netns>(fd);
+  if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+    throw KernelError(EINVAL, path + " is not a network namespace (expected a file such as /run/netns/NAME or "
+                                     "/proc/PID/ns/net)");
+  return ns;
+}
+
+void InNetns(const Netns& ns, const std::function<void()>& f) {
+  if (ns.fd < 0) return f();
   std::exception_ptr failure;
-  std::thread worker([&] {
-    try {
-      if (setns(nsfd, CLONE_NEWNET) != 0) ThrowErrno(errno, "entering network namespace " + netnsPath);
-      connect(*s);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  worker.join();
-  if (failure) {
-    close(nsfd);
-    std::rethrow_exception(failure);
+  try {
+    std::thread worker([&] {
+      try {
+        if (setns(ns.fd, CLONE_NEWNET) != 0) {
+          int e = errno;
+          ThrowErrno(e, "entering the client's network namespace");
+        }
+        f();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    });
+    worker.join();
+  } catch (const std::system_error& e) {
+    throw KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN,
+                      std::string("starting a thread to enter the network namespace: ") + e.what());
   }
-  s->netnsFd_ = nsfd;
+  if (failure) std::rethrow_exception(failure);
+}
+
+std::shared_ptr<GenlSocket> GenlSocket::OpenIn(NetnsPtr ns, const SocketOptions& options) {
+  std::shared_ptr<GenlSocket> s(new GenlSocket());
+  s->netns_ = std::move(ns);
+  s->timeoutMs_ = options.timeoutMs;
+  s->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (s->wakeFd_ < 0) {
+    int e = errno;
+    ThrowErrno(e, "eventfd");
+  }
+  s->buf_.resize(64 * 1024);  // netlink dumps come in skbs of up to 32 KiB
+  std::lock_guard<std::mutex> lock(s->mu_);
+  s->Connect(options.modprobe);
   return s;
 }
 
-std::shared_ptr<GenlSocket> GenlSocket::Open(const std::string& netnsPath) {
-  return OpenWith(netnsPath, [](GenlSocket& s) {
-    s.buf_.resize(kReceiveBuffer);
-    Connect(&s.sock_, &s.family_);
-  });
+std::shared_ptr<GenlSocket> GenlSocket::Open(const SocketOptions& options) {
+  return OpenIn(OpenNetns(options.netns), options);
+}
+
+void GenlSocket::Connect(bool modprobe) {
+  if (sock_ != nullptr) nl_socket_free(sock_);
+  sock_ = nullptr;
+  nl_sock* sock = nullptr;
+  int family = 0;
+  InNetns(*netns_, [&] { sock = ConnectSocket(&family, modprobe); });
+  sock_ = sock;
+  family_ = family;
+  broken_ = false;
 }
 
 std::vector<std::shared_ptr<GenlSocket>> GenlSocket::Pool(size_t n) {
   if (n == 0) n = 1;
+  ThrowIfClosed();
   std::lock_guard<std::mutex> lock(poolMu_);
+  SocketOptions options;
+  options.timeoutMs = timeoutMs_;
+  options.modprobe = false;
   while (pool_.size() + 1 < n) {
-    std::string path;
-    // The siblings enter this socket's namespace through its descriptor.
-    if (netnsFd_ >= 0) path = "/proc/self/fd/" + std::to_string(netnsFd_);
-    pool_.push_back(Open(path));
+    ThrowIfClosed();
+    pool_.push_back(OpenIn(Namespace(), options));
   }
   std::vector<std::shared_ptr<GenlSocket>> out{shared_from_this()};
   out.insert(out.end(), pool_.begin(), pool_.begin() + (n - 1));
   return out;
 }
 
-std::shared_ptr<GenlSocket> GenlSocket::OpenLegacy(const std::string& netnsPath) {
-  return OpenWith(netnsPath, [](GenlSocket& s) {
-    int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+std::shared_ptr<GenlSocket> GenlSocket::OpenLegacy(const SocketOptions& options) {
+  std::shared_ptr<GenlSocket> s(new GenlSocket());
+  s->netns_ = OpenNetns(options.netns);
+  int fd = -1;
+  InNetns(*s->netns_, [&] {
+    fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (fd >= 0) return;
+    int e = errno;
     // Without CAP_NET_RAW this is where a non-root caller is refused, as in ipvsadm.
-    if (fd < 0) {
-      if (errno == EPERM || errno == EACCES) ThrowVerdict(EPERM);
-      ThrowErrno(errno, "opening a raw socket for IPVS socket options");
-    }
-    s.legacyFd_ = fd;
+    if (e == EPERM || e == EACCES) ThrowVerdict(EPERM);
+    ThrowErrno(e, "opening a raw socket for IPVS socket options");
   });
+  s->legacyFd_ = fd;
+  return s;
 }
 
 GenlSocket::~GenlSocket() {
   if (sock_ != nullptr) nl_socket_free(sock_);
   if (legacyFd_ >= 0) close(legacyFd_);
-  if (netnsFd_ >= 0) close(netnsFd_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+}
+
+NetnsPtr GenlSocket::Namespace() const {
+  NetnsPtr ns = std::atomic_load(&netns_);
+  if (!ns || closed_) Stop::ThrowStopped(EBADF);
+  return ns;
+}
+
+void GenlSocket::ThrowIfClosed() const {
+  if (closed_) Stop::ThrowStopped(EBADF);
+}
+
+void GenlSocket::Track(const std::shared_ptr<Stop>& stop) {
+  {
+    std::lock_guard<std::mutex> lock(poolMu_);
+    if (!closed_) {
+      tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(), [](const std::weak_ptr<Stop>& w) { return w.expired(); }),
+                     tracked_.end());
+      tracked_.push_back(stop);
+      return;
+    }
+  }
+  stop->Request(EBADF);
 }
 
 void GenlSocket::Close() {
+  if (closed_.exchange(true)) return;
+  std::vector<std::shared_ptr<GenlSocket>> siblings;
+  std::vector<std::weak_ptr<Stop>> tracked;
   {
     std::lock_guard<std::mutex> lock(poolMu_);
-    for (auto& sibling : pool_) sibling->Close();
-    pool_.clear();
+    siblings.swap(pool_);
+    tracked.swap(tracked_);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& w : tracked)
+    if (auto stop = w.lock()) stop->Request(EBADF);
+  for (auto& sibling : siblings) sibling->Close();
+  // Readers that still hold the namespace keep it until they stop.
+  std::atomic_store(&netns_, NetnsPtr());
+  if (wakeFd_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(wakeFd_, &one, sizeof one);
+  }
+  // Free the descriptors now, unless an exchange holds the socket: it frees
+  // them itself on its way out, within moments (it was just woken).
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (lock.owns_lock()) ReleaseLocked();
+}
+
+void GenlSocket::ReleaseLocked() {
   if (sock_ != nullptr) nl_socket_free(sock_);
   sock_ = nullptr;
   if (legacyFd_ >= 0) close(legacyFd_);
   legacyFd_ = -1;
 }
 
-bool GenlSocket::closed() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return sock_ == nullptr && legacyFd_ < 0;
-}
-
 Message GenlSocket::NewRequest(uint8_t cmd, int flags) const {
   // IPVS requests are a few hundred bytes at most: libnl's default is a
   // zeroed page per message, which showed in profiles of snapshots.
-  Message msg(nlmsg_alloc_size(kRequestSize), nlmsg_free);
+  Message msg(nlmsg_alloc_size(512), nlmsg_free);
   if (!msg) ThrowErrno(ENOMEM, "nlmsg_alloc");
   if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0, flags, cmd, IPVS_GENL_VERSION) == nullptr)
     ThrowErrno(ENOMEM, "genlmsg_put");
@@ -213,13 +349,44 @@ Message GenlSocket::NewRequest(uint8_t cmd, int flags) const {
 
 void GenlSocket::Exchange(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply,
                           const std::function<void()>& onRestart) {
+  // How often a dump interrupted by a concurrent change is started again.
+  constexpr int kDumpRetries = 8;
   std::lock_guard<std::mutex> lock(mu_);
-  if (sock_ == nullptr) throw KernelError(EBADF, "the IPVS client is closed");
+  // Whatever happens below, a socket closed meanwhile is freed on the way out.
+  struct ReleaseIfClosed {
+    GenlSocket& s;
+    ~ReleaseIfClosed() {
+      if (s.closed_) s.ReleaseLocked();
+    }
+  } release{*this};
+  ThrowIfClosed();
+  if (broken_) Connect(false);
   for (int attempt = 0;; attempt++) {
     if (!ExchangeOnce(request, onReply)) return;
     if (attempt == kDumpRetries)
       throw KernelError(EAGAIN, "the IPVS table kept changing during a dump; try again");
     if (onRestart) onRestart();
+  }
+}
+
+void GenlSocket::WaitReadable(int fd, int64_t deadline) {
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {wakeFd_, POLLIN, 0}};
+    int64_t left = deadline - NowMs();
+    if (left <= 0) {
+      broken_ = true;
+      throw KernelError(ETIMEDOUT, "the kernel did not answer within " + std::to_string(timeoutMs_) +
+                                       " ms (the client's timeout); the socket is replaced for the next call");
+    }
+    int n = poll(fds, 2, static_cast<int>(std::min<int64_t>(left, 60000)));
+    if (n < 0) {
+      int e = errno;
+      if (e == EINTR) continue;
+      broken_ = true;
+      ThrowErrno(e, "waiting for the kernel");
+    }
+    if (closed_) Stop::ThrowStopped(EBADF);
+    if (fds[0].revents != 0) return;
   }
 }
 
@@ -230,6 +397,7 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   req->nlmsg_seq = ++seq_;
   req->nlmsg_pid = nl_socket_get_local_port(sock_);
   const int fd = nl_socket_get_fd(sock_);
+  const int64_t deadline = NowMs() + timeoutMs_;
 
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
@@ -237,9 +405,20 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   do {
     sent = sendto(fd, req, req->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
   } while (sent < 0 && errno == EINTR);
-  if (sent < 0) ThrowErrno(errno, "sending to the kernel");
+  if (sent < 0) {
+    int e = errno;
+    broken_ = true;
+    ThrowErrno(e, "sending to the kernel");
+  }
 
   bool interrupted = false;
+  // What onReply threw: the rest of the reply is read and dropped first, so
+  // that the kernel ends the dump and the socket can start another.
+  std::exception_ptr abandoned;
+  auto finish = [&](bool result) {
+    if (abandoned) std::rethrow_exception(abandoned);
+    return result;
+  };
   for (;;) {
     iovec iov{buf_.data(), buf_.size()};
     sockaddr_nl from{};
@@ -248,12 +427,21 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
     mh.msg_namelen = sizeof from;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    ssize_t n = recvmsg(fd, &mh, 0);
+    ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowErrno(errno, "receiving from the kernel");
+      int e = errno;
+      if (e == EINTR) continue;
+      if (e == EAGAIN) {
+        WaitReadable(fd, deadline);
+        continue;
+      }
+      broken_ = true;
+      ThrowErrno(e, "receiving from the kernel");
     }
-    if (mh.msg_flags & MSG_TRUNC) throw KernelError(EMSGSIZE, "a netlink reply did not fit the receive buffer");
+    if (mh.msg_flags & MSG_TRUNC) {
+      broken_ = true;
+      throw KernelError(EMSGSIZE, "a netlink reply did not fit the receive buffer");
+    }
     if (from.nl_pid != 0) continue;  // not from the kernel
 
     int len = static_cast<int>(n);
@@ -264,20 +452,28 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
         case NLMSG_NOOP:
           continue;
         case NLMSG_DONE:
-          if (dump) return interrupted;
+          if (dump) return finish(interrupted);
           continue;
         case NLMSG_ERROR: {
-          if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr)))
+          if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
+            broken_ = true;
             throw KernelError(EBADMSG, "a truncated netlink error message");
+          }
           const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(hdr));
           if (err->error == 0) {
-            if (!dump) return false;  // the ACK that ends a doit
+            if (!dump) return finish(false);  // the ACK that ends a doit
             continue;
           }
+          if (abandoned) std::rethrow_exception(abandoned);
           ThrowVerdict(-err->error, ExtAckMessage(hdr));
         }
         default:
-          if (!interrupted) onReply(hdr);
+          if (interrupted || abandoned) continue;
+          try {
+            onReply(hdr);
+          } catch (...) {
+            abandoned = std::current_exception();
+          }
       }
     }
   }

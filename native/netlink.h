@@ -11,6 +11,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,8 @@
 #include <vector>
 
 namespace ipvs {
+
+class Stop;
 
 // A failure to hand back to JavaScript: an errno (positive) and a message.
 // `fromKernel` marks IPVS's own verdict on a request (an NLMSG_ERROR, or the
@@ -36,24 +39,54 @@ struct KernelError : std::runtime_error {
 // An error that is IPVS's verdict on a request, with the C library's text.
 [[noreturn]] void ThrowVerdict(int errnum, const std::string& kernelMessage = "");
 
-// Throws KernelError(errnum, "<what>: <strerror>").
+// Throws KernelError(errnum, "<what>: <strerror>"). Save errno in a local
+// before building `what`: building a string may change errno.
 [[noreturn]] void ThrowErrno(int errnum, const std::string& what);
 
 // An owned nl_msg, freed on scope exit.
 using Message = std::unique_ptr<nl_msg, void (*)(nl_msg*)>;
 
+// A descriptor of a network namespace, closed when the last holder lets go;
+// fd -1 stands for the process's own namespace.
+struct Netns {
+  int fd = -1;
+  Netns() = default;
+  explicit Netns(int fd) : fd(fd) {}
+  ~Netns();
+  Netns(const Netns&) = delete;
+  Netns& operator=(const Netns&) = delete;
+};
+using NetnsPtr = std::shared_ptr<const Netns>;
+
+// Opens `path` as a network namespace: refuses, without blocking, anything
+// else (a FIFO, a regular file, another kind of namespace). Throws KernelError.
+NetnsPtr OpenNetns(const std::string& path);
+
+// Runs f() on a short-lived thread that has entered the namespace (fd -1: on
+// this thread), so that no other thread ever moves. Throws what f throws, or
+// KernelError for setns or a thread that cannot start.
+void InNetns(const Netns& ns, const std::function<void()>& f);
+
+// How a client is opened (OpenOptions in src/client.ts).
+struct SocketOptions {
+  std::string netns;     // empty: the caller's namespace
+  int timeoutMs = 5000;  // the deadline of each exchange
+  bool modprobe = true;  // run `/sbin/modprobe ip_vs` once when IPVS is missing
+};
+
 // One NETLINK_GENERIC socket bound to the IPVS family, opened once per client
 // and reused for every request. Exchanges are serialised by a mutex, so two
-// worker threads can never interleave their replies on the socket.
+// threads can never interleave their replies on the socket. Close() never
+// waits for that mutex: it wakes an exchange in progress, which gives up.
 class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
  public:
-  // Opens the socket in the network namespace at `netnsPath` (empty: the
-  // caller's), resolves "IPVS" (running `modprobe ip_vs` once if the family is
-  // missing) and enables extended ACKs. Throws KernelError.
-  static std::shared_ptr<GenlSocket> Open(const std::string& netnsPath);
+  // Opens the socket in the network namespace of `options` (empty: the
+  // caller's), resolves "IPVS" (running `modprobe ip_vs` once if the family
+  // is missing and allowed) and enables extended ACKs. Throws KernelError.
+  static std::shared_ptr<GenlSocket> Open(const SocketOptions& options);
   // The legacy back-end instead: a raw IPv4 socket (root only) whose
   // IP_VS_SO_* socket options reach IPVS in that namespace; no netlink.
-  static std::shared_ptr<GenlSocket> OpenLegacy(const std::string& netnsPath);
+  static std::shared_ptr<GenlSocket> OpenLegacy(const SocketOptions& options);
   ~GenlSocket();
 
   GenlSocket(const GenlSocket&) = delete;
@@ -66,7 +99,11 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   // A doit ends with the kernel's ACK; a dump (NLM_F_DUMP) ends with
   // NLMSG_DONE. If the kernel marks a dump NLM_F_DUMP_INTR (the table changed
   // under it), `onRestart` is called and the whole dump is sent again, a
-  // bounded number of times. Throws KernelError with the kernel's errno.
+  // bounded number of times. If onReply throws, the rest of the reply is
+  // read and dropped, then the exception goes on: the socket stays usable.
+  // Throws KernelError: the kernel's errno; ETIMEDOUT when no answer came
+  // within the deadline (the socket is then replaced before the next
+  // exchange); EBADF once closed.
   void Exchange(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply,
                 const std::function<void()>& onRestart = nullptr);
 
@@ -78,37 +115,49 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   template <typename F>
   void WithLegacy(F&& f) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (legacyFd_ < 0) throw KernelError(EBADF, "the IPVS client is closed");
+    ThrowIfClosed();
     f(legacyFd_);
   }
 
-  // Closes the socket; later exchanges fail with EBADF. Waits for an
-  // exchange in progress to finish.
+  // Closes the socket at once, from any thread, without waiting: an exchange
+  // in progress is woken and fails with EBADF, work tracked with Track() is
+  // stopped with EBADF, later exchanges fail with EBADF. Idempotent.
   void Close();
-  bool closed();
 
-  // The client's network namespace: an O_RDONLY descriptor of the path given
-  // to Open, kept open for the socket's lifetime, or -1 for the caller's own.
-  // Readers of /proc/net files enter it (setns) on a thread of their own.
-  int netnsFd() const { return netnsFd_; }
+  // Stops `stop` with EBADF when the socket closes (at once if it is closed).
+  void Track(const std::shared_ptr<Stop>& stop);
+
+  // The client's network namespace; throws EBADF once closed, so that no
+  // reader ever falls back to another namespace.
+  NetnsPtr Namespace() const;
 
  private:
   GenlSocket() = default;
-  // Runs `connect` in the namespace at netnsPath (on a thread of its own)
-  // and keeps a descriptor of the namespace.
-  static std::shared_ptr<GenlSocket> OpenWith(const std::string& netnsPath, void (*connect)(GenlSocket&));
+  static std::shared_ptr<GenlSocket> OpenIn(NetnsPtr ns, const SocketOptions& options);
+  void ThrowIfClosed() const;
+  // Opens sock_ (in the client's namespace); the caller holds mu_.
+  void Connect(bool modprobe);
+  // Frees the descriptors once closed; the caller holds mu_.
+  void ReleaseLocked();
   // Returns true when the dump was interrupted and must be redone.
   bool ExchangeOnce(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply);
+  // Waits until the socket is readable before `deadline` (CLOCK_MONOTONIC, ms).
+  void WaitReadable(int fd, int64_t deadline);
 
-  std::mutex mu_;
+  std::mutex mu_;  // held for each exchange
   nl_sock* sock_ = nullptr;
   int family_ = 0;
-  int netnsFd_ = -1;
   int legacyFd_ = -1;
+  int wakeFd_ = -1;       // an eventfd that Close() writes, to end a wait
+  bool broken_ = false;   // a reply went missing: reconnect before the next exchange
+  std::atomic<bool> closed_{false};
   uint32_t seq_ = 0;
+  int timeoutMs_ = 5000;
   std::vector<uint8_t> buf_;  // the receive buffer, reused by every exchange
-  std::mutex poolMu_;
+  NetnsPtr netns_;            // read with std::atomic_load: Close() resets it
+  std::mutex poolMu_;         // guards pool_ and tracked_
   std::vector<std::shared_ptr<GenlSocket>> pool_;  // siblings, without this one
+  std::vector<std::weak_ptr<Stop>> tracked_;
 };
 
 }  // namespace ipvs

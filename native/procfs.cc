@@ -26,25 +26,15 @@ std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
 
 }  // namespace
 
-int OpenInNetns(int netnsFd, const std::string& path, int flags) {
-  if (netnsFd < 0) {
-    int fd = open(path.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) ThrowErrno(errno, "opening " + path);
-    return fd;
-  }
+int OpenInNetns(const Netns& ns, const std::string& path, int flags) {
   int fd = -1;
-  std::exception_ptr failure;
-  std::thread opener([&] {
-    try {
-      if (setns(netnsFd, CLONE_NEWNET) != 0) ThrowErrno(errno, "entering the client's network namespace");
-      fd = open(path.c_str(), flags | O_CLOEXEC);
-      if (fd < 0) ThrowErrno(errno, "opening " + path);
-    } catch (...) {
-      failure = std::current_exception();
+  InNetns(ns, [&] {
+    fd = open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      ThrowErrno(e, "opening " + path);
     }
   });
-  opener.join();
-  if (failure) std::rethrow_exception(failure);
   return fd;
 }
 
@@ -52,7 +42,8 @@ size_t ReadSome(int fd, char* buf, size_t n, const std::string& path) {
   for (;;) {
     ssize_t got = read(fd, buf, n);
     if (got >= 0) return static_cast<size_t>(got);
-    if (errno != EINTR) ThrowErrno(errno, "reading " + path);
+    int e = errno;
+    if (e != EINTR) ThrowErrno(e, "reading " + path);
   }
 }
 
@@ -62,7 +53,7 @@ Napi::Value ReadProcFile(const Napi::CallbackInfo& info) {
   return Task<std::vector<char>>::Run(
       info.Env(), "readProcFile",
       [sock, path](std::vector<char>& out) {
-        Fd f{OpenInNetns(sock->netnsFd(), path, O_RDONLY)};
+        Fd f{OpenInNetns(*sock->Namespace(), path, O_RDONLY)};
         char buf[16384];
         while (size_t n = ReadSome(f.fd, buf, sizeof buf, path)) out.insert(out.end(), buf, buf + n);
       },
@@ -79,7 +70,7 @@ Napi::Value WriteProcFile(const Napi::CallbackInfo& info) {
   return Task<Nothing>::Run(
       info.Env(), "writeProcFile",
       [sock, path, text](Nothing&) {
-        Fd f{OpenInNetns(sock->netnsFd(), path, O_WRONLY)};
+        Fd f{OpenInNetns(*sock->Namespace(), path, O_WRONLY)};
         ssize_t n;
         do {
           n = write(f.fd, text.data(), text.size());

@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "netlink.h"
+
 namespace ipvs {
 
 // Closes a descriptor on scope exit.
@@ -23,10 +25,10 @@ struct Fd {
 // the end. Throws KernelError "reading <path>" with read's errno.
 size_t ReadSome(int fd, char* buf, size_t n, const std::string& path);
 
-// Opens `path` from a short-lived thread inside the namespace `netnsFd`
-// (-1: the caller's own), so no other thread moves. Returns the descriptor;
+// Opens `path` from a short-lived thread inside the namespace `ns` (fd -1:
+// the caller's own), so no other thread moves. Returns the descriptor;
 // throws KernelError with the errno of setns or open.
-int OpenInNetns(int netnsFd, const std::string& path, int flags);
+int OpenInNetns(const Netns& ns, const std::string& path, int flags);
 
 // readProcFile(socket, path): Promise<Buffer>, the whole file.
 Napi::Value ReadProcFile(const Napi::CallbackInfo& info);

@@ -7,9 +7,11 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "cancel.h"
 #include "destination.h"
 #include "service.h"
 #include "socket.h"
@@ -46,7 +48,7 @@ void DumpDests(GenlSocket& sock, const ServiceKey& key, std::vector<DestEntry>& 
       msg.get(), [&](const nlmsghdr* hdr) { out.push_back(DecodeDest(hdr, key.af)); }, [&] { out.clear(); });
 }
 
-void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t) {
+void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, Stop& stop) {
   Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
   t.services.reserve(256);
   sock->Exchange(
@@ -55,26 +57,52 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t) {
   t.dests.assign(n, {});
   size_t threads = n >= kPoolThreshold ? std::min(poolSize, n) : 1;
   if (threads <= 1) {
-    for (size_t i = 0; i < n; i++) DumpDests(*sock, t.services[i].spec.key, t.dests[i]);
+    for (size_t i = 0; i < n; i++) {
+      stop.ThrowIfRequested();
+      DumpDests(*sock, t.services[i].spec.key, t.dests[i]);
+    }
   } else {
     auto pool = sock->Pool(threads);
-    std::vector<std::exception_ptr> failures(threads);
+    // One slot per worker, and one for a worker that could not start.
+    std::vector<std::exception_ptr> failures(threads + 1);
     std::vector<std::thread> workers;
     // Contiguous slices, one per socket: each thread owns its slice of t.dests.
-    for (size_t w = 0; w < threads; w++) {
-      workers.emplace_back([&, w] {
-        try {
-          for (size_t i = w * n / threads; i < (w + 1) * n / threads; i++)
-            DumpDests(*pool[w], t.services[i].spec.key, t.dests[i]);
-        } catch (...) {
-          failures[w] = std::current_exception();
-        }
-      });
+    // The first failure stops the others (through `stop`).
+    for (size_t w = 0; w < threads && !stop.requested(); w++) {
+      try {
+        workers.emplace_back([&, w] {
+          try {
+            for (size_t i = w * n / threads; i < (w + 1) * n / threads; i++) {
+              stop.ThrowIfRequested();
+              DumpDests(*pool[w], t.services[i].spec.key, t.dests[i]);
+            }
+          } catch (...) {
+            failures[w] = std::current_exception();
+            stop.Request(ECANCELED);
+          }
+        });
+      } catch (const std::system_error& e) {
+        failures[threads] = std::make_exception_ptr(KernelError(
+            e.code().value() != 0 ? e.code().value() : EAGAIN, std::string("starting a snapshot thread: ") + e.what()));
+        stop.Request(ECANCELED);
+      }
     }
     for (auto& worker : workers) worker.join();
+    // A worker's own failure, not the stop it caused, is what went wrong;
+    // the caller's stop (abort, close) is reported as such.
+    if (stop.reason() == EBADF) stop.ThrowIfRequested();
+    for (auto& f : failures) {
+      if (!f) continue;
+      try {
+        std::rethrow_exception(f);
+      } catch (const KernelError& e) {
+        if (e.errnum != ECANCELED) throw;
+      }
+    }
     for (auto& f : failures)
       if (f) std::rethrow_exception(f);
   }
+  stop.ThrowIfRequested();
   t.takenAt = Now();
 }
 
@@ -154,8 +182,11 @@ Napi::Value Pack(Napi::Env env, Taken& t) {
 Napi::Value Snapshot(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);
   size_t poolSize = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 1;
-  return Task<Taken>::Run(
-      info.Env(), "snapshot", [sock, poolSize](Taken& t) { Take(sock, poolSize, t); }, Pack);
+  if (poolSize < 1 || poolSize > 16) throw Napi::RangeError::New(info.Env(), "poolSize must be 1 to 16");
+  StopPtr stop = Canceller::From(info.Length() > 2 ? info[2] : info.Env().Undefined());
+  sock->Track(stop);
+  return ThreadTask<Taken>::Run(
+      info.Env(), "snapshot", stop, [sock, poolSize](Taken& t, Stop& stop) { Take(sock, poolSize, t, stop); }, Pack);
 }
 
 }  // namespace ipvs

@@ -1,5 +1,6 @@
 #include "socket.h"
 
+#include "convert.h"
 #include "task.h"
 
 namespace ipvs {
@@ -31,14 +32,34 @@ std::shared_ptr<GenlSocket> Socket::From(const Napi::Value& value) {
   return Unwrap(value.As<Napi::Object>())->sock_;
 }
 
+SocketOptions SocketOptionsFrom(const Napi::CallbackInfo& info) {
+  Napi::Object o = ObjectArg(info, 0, "open options");
+  SocketOptions options;
+  Napi::Value netns = o.Get("netns");
+  if (netns.IsString()) {
+    options.netns = netns.As<Napi::String>().Utf8Value();
+    if (options.netns.empty() || options.netns.find('\0') != std::string::npos)
+      throw Napi::TypeError::New(info.Env(), "netns must be a path without NUL characters");
+  } else if (!netns.IsNull()) {
+    throw Napi::TypeError::New(info.Env(), "field netns must be a string or null");
+  }
+  Napi::Value timeout = o.Get("timeout");
+  double ms = timeout.IsNumber() ? timeout.As<Napi::Number>().DoubleValue() : -1;
+  if (!(ms >= 1 && ms <= 2147483647.0)) throw Napi::RangeError::New(info.Env(), "field timeout must be 1 to 2147483647 ms");
+  options.timeoutMs = static_cast<int>(ms);
+  Napi::Value modprobe = o.Get("modprobe");
+  if (!modprobe.IsBoolean()) throw Napi::TypeError::New(info.Env(), "field modprobe must be a boolean");
+  options.modprobe = modprobe.As<Napi::Boolean>().Value();
+  return options;
+}
+
 Napi::Value Open(const Napi::CallbackInfo& info) {
-  std::string path;
-  if (info.Length() > 0 && info[0].IsString()) path = info[0].As<Napi::String>().Utf8Value();
+  SocketOptions options = SocketOptionsFrom(info);
   struct Opened {
     std::shared_ptr<GenlSocket> sock;
   };
   return Task<Opened>::Run(
-      info.Env(), "open", [path](Opened& out) { out.sock = GenlSocket::Open(path); },
+      info.Env(), "open", [options](Opened& out) { out.sock = GenlSocket::Open(options); },
       [](Napi::Env env, Opened& out) -> Napi::Value { return Socket::Wrap(env, out.sock); });
 }
 

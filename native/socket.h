@@ -23,7 +23,11 @@ class Socket : public Napi::ObjectWrap<Socket> {
   std::shared_ptr<GenlSocket> sock_;
 };
 
-// open(netnsPath: string | null): Promise<Socket>
+// The options of open() and openSockopt(): { netns: string | null, timeout:
+// ms, modprobe: boolean } (OpenOptions in src/native.ts).
+SocketOptions SocketOptionsFrom(const Napi::CallbackInfo& info);
+
+// open(options): Promise<Socket>
 Napi::Value Open(const Napi::CallbackInfo& info);
 // close(socket): void. Idempotent.
 Napi::Value Close(const Napi::CallbackInfo& info);

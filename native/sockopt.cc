@@ -413,12 +413,11 @@ Napi::Value StopDaemon(const Napi::CallbackInfo& info) {
 using namespace legacy;
 
 Napi::Value OpenSockopt(const Napi::CallbackInfo& info) {
-  std::string path;
-  if (info.Length() > 0 && info[0].IsString()) path = info[0].As<Napi::String>().Utf8Value();
+  SocketOptions options = SocketOptionsFrom(info);
   return Task<Handle>::Run(
       info.Env(), "open",
-      [path](Handle& out) {
-        out = GenlSocket::OpenLegacy(path);
+      [options](Handle& out) {
+        out = GenlSocket::OpenLegacy(options);
         // A first exchange proves IPVS is there, as ipvsadm's initialisation does.
         out->WithLegacy([](int fd) {
           try {

@@ -1,21 +1,100 @@
-// The one template that carries every kernel command to a worker thread.
+// The two templates that carry native work off the JavaScript thread.
 //
 // Arguments are copied out of JavaScript values into a plain C++ struct on the
-// main thread; Execute() runs the kernel exchange on a libuv worker and never
-// touches a JavaScript value; OnOK() builds the result. Failures become a
-// rejected promise with an Error carrying errno, op and the kernel's message.
+// main thread; the work runs elsewhere and never touches a JavaScript value;
+// the result is built on the main thread. Failures become a rejected promise
+// with an Error carrying errno, op and the kernel's message. Nothing that
+// goes wrong (an exception while building the result, a thread that cannot
+// start) escapes: it rejects the call and the process goes on.
+//
+// - Task runs on a libuv worker: only for short, bounded work (one netlink
+//   exchange, which has a deadline; a small /proc file).
+// - ThreadTask runs on a thread of the addon's own, so that long work (a
+//   snapshot's 1 + N dumps, a count over the connection table) never holds one
+//   of the four threads that the host's fs, dns and crypto calls share.
 #pragma once
 
 #include <napi.h>
 
+#include <cerrno>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "netlink.h"
+#include "stop.h"
 
 namespace ipvs {
+
+// Why native work failed, captured on the thread that ran it.
+struct Failure {
+  int errnum = 0;  // 0: no failure
+  std::string message;
+  std::string kernelMessage;
+  bool fromKernel = false;
+
+  // Runs `work`, capturing what it throws.
+  template <typename F>
+  static Failure Of(F&& work) {
+    try {
+      work();
+      return {};
+    } catch (...) {
+      return Current();
+    }
+  }
+
+  // The exception being handled; call only inside a catch block.
+  static Failure Current() {
+    try {
+      throw;
+    } catch (const KernelError& e) {
+      return {e.errnum, e.what(), e.kernelMessage, e.fromKernel};
+    } catch (const std::bad_alloc&) {
+      return {ENOMEM, "out of memory in the ipvs addon"};
+    } catch (const std::system_error& e) {
+      return {e.code().value() != 0 ? e.code().value() : EIO, e.what()};
+    } catch (const std::exception& e) {
+      return {EIO, e.what()};
+    } catch (...) {
+      return {EIO, "an unknown failure in the ipvs addon"};
+    }
+  }
+
+  // The Error a call rejects with (NativeError in src/native.ts).
+  Napi::Value ToJs(Napi::Env env, const std::string& op) const {
+    Napi::Object err = Napi::Error::New(env, message).Value();
+    err.Set("errno", Napi::Number::New(env, errnum));
+    err.Set("op", Napi::String::New(env, op));
+    err.Set("fromKernel", Napi::Boolean::New(env, fromKernel));
+    if (!kernelMessage.empty()) err.Set("kernelMessage", Napi::String::New(env, kernelMessage));
+    return err;
+  }
+};
+
+// Settles `deferred` with build(env, result), or with the failure; an
+// exception while building (out of memory) rejects instead of escaping.
+template <typename Result, typename Build>
+void Settle(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& op, const Failure& failure,
+            Build& build, Result& result) {
+  Napi::HandleScope scope(env);
+  if (failure.errnum != 0) {
+    deferred.Reject(failure.ToJs(env, op));
+    return;
+  }
+  try {
+    deferred.Resolve(build(env, result));
+  } catch (const Napi::Error& e) {
+    deferred.Reject(e.Value());  // a JavaScript exception: a typed array that could not be allocated
+  } catch (...) {
+    deferred.Reject(Failure::Current().ToJs(env, op));
+  }
+}
 
 template <typename Result>
 class Task : public Napi::AsyncWorker {
@@ -23,7 +102,8 @@ class Task : public Napi::AsyncWorker {
   using Work = std::function<void(Result&)>;
   using Build = std::function<Napi::Value(Napi::Env, Result&)>;
 
-  // Queues `work` and returns its promise. `op` names the export, for errors.
+  // Queues `work` on the libuv pool and returns its promise. `op` names the
+  // export, for errors.
   static Napi::Promise Run(Napi::Env env, const char* op, Work work, Build build) {
     auto* task = new Task(env, op, std::move(work), std::move(build));
     Napi::Promise promise = task->deferred_.Promise();
@@ -33,36 +113,10 @@ class Task : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
-    try {
-      work_(result_);
-    } catch (const KernelError& e) {
-      errnum_ = e.errnum;
-      kernelMessage_ = e.kernelMessage;
-      fromKernel_ = e.fromKernel;
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      errnum_ = EIO;
-      SetError(e.what());
-    }
+    failure_ = Failure::Of([&] { work_(result_); });
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(build_(env, result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  void OnError(const Napi::Error& error) override {
-    Napi::Object err = error.Value();
-    err.Set("errno", Napi::Number::New(Env(), errnum_));
-    err.Set("op", Napi::String::New(Env(), op_));
-    err.Set("fromKernel", Napi::Boolean::New(Env(), fromKernel_));
-    if (!kernelMessage_.empty()) err.Set("kernelMessage", Napi::String::New(Env(), kernelMessage_));
-    deferred_.Reject(err);
-  }
+  void OnOK() override { Settle(Env(), deferred_, op_, failure_, build_, result_); }
 
  private:
   Task(Napi::Env env, const char* op, Work work, Build build)
@@ -74,9 +128,74 @@ class Task : public Napi::AsyncWorker {
   Work work_;
   Build build_;
   Result result_{};
-  int errnum_ = 0;
-  std::string kernelMessage_;
-  bool fromKernel_ = false;
+  Failure failure_;
+};
+
+template <typename Result>
+class ThreadTask {
+ public:
+  using Work = std::function<void(Result&, Stop&)>;
+  using Build = std::function<Napi::Value(Napi::Env, Result&)>;
+
+  // Runs `work` on a new thread of the addon's and returns its promise. The
+  // work checks `stop` between its steps (an AbortSignal, or close()). A
+  // thread that cannot start rejects the promise (EAGAIN).
+  static Napi::Promise Run(Napi::Env env, const char* op, StopPtr stop, Work work, Build build) {
+    auto* task = new ThreadTask(env, op, std::move(stop), std::move(work), std::move(build));
+    Napi::Promise promise = task->deferred_.Promise();
+    napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, op), 0, 1,
+                                                         nullptr, nullptr, task, CallJs, &task->tsfn_);
+    if (status != napi_ok) {
+      task->deferred_.Reject(Failure{ENOMEM, "could not set up a thread-safe function"}.ToJs(env, op));
+      delete task;
+      return promise;
+    }
+    try {
+      std::thread([task] { task->Execute(); }).detach();
+    } catch (const std::system_error& e) {
+      napi_release_threadsafe_function(task->tsfn_, napi_tsfn_abort);
+      task->deferred_.Reject(
+          Failure{e.code().value() ? e.code().value() : EAGAIN, std::string("starting a thread: ") + e.what()}.ToJs(
+              env, op));
+      delete task;
+    }
+    return promise;
+  }
+
+ private:
+  ThreadTask(Napi::Env env, const char* op, StopPtr stop, Work work, Build build)
+      : deferred_(Napi::Promise::Deferred::New(env)), op_(op), stop_(std::move(stop)), work_(std::move(work)),
+        build_(std::move(build)) {
+    if (!stop_) stop_ = std::make_shared<Stop>();
+  }
+
+  void Execute() {
+    failure_ = Failure::Of([&] {
+      stop_->ThrowIfRequested();
+      work_(result_, *stop_);
+    });
+    // Frees the work's resources here, on this thread, before the hand-over.
+    work_ = nullptr;
+    napi_threadsafe_function tsfn = tsfn_;
+    if (napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_blocking) != napi_ok) delete this;
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  }
+
+  // On the main thread (env null: the environment is going away).
+  static void CallJs(napi_env env, napi_value, void* context, void*) {
+    auto* task = static_cast<ThreadTask*>(context);
+    if (env != nullptr) Settle(Napi::Env(env), task->deferred_, task->op_, task->failure_, task->build_, task->result_);
+    delete task;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::string op_;
+  StopPtr stop_;
+  Work work_;
+  Build build_;
+  Result result_{};
+  Failure failure_;
+  napi_threadsafe_function tsfn_ = nullptr;
 };
 
 // For commands whose promise resolves to undefined.

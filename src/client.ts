@@ -21,7 +21,8 @@ import {
   type ConnectionStatsKeys,
   type ConnectionStatsOptions,
 } from './connections.js';
-import { fromNative } from './errors.js';
+import { cancellable, signalOption } from './cancel.js';
+import { closedError, fromNative, IpvsError } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
 import {
   native,
@@ -40,12 +41,12 @@ import {
 } from './native.js';
 import { timeoutsToRaw, type Timeouts } from './timeouts.js';
 import { packed, poll, unpack, type PackedSnapshot, type PollOptions, type Snapshot } from './snapshot.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants as osConstants } from 'node:os';
 import { parseTotals, type Stats } from './stats.js';
 import { formatSysctl, parseSysctl, SYSCTL_NAMES, sysctlPath, type SysctlName, type Sysctls } from './sysctl.js';
 import { daemonFromRaw, daemonSpecToRaw, daemonStateToRaw, type DaemonInfo, type DaemonSpec, type DaemonState } from './daemon.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw, type ServiceInfo, type ServiceKey, type ServiceSpec } from './service.js';
-import { describe, integer, object, oneOf } from './validate.js';
+import { describe, integer, knownKeys, object, oneOf } from './validate.js';
 
 const DEFAULT_POOL = Math.min(4, availableParallelism());
 
@@ -63,8 +64,34 @@ export interface OpenOptions {
   /**
    * The network namespace to manage: a path such as `/run/netns/NAME` or
    * `/proc/PID/ns/net`. Default: the caller's. The calling thread never moves.
+   * Anything that is not a network namespace (a FIFO, a file) is refused at once.
    */
   netns?: string;
+  /**
+   * The deadline of each kernel exchange, in milliseconds (default 5000). A
+   * call whose answer does not come in time rejects with ETIMEDOUT, and the
+   * client replaces its socket, so the next call works.
+   */
+  timeout?: number;
+  /**
+   * Whether `open()` may run `/sbin/modprobe ip_vs` once when IPVS is
+   * missing, as ipvsadm does (default true). It runs with a fixed PATH and no
+   * other variable of the caller's environment.
+   */
+  modprobe?: boolean;
+}
+
+/** The default deadline of one kernel exchange, in ms. */
+export const DEFAULT_TIMEOUT = 5000;
+const OPEN_FIELDS = ['backend', 'netns', 'timeout', 'modprobe'] as const;
+const SNAPSHOT_FIELDS = ['poolSize', 'signal'] as const;
+
+/** Options of a snapshot: the sockets to spread dumps over, and an AbortSignal. */
+export interface SnapshotOptions {
+  /** Sockets to spread the destination dumps of large tables over, 1..16 (default: up to 4, one per core). */
+  poolSize?: number;
+  /** Aborts the snapshot: its native work stops, and it rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -100,8 +127,8 @@ export class RawIpvs {
    * Runs one kernel exchange after the ones before it: the socket carries one
    * request at a time, and waiting here keeps worker threads free meanwhile.
    */
-  #run<T>(call: (sock: NativeSocket) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('this IPVS client is closed'));
+  #run<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError(op));
     const result = this.#tail.then(() => call(this.#sock)).catch((e: unknown) => {
       throw fromNative(e);
     });
@@ -109,50 +136,67 @@ export class RawIpvs {
     return result;
   }
 
-  info = (): Promise<RawInfo> => this.#run((s) => this.#ops.info(s));
-  listServices = (): Promise<RawService[]> => this.#run((s) => this.#ops.listServices(s));
-  getService = (key: RawServiceKey): Promise<RawService> => this.#run((s) => this.#ops.getService(s, key));
-  addService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => this.#ops.addService(s, spec));
-  editService = (spec: RawServiceSpec): Promise<void> => this.#run((s) => this.#ops.editService(s, spec));
-  deleteService = (key: RawServiceKey): Promise<void> => this.#run((s) => this.#ops.deleteService(s, key));
-  clear = (): Promise<void> => this.#run((s) => this.#ops.clear(s));
-  zero = (key: RawServiceKey | null): Promise<void> => this.#run((s) => this.#ops.zero(s, key));
-  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run((s) => this.#ops.listDestinations(s, service));
+  info = (): Promise<RawInfo> => this.#run('info', (s) => this.#ops.info(s));
+  listServices = (): Promise<RawService[]> => this.#run('listServices', (s) => this.#ops.listServices(s));
+  getService = (key: RawServiceKey): Promise<RawService> => this.#run('getService', (s) => this.#ops.getService(s, key));
+  addService = (spec: RawServiceSpec): Promise<void> => this.#run('addService', (s) => this.#ops.addService(s, spec));
+  editService = (spec: RawServiceSpec): Promise<void> => this.#run('editService', (s) => this.#ops.editService(s, spec));
+  deleteService = (key: RawServiceKey): Promise<void> => this.#run('deleteService', (s) => this.#ops.deleteService(s, key));
+  clear = (): Promise<void> => this.#run('clear', (s) => this.#ops.clear(s));
+  zero = (key: RawServiceKey | null): Promise<void> => this.#run('zero', (s) => this.#ops.zero(s, key));
+  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run('listDestinations', (s) => this.#ops.listDestinations(s, service));
   addDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
-    this.#run((s) => this.#ops.addDestination(s, service, dest));
+    this.#run('addDestination', (s) => this.#ops.addDestination(s, service, dest));
   editDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
-    this.#run((s) => this.#ops.editDestination(s, service, dest));
+    this.#run('editDestination', (s) => this.#ops.editDestination(s, service, dest));
   deleteDestination = (service: RawServiceKey, dest: RawDestKey): Promise<void> =>
-    this.#run((s) => this.#ops.deleteDestination(s, service, dest));
-  getTimeouts = (): Promise<RawTimeouts> => this.#run((s) => this.#ops.getTimeouts(s));
-  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run((s) => this.#ops.setTimeouts(s, timeouts));
-  listDaemons = (): Promise<RawDaemon[]> => this.#run((s) => this.#ops.listDaemons(s));
-  startDaemon = (daemon: RawDaemon): Promise<void> => this.#run((s) => this.#ops.startDaemon(s, daemon));
-  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run((s) => this.#ops.stopDaemon(s, daemon));
+    this.#run('deleteDestination', (s) => this.#ops.deleteDestination(s, service, dest));
+  getTimeouts = (): Promise<RawTimeouts> => this.#run('getTimeouts', (s) => this.#ops.getTimeouts(s));
+  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run('setTimeouts', (s) => this.#ops.setTimeouts(s, timeouts));
+  listDaemons = (): Promise<RawDaemon[]> => this.#run('listDaemons', (s) => this.#ops.listDaemons(s));
+  startDaemon = (daemon: RawDaemon): Promise<void> => this.#run('startDaemon', (s) => this.#ops.startDaemon(s, daemon));
+  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run('stopDaemon', (s) => this.#ops.stopDaemon(s, daemon));
 
-  /** Netlink only: the legacy interface has no dumps to spread. */
-  snapshot = (poolSize: number): Promise<RawSnapshot> =>
+  /**
+   * Netlink only: the legacy interface has no dumps to spread (EAFNOSUPPORT).
+   * Runs on a thread of the addon's; `signal` aborts it.
+   */
+  snapshot = (poolSize: number, signal?: AbortSignal): Promise<RawSnapshot> =>
     this.backend === 'sockopt'
-      ? Promise.reject(new Error('snapshots need the netlink back-end; with sockopt use listServices and listDestinations'))
-      : this.#run((s) => native().snapshot(s, poolSize));
+      ? Promise.reject(
+          new IpvsError(
+            'snapshot',
+            osConstants.errno.EAFNOSUPPORT,
+            'snapshots need the netlink back-end; with sockopt use listServices and listDestinations',
+            undefined,
+            false,
+          ),
+        )
+      : this.#run('snapshot', (s) => cancellable(signal, (c) => native().snapshot(s, poolSize, c)));
 
   // /proc files need no netlink exchange, so they skip the queue.
-  readProcFile = (path: string): Promise<Buffer> => this.#direct((s) => native().readProcFile(s, path));
-  writeProcFile = (path: string, text: string): Promise<void> => this.#direct((s) => native().writeProcFile(s, path, text));
+  readProcFile = (path: string): Promise<Buffer> => this.#direct('readProcFile', (s) => native().readProcFile(s, path));
+  writeProcFile = (path: string, text: string): Promise<void> => this.#direct('writeProcFile', (s) => native().writeProcFile(s, path, text));
 
-  #direct<T>(call: (sock: NativeSocket) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('this IPVS client is closed'));
+  #direct<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError(op));
     return call(this.#sock).catch((e: unknown) => {
       throw fromNative(e);
     });
   }
 
-  /** Closes the socket after the requests already made. Idempotent. */
+  /**
+   * Closes the client at once: the socket and its namespace descriptor are
+   * released, an exchange in progress and every read or snapshot in flight
+   * rejects with EBADF, and so does every later call. Never blocks the event
+   * loop; resolves once the calls in flight have settled. Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#closed) {
+      this.#closed = true;
+      native().close(this.#sock);
+    }
     await this.#tail;
-    native().close(this.#sock);
   }
 }
 
@@ -168,13 +212,18 @@ export class Ipvs implements AsyncDisposable {
   /** @internal */
   static async create(options: OpenOptions): Promise<Ipvs> {
     const o = object('options', options);
-    if (o.netns !== undefined && (typeof o.netns !== 'string' || o.netns === '')) {
-      throw new TypeError(`netns must be a path to a network namespace, got ${describe(o.netns)}`);
+    knownKeys('options', o, OPEN_FIELDS);
+    if (o.netns !== undefined && (typeof o.netns !== 'string' || o.netns === '' || o.netns.includes('\0'))) {
+      throw new TypeError(`options.netns must be a path to a network namespace (without NUL), got ${describe(o.netns)}`);
     }
-    const backend = o.backend === undefined ? 'netlink' : oneOf('backend', o.backend, ['netlink', 'sockopt'] as const);
-    const netns = (o.netns as string | undefined) ?? null;
+    const backend = o.backend === undefined ? 'netlink' : oneOf('options.backend', o.backend, ['netlink', 'sockopt'] as const);
+    const timeout = o.timeout === undefined ? DEFAULT_TIMEOUT : integer('options.timeout', o.timeout, 1, 2 ** 31 - 1);
+    if (o.modprobe !== undefined && typeof o.modprobe !== 'boolean') {
+      throw new TypeError(`options.modprobe must be a boolean, got ${describe(o.modprobe)}`);
+    }
+    const raw = { netns: (o.netns as string | undefined) ?? null, timeout, modprobe: o.modprobe ?? true };
     try {
-      const sock = backend === 'sockopt' ? await native().openSockopt(netns) : await native().open(netns);
+      const sock = backend === 'sockopt' ? await native().openSockopt(raw) : await native().open(raw);
       return new Ipvs(new RawIpvs(sock, backend));
     } catch (e) {
       throw fromNative(e);
@@ -289,27 +338,35 @@ export class Ipvs implements AsyncDisposable {
 
   /**
    * Every service with its destinations and their counters, in one call
-   * (1 + N dumps on the worker thread), packed into typed arrays: no object
-   * per entry. `poolSize` sockets share the destination dumps of large tables
-   * (default: up to 4, one per core).
+   * (1 + N dumps on a thread of the addon's), packed into typed arrays: no
+   * object per entry. `poolSize` sockets share the destination dumps of large
+   * tables (default: up to 4, one per core); `signal` aborts.
    */
-  async packedSnapshot(options: { poolSize?: number } = {}): Promise<PackedSnapshot> {
-    const poolSize = options.poolSize === undefined ? DEFAULT_POOL : integer('poolSize', options.poolSize, 1, 16);
-    return packed(await this.raw.snapshot(poolSize));
+  async packedSnapshot(options: SnapshotOptions = {}): Promise<PackedSnapshot> {
+    const o = object('options', options);
+    knownKeys('options', o, SNAPSHOT_FIELDS);
+    const poolSize = o.poolSize === undefined ? DEFAULT_POOL : integer('options.poolSize', o.poolSize, 1, 16);
+    return packed(await this.raw.snapshot(poolSize, signalOption('options.signal', o.signal)));
   }
 
   /** The same snapshot as objects: services as listServices gives them, each with its `destinations`. */
-  async snapshot(options: { poolSize?: number } = {}): Promise<Snapshot> {
+  async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
     return unpack(await this.packedSnapshot(options));
   }
 
   /**
-   * Packed snapshots every `interval` ms until `signal` aborts; pair them
-   * with `rates(prev, next)` for rates at any interval.
+   * Packed snapshots every `interval` ms until `signal` aborts (which also
+   * stops a snapshot in progress); pair them with `rates(prev, next)` for
+   * rates at any interval.
    */
   poll(options: PollOptions): AsyncGenerator<PackedSnapshot, void, undefined> {
-    const poolSize = options.poolSize;
-    return poll(() => this.packedSnapshot(poolSize === undefined ? {} : { poolSize }), options);
+    const o = object('options', options);
+    knownKeys('options', o, ['interval', 'signal', 'poolSize']);
+    const signal = signalOption('options.signal', o.signal);
+    const snapshotOptions: SnapshotOptions = {};
+    if (o.poolSize !== undefined) snapshotOptions.poolSize = integer('options.poolSize', o.poolSize, 1, 16);
+    if (signal !== undefined) snapshotOptions.signal = signal;
+    return poll(() => this.packedSnapshot(snapshotOptions), options);
   }
 
   /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG). */
@@ -367,7 +424,7 @@ export class Ipvs implements AsyncDisposable {
     return connectionStats(this.raw, options);
   }
 
-  /** Closes the socket after the requests already made. Idempotent. */
+  /** Closes the client at once (see RawIpvs.close). Idempotent. */
   async close(): Promise<void> {
     await this.raw.close();
   }

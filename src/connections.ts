@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
 import type { RawIpvs } from './client.js';
 import { K } from './constants.js';
-import { fromNative } from './errors.js';
+import { cancellable, signalOption } from './cancel.js';
+import { abortError, closedError, fromNative } from './errors.js';
 import {
   native,
   type NativeSocket,
@@ -80,6 +81,8 @@ export interface ConnectionReadOptions {
   parallel?: number | 'auto';
   /** Entries per batch at most (connectionBatches); default 4096. */
   batchSize?: number;
+  /** Aborts the read: the reader threads stop, and the iteration rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 export type ConnectionStatsBy = 'state' | 'destination' | 'service';
@@ -105,6 +108,8 @@ export interface ConnectionStatsOptions<By extends ConnectionStatsBy = Connectio
   by: By;
   filter?: ConnectionFilter;
   parallel?: number | 'auto';
+  /** Aborts the count: the reader threads stop, and the call rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 const PROTOCOL_NAMES: Record<string, KnownConnectionProtocol> = {
@@ -288,10 +293,11 @@ interface ReadRequest {
   filter: RawConnectionFilter | null;
   readers: number;
   batchSize: number;
+  signal: AbortSignal | undefined;
 }
 
-const READ_FIELDS = ['filter', 'parallel', 'batchSize'] as const;
-const STATS_FIELDS = ['by', 'filter', 'parallel'] as const;
+const READ_FIELDS = ['filter', 'parallel', 'batchSize', 'signal'] as const;
+const STATS_FIELDS = ['by', 'filter', 'parallel', 'signal'] as const;
 
 /**
  * Validates read options, of which `fields` are allowed (`by` is the
@@ -306,6 +312,7 @@ export function readRequest(options: ConnectionReadOptions | undefined, fields: 
     filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),
     readers: parallel === 'auto' ? Math.min(availableParallelism(), MAX_READERS) : integer(`${field}.parallel`, parallel, 1, MAX_READERS),
     batchSize: o.batchSize === undefined ? DEFAULT_BATCH : integer(`${field}.batchSize`, o.batchSize, 1, 1 << 20),
+    signal: signalOption(`${field}.signal`, o.signal),
   };
 }
 
@@ -384,35 +391,47 @@ export async function estimateTableBytes(raw: RawIpvs): Promise<number> {
   return bytes;
 }
 
-async function plan(raw: RawIpvs, request: ReadRequest): Promise<RawConnectionRead> {
-  if (raw.closed) throw new Error('this IPVS client is closed');
+async function plan(raw: RawIpvs, request: ReadRequest, op: string): Promise<RawConnectionRead> {
+  if (raw.closed) throw closedError(op);
   const bounds = request.readers > 1 ? sliceBounds(await estimateTableBytes(raw), request.readers) : [0];
-  return { path: '', bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
+  return { fd: -1, bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
 }
 
 // --- reading ---------------------------------------------------------------
 
 /**
  * Reads a table in batches, in file order, stopping the addon's readers when
- * the loop ends early. `sock` null reads the process's own namespace; `path`
- * is for tests, which read a file instead of the kernel's table.
+ * the loop ends early or `signal` aborts. `sock` null reads the process's own
+ * namespace; `read.fd` is for tests, which read a file instead of the
+ * kernel's table.
  */
-export async function* readBatches(sock: NativeSocket | null, read: RawConnectionRead): AsyncGenerator<ConnectionBatch, void, undefined> {
+export async function* readBatches(
+  sock: NativeSocket | null,
+  read: RawConnectionRead,
+  signal?: AbortSignal,
+): AsyncGenerator<ConnectionBatch, void, undefined> {
+  if (signal?.aborted) throw abortError(signal);
   let reader;
   try {
     reader = native().connectionBatches(sock, read);
   } catch (e) {
     throw fromNative(e);
   }
+  const onAbort = () => reader.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       const raw = await reader.next().catch((e: unknown) => {
-        throw fromNative(e);
+        throw signal?.aborted ? abortError(signal) : fromNative(e);
       });
-      if (raw === null) return;
+      if (raw === null) {
+        if (signal?.aborted) throw abortError(signal);
+        return;
+      }
       yield new ConnectionBatch(raw);
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     reader.close();
   }
 }
@@ -421,7 +440,7 @@ export async function* readBatches(sock: NativeSocket | null, read: RawConnectio
 export function connectionBatches(raw: RawIpvs, options?: ConnectionReadOptions): AsyncGenerator<ConnectionBatch, void, undefined> {
   const request = readRequest(options);
   return (async function* () {
-    yield* readBatches(raw.socket, await plan(raw, request));
+    yield* readBatches(raw.socket, await plan(raw, request, 'connectionBatches'), request.signal);
   })();
 }
 
@@ -465,12 +484,10 @@ export async function connectionStats<By extends ConnectionStatsBy>(
   const o = object('options', options);
   const by = oneOf('options.by', o.by, ['state', 'destination', 'service'] as const);
   const request = readRequest(options, STATS_FIELDS);
-  const read = await plan(raw, request);
-  const result = await native()
-    .connectionStats(raw.socket, { ...read, by })
-    .catch((e: unknown) => {
-      throw fromNative(e);
-    });
+  const read = await plan(raw, request, 'connectionStats');
+  const result = await cancellable(request.signal, (c) => native().connectionStats(raw.socket, { ...read, by }, c)).catch((e: unknown) => {
+    throw fromNative(e);
+  });
   return statsFromRaw(by as By, result);
 }
 

@@ -95,3 +95,18 @@ export function fromNative(error: unknown): unknown {
   }
   return error;
 }
+
+/** What every call on a closed client rejects with: EBADF, from every path. */
+export function closedError(op: string): IpvsError {
+  return new IpvsError(op, constants.errno.EBADF, 'this IPVS client is closed', undefined, false);
+}
+
+/**
+ * What a call rejects with when its AbortSignal aborts: an Error named
+ * `AbortError` with code `ABORT_ERR` and the signal's reason as its cause,
+ * as Node's own APIs do.
+ */
+export function abortError(signal: AbortSignal): Error {
+  const error = new Error('The operation was aborted', { cause: signal.reason });
+  return Object.assign(error, { name: 'AbortError', code: 'ABORT_ERR' });
+}

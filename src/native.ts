@@ -156,8 +156,11 @@ export interface RawConnectionFilter {
 }
 
 export interface RawConnectionRead {
-  /** '' for the table of the socket's namespace; a file's path (tests). */
-  path: string;
+  /**
+   * -1 for the table of the socket's namespace; a descriptor of a file to
+   * read instead (tests), which each reader reopens through /proc/self/fd.
+   */
+  fd: number;
   /**
    * Where the slices start, in bytes, ascending from 0: one reader thread per
    * slice, each taking the lines that start in its slice.
@@ -175,12 +178,34 @@ export interface RawConnectionRead {
   prefetch?: boolean;
 }
 
-/** A read in progress; batches come in file order. */
+/**
+ * A read in progress; batches come in file order. The readers are threads of
+ * the addon's; next() never holds a libuv thread.
+ */
 export interface NativeConnectionReader {
-  /** The next batch, or null at the end (or after close). One call at a time. */
+  /**
+   * The next batch, or null at the end (or after close). Calls made before
+   * the last one settled are answered in the order they were made. Rejects
+   * with ECANCELED once closed while pending, EBADF once the client closed.
+   */
   next(): Promise<RawConnectionBatch | null>;
   /** Stops the reader threads. Idempotent. */
   close(): void;
+}
+
+/** Stops the native work of the call it was passed to (ECANCELED). */
+export interface NativeCanceller {
+  cancel(): void;
+}
+
+/** What open() and openSockopt() take. */
+export interface RawOpenOptions {
+  /** A network namespace's path, or null for the caller's. */
+  netns: string | null;
+  /** The deadline of each kernel exchange, in ms. */
+  timeout: number;
+  /** Whether to run /sbin/modprobe ip_vs once when IPVS is missing. */
+  modprobe: boolean;
 }
 
 /** Counts by key, in the order keys first appear; `entries` holds the first entry of each key. */
@@ -240,22 +265,35 @@ export interface SocketOps {
 export interface NativeBinding extends SocketOps {
   constants: Record<string, number>;
   /** Opens a generic netlink socket (in the namespace at `netns`, or the caller's) and resolves IPVS. */
-  open(netns: string | null): Promise<NativeSocket>;
+  open(options: RawOpenOptions): Promise<NativeSocket>;
   /** Opens a raw IPv4 socket for the legacy socket options (root only) and checks IPVS answers. */
-  openSockopt(netns: string | null): Promise<NativeSocket>;
+  openSockopt(options: RawOpenOptions): Promise<NativeSocket>;
+  /**
+   * Closes at once, without waiting: an exchange in progress fails with
+   * EBADF, and so do reads and snapshots of this socket. Idempotent.
+   */
   close(sock: NativeSocket): void;
+  /** A canceller to pass to one long call. */
+  canceller(): NativeCanceller;
   /** The legacy back-end's operations, for sockets made by openSockopt. */
   sockopt: SocketOps;
-  /** Every service and its destinations in one worker task, destination dumps spread over `poolSize` sockets. */
-  snapshot(sock: NativeSocket, poolSize: number): Promise<RawSnapshot>;
+  /**
+   * Every service and its destinations on a thread of the addon's,
+   * destination dumps spread over `poolSize` sockets (1..16).
+   */
+  snapshot(sock: NativeSocket, poolSize: number, canceller?: NativeCanceller | null): Promise<RawSnapshot>;
   /** A whole /proc file, opened inside the socket's network namespace. */
   readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
   /** One write() to a /proc file, opened inside the socket's network namespace. */
   writeProcFile(sock: NativeSocket, path: string, text: string): Promise<void>;
   /** Starts reading the connection table (of the socket's namespace; null: the process's). */
   connectionBatches(sock: NativeSocket | null, read: RawConnectionRead): NativeConnectionReader;
-  /** Reads the whole connection table and counts the matching entries by one key. */
-  connectionStats(sock: NativeSocket | null, read: RawConnectionRead & { by: 'state' | 'destination' | 'service' }): Promise<RawConnectionStats>;
+  /** Reads the whole connection table (threads of the addon's) and counts the matching entries by one key. */
+  connectionStats(
+    sock: NativeSocket | null,
+    read: RawConnectionRead & { by: 'state' | 'destination' | 'service' },
+    canceller?: NativeCanceller | null,
+  ): Promise<RawConnectionStats>;
   /** Parses the text of /proc/net/ip_vs_conn (header line first), synchronously: tests and small texts. */
   parseConnections(text: Uint8Array, filter: RawConnectionFilter | null): RawConnectionBatch;
 }

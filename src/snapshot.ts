@@ -159,9 +159,9 @@ export function rates(prev: PackedSnapshot, next: PackedSnapshot): Float64Array 
 export interface PollOptions {
   /** Milliseconds between the starts of two snapshots; at least 1. */
   interval: number;
-  /** Stops the iteration (it then ends without an error). */
+  /** Stops the iteration, and a snapshot in progress (the iteration then ends without an error). */
   signal?: AbortSignal;
-  /** Sockets to spread destination dumps over (default 1). */
+  /** Sockets to spread destination dumps over, 1..16 (default: up to 4, one per core). */
   poolSize?: number;
 }
 
@@ -175,7 +175,14 @@ export async function* poll(take: () => Promise<PackedSnapshot>, options: PollOp
   const signal = options.signal;
   let next = performance.now();
   while (!signal?.aborted) {
-    yield await take();
+    let snapshot: PackedSnapshot;
+    try {
+      snapshot = await take();
+    } catch (e) {
+      if (signal?.aborted) return;
+      throw e;
+    }
+    yield snapshot;
     next += interval;
     const now = performance.now();
     if (next < now) next += Math.ceil((now - next) / interval) * interval;

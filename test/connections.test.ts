@@ -1,7 +1,7 @@
 // The connection table reader without a kernel: the addon's parser on texts in
 // the kernel's format, its slicing on files read by several threads, the
 // counts, and the checks on options.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -157,8 +157,29 @@ describe('parseConnections', () => {
     ['mixed client and virtual families', 'UDP CB007101 74D2 2001:0db8:0000:0000:0000:0000:0000:0001 0035 C6336402 0035 UDP 1\n'],
     ['a negative expiry', 'UDP CB007101 74D2 C0000201 0035 C6336402 0035 UDP -1\n'],
     ['an empty line', '\n'],
-  ])('refuses %s, quoting the line', (_, bad) => {
-    expect(() => native().parseConnections(encode(HEADER + bad), null)).toThrow(`unexpected line: ${JSON.stringify(bad.slice(0, -1))}`);
+  ])('refuses %s, quoting at most 64 bytes of the line', (_, bad) => {
+    const line = bad.slice(0, -1);
+    const quoted = line.length > 64 ? `${JSON.stringify(line.slice(0, 64))}...` : JSON.stringify(line);
+    expect(() => native().parseConnections(encode(HEADER + bad), null)).toThrow(`unexpected line: ${quoted}`);
+  });
+
+  it('reads the filter before the text: a getter that detaches the buffer cannot make it read freed memory', () => {
+    const text = new Uint8Array(new ArrayBuffer(1 << 20));
+    text.set(encode(SAMPLE_TEXT));
+    const any = () => ({ af: 0, addr: new Uint8Array(16), port: -1 });
+    const filter = {
+      state: '',
+      client: any(),
+      virtual: any(),
+      destination: any(),
+      get protocol() {
+        // Detaches the text's buffer (its memory goes with the transfer).
+        structuredClone(text.buffer, { transfer: [text.buffer] });
+        return '';
+      },
+    };
+    // Once detached, the text is empty: nothing is parsed, nothing crashes.
+    expect(native().parseConnections(text, filter as RawConnectionFilter).length).toBe(0);
   });
 });
 
@@ -262,17 +283,24 @@ describe('sliceBounds', () => {
 
 describe('reading a file in slices', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipvs-connections-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fds: number[] = [];
+  afterAll(() => {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  function file(name: string, text: string): string {
+  // A descriptor of a new file holding `text`: the readers reopen it.
+  function file(name: string, text: string): number {
     const path = join(dir, name);
     writeFileSync(path, text);
-    return path;
+    const fd = openSync(path, 'r');
+    fds.push(fd);
+    return fd;
   }
 
-  async function read(path: string, bounds: number[], options: Partial<RawConnectionRead> = {}): Promise<Connection[]> {
+  async function read(fd: number, bounds: number[], options: Partial<RawConnectionRead> = {}): Promise<Connection[]> {
     const out: Connection[] = [];
-    for await (const batch of readBatches(null, { path, bounds, batchSize: 4096, readSize: 65536, filter: null, ...options })) out.push(...batch);
+    for await (const batch of readBatches(null, { fd, bounds, batchSize: 4096, readSize: 65536, filter: null, ...options })) out.push(...batch);
     return out;
   }
 
@@ -286,68 +314,75 @@ describe('reading a file in slices', () => {
     }).join('');
 
   it.each([false, true])('gives each line once, wherever one slice boundary falls (prefetch: %s)', async (prefetch) => {
-    const path = file('small', SAMPLE_TEXT);
+    const fd = file('small', SAMPLE_TEXT);
     const whole = parse(SAMPLE_TEXT);
     for (let b = 0; b <= SAMPLE_TEXT.length + 2; b++) {
-      expect(await read(path, b === 0 ? [0] : [0, b], { prefetch })).toEqual(whole);
+      expect(await read(fd, b === 0 ? [0] : [0, b], { prefetch })).toEqual(whole);
     }
   });
 
   it.each([false, true])('gives each line once with three slices, tiny reads and tiny batches (prefetch: %s)', async (prefetch) => {
     const text = many(40);
-    const path = file('three', text);
+    const fd = file('three', text);
     const whole = parse(text);
     for (let i = 0; i < 150; i++) {
       const a = (i * 7919) % text.length;
       const b = a + ((i * 104729) % (text.length - a + 3));
-      expect(await read(path, [0, a, b].sort((x, y) => x - y), { readSize: 1 + (i % 97), batchSize: 1 + (i % 5), prefetch })).toEqual(whole);
+      expect(await read(fd, [0, a, b].sort((x, y) => x - y), { readSize: 1 + (i % 97), batchSize: 1 + (i % 5), prefetch })).toEqual(whole);
     }
   });
 
   it.each([false, true])('reads a large file in 1, 2, 4 and 7 slices alike, in file order (prefetch: %s)', async (prefetch) => {
     const text = many(30_000);
-    const path = file('large', text);
+    const fd = file('large', text);
     const whole = parse(text);
     expect(whole).toHaveLength(30_000);
     for (const readers of [1, 2, 4, 7]) {
       const bounds = Array.from({ length: readers }, (_, k) => Math.floor((text.length * k) / readers));
-      expect(await read(path, bounds, { batchSize: 1000, prefetch })).toEqual(whole);
+      expect(await read(fd, bounds, { batchSize: 1000, prefetch })).toEqual(whole);
     }
   });
 
   it('filters in the reader', async () => {
     const text = many(500);
-    const path = file('filtered', text);
+    const fd = file('filtered', text);
     const filter = { protocol: 'udp', virtual: { port: 53 } } as const;
-    expect(await read(path, [0, 9000], { filter: connectionFilterToRaw(filter) })).toEqual(
+    expect(await read(fd, [0, 9000], { filter: connectionFilterToRaw(filter) })).toEqual(
       parse(text).filter((c) => c.protocol === 'udp' && c.virtual.port === 53),
     );
   });
 
   it('stops its threads when the loop ends early', async () => {
-    const path = file('early', many(20_000));
+    const fd = file('early', many(20_000));
     let seen = 0;
-    for await (const batch of readBatches(null, { path, bounds: [0, 500_000], batchSize: 100, readSize: 4096, filter: null })) {
+    for await (const batch of readBatches(null, { fd, bounds: [0, 500_000], batchSize: 100, readSize: 4096, filter: null })) {
       seen += batch.length;
       if (seen >= 300) break;
     }
     expect(seen).toBe(300);
   });
 
-  it('rejects with IpvsError naming connectionBatches when the file is missing', async () => {
-    const error = await read(join(dir, 'missing'), [0]).catch((e: unknown) => e);
+  it('rejects with IpvsError naming connectionBatches when the descriptor is not open', async () => {
+    const error = await read(987_654, [0]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IpvsError);
     expect(error).toMatchObject({ op: 'connectionBatches', code: 'ENOENT' });
   });
 
-  it('rejects on a malformed line, naming the file', async () => {
-    const path = file('bad', HEADER + 'UDP nonsense\n');
-    await expect(read(path, [0])).rejects.toThrow(`unexpected line in ${path}: "UDP nonsense"`);
+  it('rejects on a malformed line, naming the descriptor and quoting a short prefix of the line', async () => {
+    const fd = file('bad', HEADER + 'UDP nonsense\n');
+    await expect(read(fd, [0])).rejects.toThrow(`unexpected line in descriptor ${fd}: "UDP nonsense"`);
+    const long = file('long', HEADER + 'X'.repeat(300) + '\n');
+    await expect(read(long, [0])).rejects.toThrow(`unexpected line in descriptor ${long}: "${'X'.repeat(64)}"...`);
+  });
+
+  it('refuses a line longer than any the kernel prints instead of buffering it', async () => {
+    const fd = file('endless', HEADER + 'Y'.repeat(100_000));
+    await expect(read(fd, [0], { readSize: 4096 })).rejects.toMatchObject({ code: 'EBADMSG', message: expect.stringContaining('longer than 4096 bytes') });
   });
 
   it.each(['state', 'destination', 'service'] as ConnectionStatsBy[])('counts by %s as TypeScript counts the full list', async (by) => {
     const text = many(5000);
-    const path = file(`stats-${by}`, text);
+    const fd = file(`stats-${by}`, text);
     const filter = connectionFilterToRaw({ state: 'UDP' });
     const keyOf = (c: Connection) =>
       by === 'state' ? c.state : by === 'destination' ? c.destination : { protocol: c.protocol, ...c.virtual };
@@ -362,7 +397,7 @@ describe('reading a file in slices', () => {
         const id = JSON.stringify(key);
         expected.set(id, { key, count: (expected.get(id)?.count ?? 0) + 1 });
       }
-      const got = statsFromRaw(by, await native().connectionStats(null, { path, bounds: [...bounds], batchSize: 1, readSize: 65536, filter: f, by }));
+      const got = statsFromRaw(by, await native().connectionStats(null, { fd, bounds: [...bounds], batchSize: 1, readSize: 65536, filter: f, by }));
       expect(got).toEqual([...expected.values()].sort((a, b) => b.count - a.count));
     }
   });

@@ -1,0 +1,188 @@
+// What the library does to the process that hosts it, without a kernel: long
+// reads hold none of libuv's threads, concurrent next() calls are answered in
+// order, readers hold a bounded amount of memory, and threads and descriptors
+// go back to where they were. Readers here read files (and FIFOs, which block
+// a reader for as long as the test wants) through the addon's own threads.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
+import { pbkdf2 } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { native, type RawConnectionRead } from '../src/native.js';
+
+const HEADER = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n';
+const lines = (n: number) =>
+  HEADER +
+  Array.from({ length: n }, (_, i) => `UDP CB0071${(i % 256).toString(16).toUpperCase().padStart(2, '0')} ${(i % 65536).toString(16).toUpperCase().padStart(4, '0')} C0000201 0035 C6336402 0035 UDP         ${String(i % 300).padStart(7)}\n`).join('');
+
+const dir = mkdtempSync(join(tmpdir(), 'ipvs-embedding-'));
+const fds: number[] = [];
+afterAll(() => {
+  for (const fd of fds) closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): number {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  const fd = openSync(path, 'r');
+  fds.push(fd);
+  return fd;
+}
+
+/** A FIFO opened for reading and writing: a reader of it waits until the test writes. */
+function fifo(name: string): number {
+  const path = join(dir, name);
+  execFileSync('mkfifo', [path]);
+  const fd = openSync(path, fsConstants.O_RDWR);
+  fds.push(fd);
+  return fd;
+}
+
+const read = (fd: number, bounds = [0]): RawConnectionRead => ({ fd, bounds, batchSize: 4096, readSize: 16384, filter: null });
+const pbkdf2Async = promisify(pbkdf2);
+
+describe('long reads and the libuv pool', () => {
+  it('six reads waiting for data and six counts in flight leave fs and crypto answering at once', async () => {
+    const hostWork = () => Promise.all([readFile(fileURLToPath(import.meta.url)), pbkdf2Async('secret', 'salt', 1, 32, 'sha256')]);
+    await hostWork(); // loads what the first call of each loads
+    const pipes = Array.from({ length: 6 }, (_, i) => fifo(`blocked-${i}`));
+    const readers = pipes.map((fd) => native().connectionBatches(null, read(fd)));
+    const batches = readers.map((r) => r.next());
+    const countPipes = Array.from({ length: 6 }, (_, i) => fifo(`counted-${i}`));
+    const counts = countPipes.map((fd) => native().connectionStats(null, { ...read(fd), by: 'state' }));
+    // Today's reads wait on the kernel; before, each parked one of libuv's
+    // four threads, and fs and crypto calls waited behind them.
+    const started = performance.now();
+    await hostWork();
+    expect(performance.now() - started).toBeLessThan(250);
+    // Then the FIFOs get a table, and every read and count completes.
+    for (const fd of [...pipes, ...countPipes]) {
+      writeSync(fd, lines(10));
+    }
+    // A reader of a FIFO ends at end of file, which needs every writer gone:
+    // the readers' own descriptors are read-only, so close the test's.
+    for (const fd of [...pipes, ...countPipes]) {
+      closeSync(fd);
+      fds.splice(fds.indexOf(fd), 1);
+    }
+    const first = await Promise.all(batches);
+    expect(first.map((b) => b?.length)).toEqual([10, 10, 10, 10, 10, 10]);
+    expect((await Promise.all(counts)).map((c) => c.counts[0])).toEqual([10, 10, 10, 10, 10, 10]);
+    for (const r of readers) r.close();
+  });
+
+  it('answers concurrent next() calls in the order they were made', async () => {
+    const fd = file('ordered', lines(10_000));
+    const reader = native().connectionBatches(null, { ...read(fd), batchSize: 1000 });
+    const all = await Promise.all(Array.from({ length: 12 }, () => reader.next()));
+    expect(all.map((b) => b?.expires[0] ?? null)).toEqual([0, 1000 % 300, 2000 % 300, 3000 % 300, 4000 % 300, 5000 % 300, 6000 % 300, 7000 % 300, 8000 % 300, 9000 % 300, null, null]);
+    expect(all.map((b) => b?.clientPort[0] ?? null).slice(0, 10)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+    reader.close();
+  });
+
+  it('rejects a next() pending when the reader is closed with ECANCELED, and resolves null after', async () => {
+    const fd = fifo('closed-while-waiting');
+    const reader = native().connectionBatches(null, read(fd));
+    const pending = reader.next();
+    reader.close();
+    await expect(pending).rejects.toMatchObject({ errno: 125, op: 'connectionBatches' });
+    await expect(reader.next()).resolves.toBeNull();
+    writeSync(fd, HEADER); // lets the reader thread's read() return, so it ends
+  });
+});
+
+// Runs `script` in a fresh node with --expose-gc, the addon at hand as `addon`,
+// and returns what it printed as JSON.
+function child(script: string): Record<string, unknown> {
+  const preamble = `
+    const addon = require(${JSON.stringify(fileURLToPath(new URL('../build/Release/ipvs.node', import.meta.url)))});
+    const fs = require('node:fs');
+    const threads = () => fs.readdirSync('/proc/self/task').length;
+    const descriptors = () => fs.readdirSync('/proc/self/fd').length;
+    const rss = () => process.memoryUsage().rss;
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const settle = async () => { for (let i = 0; i < 5; i++) { global.gc(); await sleep(100); } };
+  `;
+  const out = spawnSync(process.execPath, ['--expose-gc', '-e', `${preamble}\n(async () => {\n${script}\n})().then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (out.status !== 0) throw new Error(`child failed (${out.status ?? out.signal}): ${out.stderr}`);
+  return JSON.parse(out.stdout) as Record<string, unknown>;
+}
+
+describe('bounds and the host process resources', { timeout: 60_000 }, () => {
+  it('holds a bounded amount of memory for readers nobody consumes', () => {
+    const path = join(dir, 'large');
+    writeFileSync(path, lines(400_000)); // 31 MB, 400,000 entries
+    const result = child(`
+      const fd = fs.openSync(${JSON.stringify(path)}, 'r');
+      await settle();
+      const before = rss();
+      const readers = [];
+      for (let i = 0; i < 10; i++) {
+        const size = fs.fstatSync(fd).size;
+        const bounds = Array.from({ length: 8 }, (_, k) => Math.floor((size * k) / 8));
+        const r = addon.connectionBatches(null, { fd, bounds, batchSize: 4096, readSize: 16384, filter: null, prefetch: false });
+        await r.next();
+        readers.push(r);
+      }
+      await sleep(3000);
+      const held = rss() - before;
+      for (const r of readers) r.close();
+      return { held };
+    `);
+    // Ten readers of eight slices each: before, each held every slice's
+    // batches (the whole table: 400,000 entries of 34 bytes and more, about
+    // 150 MB for the ten); now a few batches of the first slice and 4 MiB of
+    // the others per read.
+    expect(result.held).toBeLessThan(80 * 2 ** 20);
+  });
+
+  it('gives back threads, descriptors and memory after readers drained, abandoned, closed or failed', () => {
+    const good = join(dir, 'resources');
+    writeFileSync(good, lines(30_000));
+    const bad = join(dir, 'resources-bad');
+    writeFileSync(bad, lines(5_000) + 'UDP nonsense\n' + lines(100).slice(HEADER.length));
+    const result = child(`
+      const good = fs.openSync(${JSON.stringify(good)}, 'r');
+      const bad = fs.openSync(${JSON.stringify(bad)}, 'r');
+      const read = (fd, n) => ({ fd, bounds: n === 1 ? [0] : [0, 500000, 1000000, 1500000].slice(0, n), batchSize: 1000, readSize: 16384, filter: null });
+      // Warm up: the first read loads what stays loaded.
+      for (let r = addon.connectionBatches(null, read(good, 2)); await r.next(); );
+      await settle();
+      const base = { threads: threads(), descriptors: descriptors(), rss: rss() };
+      for (let i = 0; i < 100; i++) {
+        const r = addon.connectionBatches(null, read(i % 2 ? bad : good, 1 + (i % 4)));
+        switch (i % 4) {
+          case 0: while (await r.next()); break;                        // drained
+          case 1: try { while (await r.next()); } catch {} break;       // failed (the bad file)
+          case 2: await r.next(); r.close(); break;                     // closed mid-table
+          case 3: await r.next(); break;                                // abandoned mid-table
+        }
+      }
+      await settle();
+      await sleep(500);
+      await settle();
+      return { base, after: { threads: threads(), descriptors: descriptors(), rss: rss() } };
+    `) as { base: { threads: number; descriptors: number; rss: number }; after: { threads: number; descriptors: number; rss: number } };
+    expect(result.after.threads).toBe(result.base.threads);
+    expect(result.after.descriptors).toBe(result.base.descriptors);
+    expect(result.after.rss - result.base.rss).toBeLessThan(20 * 2 ** 20);
+  });
+
+  it('refuses raw read sizes and batch sizes outside their bounds instead of allocating them', () => {
+    const fd = file('sizes', lines(10));
+    expect(() => native().connectionBatches(null, { ...read(fd), readSize: -1 })).toThrow(/readSize/);
+    expect(() => native().connectionBatches(null, { ...read(fd), readSize: 2 ** 32 - 1 })).toThrow(/readSize/);
+    expect(() => native().connectionBatches(null, { ...read(fd), batchSize: 0 })).toThrow(/batchSize/);
+    expect(readFileSync(join(dir, 'sizes'), 'latin1')).toContain('UDP');
+  });
+});
