@@ -57,7 +57,10 @@ class ReadAhead {
   // line starting at or after `end` has been read (the parser stops there),
   // or until the parser stops taking chunks.
   ReadAhead(int fd, const std::string& path, uint64_t offset, uint64_t end, size_t readSize, const Stop& stop)
-      : path_(path), stop_(stop), thread_([this, fd, offset, end, readSize] { Run(fd, offset, end, readSize); }) {}
+      : path_(path), stop_(stop), thread_([this, fd, offset, end, readSize] {
+          NameThread("ipvs-readahead");
+          Run(fd, offset, end, readSize);
+        }) {}
 
   ~ReadAhead() {
     {
@@ -260,7 +263,10 @@ void Reading::Start(std::function<void()> notify) {
 
 void Reading::StartLocked(size_t k, uint64_t from) {
   try {
-    std::thread([self = shared_from_this(), k, from] { self->Run(k, from); }).detach();
+    std::thread([self = shared_from_this(), k, from] {
+      NameThread("ipvs-read");
+      self->Run(k, from);
+    }).detach();
     slices_[k].running = true;
   } catch (const std::system_error& e) {
     // The threads started see the failure and end.
@@ -373,6 +379,7 @@ std::unique_ptr<Tally> Reading::Count(const Plan& plan, Tally::By by, Stop& stop
   for (size_t k = 0; k < n && !stop.requested(); k++) {
     try {
       threads.emplace_back([&, k] {
+        NameThread("ipvs-count");
         try {
           ReadSlice(plan, k, plan.bounds[k], stop, [&](const Entry& e) {
             tallies[k]->Add(e);

@@ -218,7 +218,7 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
 
   // close(): stops the readers; a pending next() rejects with ECANCELED.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    reading_->Detach();
+    if (!released_) reading_->Detach();
     Deliver(info.Env());
     Release();
     return info.Env().Undefined();
@@ -229,6 +229,9 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
     released_ = true;
     napi_remove_env_cleanup_hook(Env(), Cleanup, this);
     reading_->Detach();
+    // The threads keep the reading (and its namespace descriptor) until they
+    // end, which the stop makes soon; this handle lets go of it now.
+    reading_.reset();
     if (bridge_ != nullptr) bridge_->owner = nullptr;
     if (tsfn_ != nullptr) napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
     tsfn_ = nullptr;

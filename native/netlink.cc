@@ -10,6 +10,7 @@
 #include <netlink/genl/genl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
@@ -173,6 +174,8 @@ void Stop::ThrowStopped(int errnum) {
   ThrowErrno(errnum, "stopped");
 }
 
+void NameThread(const char* name) { pthread_setname_np(pthread_self(), name); }
+
 Netns::~Netns() {
   if (fd >= 0) close(fd);
 }
@@ -197,6 +200,7 @@ void InNetns(const Netns& ns, const std::function<void()>& f) {
   std::exception_ptr failure;
   try {
     std::thread worker([&] {
+      NameThread("ipvs-netns");
       try {
         if (setns(ns.fd, CLONE_NEWNET) != 0) {
           int e = errno;
@@ -320,12 +324,16 @@ void GenlSocket::Close() {
   for (auto& sibling : siblings) sibling->Close();
   // Readers that still hold the namespace keep it until they stop.
   std::atomic_store(&netns_, NetnsPtr());
-  if (wakeFd_ >= 0) {
-    uint64_t one = 1;
-    (void)!write(wakeFd_, &one, sizeof one);
+  {
+    // Wakes an exchange waiting for the kernel; it then sees closed_.
+    std::lock_guard<std::mutex> lock(wakeMu_);
+    if (wakeFd_ >= 0) {
+      uint64_t one = 1;
+      (void)!write(wakeFd_, &one, sizeof one);
+    }
   }
   // Free the descriptors now, unless an exchange holds the socket: it frees
-  // them itself on its way out, within moments (it was just woken).
+  // them itself on its way out (ReleaseIfClosed), within moments.
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (lock.owns_lock()) ReleaseLocked();
 }
@@ -335,6 +343,9 @@ void GenlSocket::ReleaseLocked() {
   sock_ = nullptr;
   if (legacyFd_ >= 0) close(legacyFd_);
   legacyFd_ = -1;
+  std::lock_guard<std::mutex> lock(wakeMu_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+  wakeFd_ = -1;
 }
 
 Message GenlSocket::NewRequest(uint8_t cmd, int flags) const {
@@ -353,12 +364,7 @@ void GenlSocket::Exchange(nl_msg* request, const std::function<void(const nlmsgh
   constexpr int kDumpRetries = 8;
   std::lock_guard<std::mutex> lock(mu_);
   // Whatever happens below, a socket closed meanwhile is freed on the way out.
-  struct ReleaseIfClosed {
-    GenlSocket& s;
-    ~ReleaseIfClosed() {
-      if (s.closed_) s.ReleaseLocked();
-    }
-  } release{*this};
+  ReleaseIfClosed release{*this};
   ThrowIfClosed();
   if (broken_) Connect(false);
   for (int attempt = 0;; attempt++) {
@@ -385,8 +391,9 @@ void GenlSocket::WaitReadable(int fd, int64_t deadline) {
       broken_ = true;
       ThrowErrno(e, "waiting for the kernel");
     }
-    if (closed_) Stop::ThrowStopped(EBADF);
+    // An answer that came is read even once closed: the call completes.
     if (fds[0].revents != 0) return;
+    if (closed_) Stop::ThrowStopped(EBADF);
   }
 }
 

@@ -62,6 +62,10 @@ using NetnsPtr = std::shared_ptr<const Netns>;
 // else (a FIFO, a regular file, another kind of namespace). Throws KernelError.
 NetnsPtr OpenNetns(const std::string& path);
 
+// Names the calling thread (as `top -H` and /proc/self/task/*/comm show it):
+// every thread the addon starts is called "ipvs-<what>".
+void NameThread(const char* name);
+
 // Runs f() on a short-lived thread that has entered the namespace (fd -1: on
 // this thread), so that no other thread ever moves. Throws what f throws, or
 // KernelError for setns or a thread that cannot start.
@@ -115,6 +119,7 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   template <typename F>
   void WithLegacy(F&& f) {
     std::lock_guard<std::mutex> lock(mu_);
+    ReleaseIfClosed release{*this};
     ThrowIfClosed();
     f(legacyFd_);
   }
@@ -132,6 +137,15 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   NetnsPtr Namespace() const;
 
  private:
+  // Frees the descriptors on scope exit if the socket was closed meanwhile
+  // (Close() could not, while the lock was held); the holder of mu_ uses it.
+  struct ReleaseIfClosed {
+    GenlSocket& s;
+    ~ReleaseIfClosed() {
+      if (s.closed_) s.ReleaseLocked();
+    }
+  };
+
   GenlSocket() = default;
   static std::shared_ptr<GenlSocket> OpenIn(NetnsPtr ns, const SocketOptions& options);
   void ThrowIfClosed() const;
@@ -149,6 +163,7 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   int family_ = 0;
   int legacyFd_ = -1;
   int wakeFd_ = -1;       // an eventfd that Close() writes, to end a wait
+  std::mutex wakeMu_;     // orders Close()'s write with the close of wakeFd_
   bool broken_ = false;   // a reply went missing: reconnect before the next exchange
   std::atomic<bool> closed_{false};
   uint32_t seq_ = 0;

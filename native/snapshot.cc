@@ -71,6 +71,7 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
     for (size_t w = 0; w < threads && !stop.requested(); w++) {
       try {
         workers.emplace_back([&, w] {
+          NameThread("ipvs-dump");
           try {
             for (size_t i = w * n / threads; i < (w + 1) * n / threads; i++) {
               stop.ThrowIfRequested();

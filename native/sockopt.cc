@@ -25,11 +25,17 @@ namespace legacy {
 
 // The kernel answers a socket option with its verdict as errno.
 void Set(int fd, int opt, const void* arg, socklen_t len) {
-  if (setsockopt(fd, IPPROTO_IP, opt, arg, len) != 0) ThrowVerdict(errno);
+  if (setsockopt(fd, IPPROTO_IP, opt, arg, len) != 0) {
+    int e = errno;  // before any argument of the throw is built
+    ThrowVerdict(e);
+  }
 }
 
 void Get(int fd, int opt, void* arg, socklen_t* len) {
-  if (getsockopt(fd, IPPROTO_IP, opt, arg, len) != 0) ThrowVerdict(errno);
+  if (getsockopt(fd, IPPROTO_IP, opt, arg, len) != 0) {
+    int e = errno;
+    ThrowVerdict(e);
+  }
 }
 
 // What libipvs answers (before any syscall) for what the interface cannot name.

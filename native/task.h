@@ -151,7 +151,10 @@ class ThreadTask {
       return promise;
     }
     try {
-      std::thread([task] { task->Execute(); }).detach();
+      std::thread([task] {
+        NameThread("ipvs-task");
+        task->Execute();
+      }).detach();
     } catch (const std::system_error& e) {
       napi_release_threadsafe_function(task->tsfn_, napi_tsfn_abort);
       task->deferred_.Reject(

@@ -378,22 +378,38 @@ const HEADER_BYTES = 81;
 
 /**
  * The table's size in bytes, estimated from the destinations' counters
- * (active, inactive and persistence entries): one service dump and one
- * destination dump per service, through the client's request queue.
+ * (active, inactive and persistence entries): one snapshot (one call on the
+ * addon's thread) over netlink; over the socket-option back-end, one service
+ * dump and one destination dump per service, through the request queue.
  */
-export async function estimateTableBytes(raw: RawIpvs): Promise<number> {
-  const services: RawService[] = await raw.listServices();
-  const dests: RawDest[][] = await Promise.all(services.map((s) => raw.listDestinations(s)));
+export async function estimateTableBytes(raw: RawIpvs, signal?: AbortSignal): Promise<number> {
   let bytes = HEADER_BYTES;
-  services.forEach((s, i) => {
-    for (const d of dests[i]!) bytes += (d.activeConns + d.inactConns + d.persistConns) * entryBytes(s.af, d.af, s.pe);
-  });
+  if (raw.backend === 'sockopt') {
+    const services: RawService[] = await raw.listServices();
+    const dests: RawDest[][] = await Promise.all(services.map((s) => raw.listDestinations(s)));
+    services.forEach((s, i) => {
+      for (const d of dests[i]!) bytes += (d.activeConns + d.inactConns + d.persistConns) * entryBytes(s.af, d.af, s.pe);
+    });
+    return bytes;
+  }
+  // The packed layout (src/snapshot.ts): 9 numbers per service (af first,
+  // the engine's index last), 12 per destination (af first, the three
+  // connection counts at 6, 7 and 8).
+  const p = await raw.snapshot(Math.min(4, availableParallelism()), signal);
+  for (let i = 0; i + 1 < p.destOffsets.length; i++) {
+    const af = p.services[i * 9]!;
+    const engine = p.engines[p.services[i * 9 + 8]!] ?? '';
+    for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
+      const d = j * 12;
+      bytes += (p.dests[d + 6]! + p.dests[d + 7]! + p.dests[d + 8]!) * entryBytes(af, p.dests[d]!, engine);
+    }
+  }
   return bytes;
 }
 
 async function plan(raw: RawIpvs, request: ReadRequest, op: string): Promise<RawConnectionRead> {
   if (raw.closed) throw closedError(op);
-  const bounds = request.readers > 1 ? sliceBounds(await estimateTableBytes(raw), request.readers) : [0];
+  const bounds = request.readers > 1 ? sliceBounds(await estimateTableBytes(raw, request.signal), request.readers) : [0];
   return { fd: -1, bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
 }
 

@@ -4,7 +4,7 @@
 // go back to where they were. Readers here read files (and FIFOs, which block
 // a reader for as long as the test wants) through the addon's own threads.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
 import { pbkdf2 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -185,4 +185,52 @@ describe('bounds and the host process resources', { timeout: 60_000 }, () => {
     expect(() => native().connectionBatches(null, { ...read(fd), batchSize: 0 })).toThrow(/batchSize/);
     expect(readFileSync(join(dir, 'sizes'), 'latin1')).toContain('UDP');
   });
+});
+
+describe('open()', () => {
+  it('refuses at once a netns that is not a network namespace, without blocking on a FIFO', async () => {
+    const { open } = await import('../src/index.js');
+    const path = join(dir, 'netns-fifo');
+    execFileSync('mkfifo', [path]);
+    for (const backend of ['netlink', 'sockopt'] as const) {
+      const started = performance.now();
+      await expect(open({ netns: path, backend })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('is not a network namespace') });
+      await expect(open({ netns: '/etc/hostname', backend })).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(open({ netns: '/proc/self/ns/uts', backend })).rejects.toMatchObject({ code: 'EINVAL' });
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+  });
+
+  it('refuses unknown options, a NUL in the namespace path, and timeouts out of range, before anything is opened', async () => {
+    const { open } = await import('../src/index.js');
+    await expect(open({ netsn: '/run/netns/lb' } as never)).rejects.toThrow(TypeError);
+    await expect(open({ netsn: '/run/netns/lb' } as never)).rejects.toThrow(/options\.netsn is not a field of options/);
+    await expect(open({ netns: '/proc/self/ns/net\0/x' })).rejects.toThrow(/without NUL/);
+    await expect(open({ timeout: 0 })).rejects.toThrow(RangeError);
+    await expect(open({ timeout: 1.5 })).rejects.toThrow(TypeError);
+    await expect(open({ modprobe: 'no' as never })).rejects.toThrow(/options\.modprobe must be a boolean/);
+  });
+
+  // This host's kernel has no IPVS, so open() tries modprobe: seen with strace.
+  const noIpvs = !existsSync('/proc/net/ip_vs');
+  it.runIf(noIpvs && existsSync('/usr/bin/strace'))(
+    "runs the system's modprobe with a fixed environment, and not at all with modprobe: false",
+    () => {
+      const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+      // A modprobe earlier on PATH, and a variable of the caller's: neither may reach the child.
+      const fake = join(dir, 'fake-bin');
+      execFileSync('mkdir', ['-p', fake]);
+      writeFileSync(join(fake, 'modprobe'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const run = (modprobe: boolean) =>
+        spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-v', '-s', '256', process.execPath, '--input-type=module', '-e', `import { open } from ${JSON.stringify(entry)}; await open({ modprobe: ${modprobe} }).catch(() => {});`], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${fake}:${process.env.PATH}`, IPVS_SECRET_OF_THE_CALLER: 'x' },
+        }).stderr;
+      const modprobes = (trace: string) => trace.split('\n').filter((l) => /execve\("[^"]*modprobe"/.test(l));
+      const calls = modprobes(run(true));
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatch(/execve\("\/(usr\/)?sbin\/modprobe", \["modprobe", "-q", "--", "ip_vs"\], \["PATH=\/usr\/sbin:\/usr\/bin:\/sbin:\/bin"\]\)/);
+      expect(modprobes(run(false))).toEqual([]);
+    },
+  );
 });

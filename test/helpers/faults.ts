@@ -1,0 +1,66 @@
+// Child processes for tests about the host process: a fresh node (with
+// --expose-gc) that runs a script against the built package, optionally with
+// the fault-injection library (test/faults/faults.c) preloaded, and prints a
+// JSON result. Faults are armed from the script: process.env.IPVS_FAULT.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SOURCE = fileURLToPath(new URL('../faults/faults.c', import.meta.url));
+const LIBRARY = fileURLToPath(new URL('../../build/faults.so', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+/** The fault-injection library, built on first use (cc, from the test's source). */
+export function faultsLibrary(): string {
+  if (!existsSync(LIBRARY) || statSync(LIBRARY).mtimeMs < statSync(SOURCE).mtimeMs) {
+    mkdirSync(fileURLToPath(new URL('../../build', import.meta.url)), { recursive: true });
+    execFileSync('cc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', LIBRARY, SOURCE, '-ldl', '-lpthread']);
+  }
+  return LIBRARY;
+}
+
+// What every script has at hand.
+const PREAMBLE = `
+import * as ipvs from ${JSON.stringify(ENTRY)};
+import { readdirSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+const { open, IpvsError } = ipvs;
+const threads = () => readdirSync('/proc/self/task').length;
+const threadNames = () => readdirSync('/proc/self/task').map((t) => readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim()).sort().join(',');
+const descriptors = () => readdirSync('/proc/self/fd').length;
+const rss = () => process.memoryUsage().rss;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Collects garbage, and starts libuv's pool (its threads start on first use).
+const settle = async () => { await stat('/'); for (let i = 0; i < 5; i++) { globalThis.gc(); await sleep(100); } };
+const fault = (spec) => { process.env.IPVS_FAULT = spec; };
+const failure = (e) => ({ name: e?.name, code: e?.code, errno: e?.errno, op: e?.op, message: e?.message, isIpvsError: e instanceof IpvsError });
+`;
+
+export interface ChildOptions {
+  /** Preload the fault-injection library. */
+  faults?: boolean;
+  env?: Record<string, string>;
+  timeout?: number;
+}
+
+/**
+ * Runs `body` (the inside of an async function whose return value is
+ * printed as JSON) in a fresh node and returns that value; throws with the
+ * child's stderr when it fails, is killed by a signal (a crash) or times out.
+ */
+export function runChild<T = Record<string, unknown>>(body: string, options: ChildOptions = {}): T {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env, IPVS_FAULT: '' };
+  if (options.faults) env.LD_PRELOAD = faultsLibrary();
+  const script = `${PREAMBLE}\nconst result = await (async () => {\n${body}\n})();\nconsole.log(JSON.stringify(result));\n`;
+  const out = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env,
+    timeout: options.timeout ?? 120_000,
+    maxBuffer: 64 << 20,
+  });
+  if (out.status !== 0) {
+    throw new Error(`child ${out.signal ? `killed by ${out.signal}` : `exited ${out.status}`}${out.error ? ` (${out.error.message})` : ''}: ${out.stderr}`);
+  }
+  const last = out.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as T;
+}
