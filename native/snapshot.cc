@@ -182,8 +182,10 @@ Napi::Value Pack(Napi::Env env, Taken& t) {
 
 Napi::Value Snapshot(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);
-  size_t poolSize = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 1;
-  if (poolSize < 1 || poolSize > 16) throw Napi::RangeError::New(info.Env(), "poolSize must be 1 to 16");
+  double pool = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
+  if (!(pool >= 1 && pool <= 16 && pool == static_cast<size_t>(pool)))
+    throw Napi::RangeError::New(info.Env(), "poolSize must be an integer from 1 to 16");
+  size_t poolSize = static_cast<size_t>(pool);
   StopPtr stop = Canceller::From(info.Length() > 2 ? info[2] : info.Env().Undefined());
   sock->Track(stop);
   return ThreadTask<Taken>::Run(

@@ -22,7 +22,7 @@ import {
   type ConnectionStatsOptions,
 } from './connections.js';
 import { cancellable, signalOption } from './cancel.js';
-import { closedError, fromNative, IpvsError } from './errors.js';
+import { closedError, fromNative, IpvsError, withOp } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
 import {
   native,
@@ -310,19 +310,27 @@ export class Ipvs implements AsyncDisposable {
    * last zero of all): connections, packets, bytes and rates.
    */
   async totals(): Promise<Stats> {
-    return parseTotals((await this.raw.readProcFile('/proc/thread-self/net/ip_vs_stats')).toString('latin1'));
+    const text = await this.raw.readProcFile('/proc/thread-self/net/ip_vs_stats').catch((e: unknown) => {
+      throw withOp(e, 'totals');
+    });
+    return parseTotals(text.toString('latin1'));
   }
 
   /** One IPVS sysctl of the client's namespace. ENOENT: this kernel lacks it. */
   async getSysctl<K extends SysctlName>(name: K): Promise<Sysctls[K]> {
     const path = sysctlPath(name);
-    return parseSysctl(name, (await this.raw.readProcFile(path)).toString('latin1'));
+    const text = await this.raw.readProcFile(path).catch((e: unknown) => {
+      throw withOp(e, 'getSysctl');
+    });
+    return parseSysctl(name, text.toString('latin1'));
   }
 
   /** Sets one IPVS sysctl of the client's namespace, checked against its range first. */
   async setSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): Promise<void> {
     const path = sysctlPath(name);
-    await this.raw.writeProcFile(path, formatSysctl(name, value));
+    await this.raw.writeProcFile(path, formatSysctl(name, value)).catch((e: unknown) => {
+      throw withOp(e, 'setSysctl');
+    });
   }
 
   /** Every IPVS sysctl this kernel has, by name. */
@@ -331,7 +339,7 @@ export class Ipvs implements AsyncDisposable {
     const values = await Promise.allSettled(SYSCTL_NAMES.map((name) => this.getSysctl(name)));
     values.forEach((v, i) => {
       if (v.status === 'fulfilled') out[SYSCTL_NAMES[i]!] = v.value;
-      else if ((v.reason as { code?: string }).code !== 'ENOENT') throw v.reason;
+      else if ((v.reason as { code?: string }).code !== 'ENOENT') throw withOp(v.reason, 'listSysctls');
     });
     return out as Partial<Sysctls>;
   }

@@ -8,7 +8,7 @@ import { afOf, familyOf, formatAddress, parseAddress, type Family } from './addr
 import type { RawIpvs } from './client.js';
 import { K } from './constants.js';
 import { cancellable, signalOption } from './cancel.js';
-import { abortError, closedError, fromNative } from './errors.js';
+import { abortError, closedError, fromNative, withOp } from './errors.js';
 import {
   native,
   type NativeSocket,
@@ -409,7 +409,8 @@ export async function estimateTableBytes(raw: RawIpvs, signal?: AbortSignal): Pr
 
 async function plan(raw: RawIpvs, request: ReadRequest, op: string): Promise<RawConnectionRead> {
   if (raw.closed) throw closedError(op);
-  const bounds = request.readers > 1 ? sliceBounds(await estimateTableBytes(raw, request.signal), request.readers) : [0];
+  const size = request.readers > 1 ? await estimateTableBytes(raw, request.signal).catch((e: unknown) => Promise.reject(withOp(e, op))) : 0;
+  const bounds = request.readers > 1 ? sliceBounds(size, request.readers) : [0];
   return { fd: -1, bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
 }
 

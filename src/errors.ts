@@ -96,6 +96,23 @@ export function fromNative(error: unknown): unknown {
   return error;
 }
 
+/**
+ * The same failure as made by the facade's method `op` (its message follows
+ * the new op): a call that failed in a primitive it uses (`totals` reading a
+ * /proc file, a parallel read planning from a snapshot) names itself.
+ */
+export function withOp(error: unknown, op: string): unknown {
+  if (!(error instanceof IpvsError) || error.op === op) return error;
+  const out = new IpvsError(op, error.errno, error.detail, error.kernelMessage, error.fromKernel);
+  out.stack = `${out.name}: ${out.message}\n    at ${op} (native)`;
+  return out;
+}
+
+/** A reply the library could not make sense of: EBADMSG. */
+export function badMessage(op: string, detail: string): IpvsError {
+  return new IpvsError(op, constants.errno.EBADMSG, detail, undefined, false);
+}
+
 /** What every call on a closed client rejects with: EBADF, from every path. */
 export function closedError(op: string): IpvsError {
   return new IpvsError(op, constants.errno.EBADF, 'this IPVS client is closed', undefined, false);

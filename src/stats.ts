@@ -1,4 +1,5 @@
 // Traffic counters and the kernel's rate estimates, as 64-bit bigints.
+import { badMessage } from './errors.js';
 import type { RawStats } from './native.js';
 
 export interface Stats {
@@ -36,11 +37,12 @@ export function statsFromRaw(raw: RawStats): Stats {
  * command for them): a row of counters and a row of rates, in hex.
  */
 export function parseTotals(text: string): Stats {
+  // EBADMSG (an IpvsError of `totals`) when the file is not as the kernel writes it.
   const rows = text
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length === 5 && f.every((x) => /^[0-9A-Fa-f]+$/.test(x)));
-  if (rows.length !== 2) throw new Error(`unexpected /proc/net/ip_vs_stats format: ${JSON.stringify(text.slice(0, 200))}`);
+  if (rows.length !== 2) throw badMessage('totals', `unexpected /proc/net/ip_vs_stats format: ${JSON.stringify(text.slice(0, 64))}`);
   const [c, r] = rows.map((row) => row.map((x) => BigInt(`0x${x}`))) as [bigint[], bigint[]];
   return {
     conns: c[0]!,
