@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 
 import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
-import type { RawIpvs } from './client.js';
+import type { RawIpvs } from './raw.js';
 import { K } from './constants.js';
 import { cancellable, signalOption } from './cancel.js';
 import { abortError, closedError, fromNative, withOp } from './errors.js';

@@ -1,0 +1,133 @@
+// The raw client: the addon's calls on one socket, serialised, with kernel
+// failures turned into IpvsError, and nothing else. The layer between the
+// addon (src/native.ts) and the facade (src/client.ts), which the command
+// line also builds on.
+import { constants as osConstants } from 'node:os';
+
+import { cancellable } from './cancel.js';
+import { closedError, fromNative, IpvsError } from './errors.js';
+import {
+  native,
+  type NativeSocket,
+  type RawDaemon,
+  type RawDest,
+  type RawDestKey,
+  type RawDestSpec,
+  type RawInfo,
+  type RawService,
+  type RawServiceKey,
+  type RawServiceSpec,
+  type RawSnapshot,
+  type RawTimeouts,
+  type SocketOps,
+} from './native.js';
+
+/** How a client reaches IPVS: generic netlink, or the legacy socket options (IPv4 only). */
+export type Backend = 'netlink' | 'sockopt';
+
+/**
+ * The addon's calls on one socket, serialised, with kernel failures turned
+ * into IpvsError. No validation and no defaults: values reach the kernel as
+ * given, so the kernel's own verdict comes back. `Ipvs` validates and converts
+ * on top of it; the command line uses it to send exactly what ipvsadm sends.
+ */
+export class RawIpvs {
+  readonly #sock: NativeSocket;
+  readonly #ops: SocketOps;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  readonly backend: Backend;
+
+  /** @internal Use `open()`, then `.raw`. */
+  constructor(sock: NativeSocket, backend: Backend) {
+    this.#sock = sock;
+    this.backend = backend;
+    this.#ops = backend === 'sockopt' ? native().sockopt : native();
+  }
+
+  /** @internal The socket handle, for readers that only need its namespace. */
+  get socket(): NativeSocket {
+    return this.#sock;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs one kernel exchange after the ones before it: the socket carries one
+   * request at a time, and waiting here keeps worker threads free meanwhile.
+   */
+  #run<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError(op));
+    const result = this.#tail.then(() => call(this.#sock)).catch((e: unknown) => {
+      throw fromNative(e);
+    });
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  info = (): Promise<RawInfo> => this.#run('info', (s) => this.#ops.info(s));
+  listServices = (): Promise<RawService[]> => this.#run('listServices', (s) => this.#ops.listServices(s));
+  getService = (key: RawServiceKey): Promise<RawService> => this.#run('getService', (s) => this.#ops.getService(s, key));
+  addService = (spec: RawServiceSpec): Promise<void> => this.#run('addService', (s) => this.#ops.addService(s, spec));
+  editService = (spec: RawServiceSpec): Promise<void> => this.#run('editService', (s) => this.#ops.editService(s, spec));
+  deleteService = (key: RawServiceKey): Promise<void> => this.#run('deleteService', (s) => this.#ops.deleteService(s, key));
+  clear = (): Promise<void> => this.#run('clear', (s) => this.#ops.clear(s));
+  zero = (key: RawServiceKey | null): Promise<void> => this.#run('zero', (s) => this.#ops.zero(s, key));
+  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run('listDestinations', (s) => this.#ops.listDestinations(s, service));
+  addDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
+    this.#run('addDestination', (s) => this.#ops.addDestination(s, service, dest));
+  editDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
+    this.#run('editDestination', (s) => this.#ops.editDestination(s, service, dest));
+  deleteDestination = (service: RawServiceKey, dest: RawDestKey): Promise<void> =>
+    this.#run('deleteDestination', (s) => this.#ops.deleteDestination(s, service, dest));
+  getTimeouts = (): Promise<RawTimeouts> => this.#run('getTimeouts', (s) => this.#ops.getTimeouts(s));
+  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run('setTimeouts', (s) => this.#ops.setTimeouts(s, timeouts));
+  listDaemons = (): Promise<RawDaemon[]> => this.#run('listDaemons', (s) => this.#ops.listDaemons(s));
+  startDaemon = (daemon: RawDaemon): Promise<void> => this.#run('startDaemon', (s) => this.#ops.startDaemon(s, daemon));
+  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run('stopDaemon', (s) => this.#ops.stopDaemon(s, daemon));
+
+  /**
+   * Netlink only: the legacy interface has no dumps to spread (EAFNOSUPPORT).
+   * Runs on a thread of the addon's; `signal` aborts it.
+   */
+  snapshot = (poolSize: number, signal?: AbortSignal): Promise<RawSnapshot> =>
+    this.backend === 'sockopt'
+      ? Promise.reject(
+          new IpvsError(
+            'snapshot',
+            osConstants.errno.EAFNOSUPPORT,
+            'snapshots need the netlink back-end; with sockopt use listServices and listDestinations',
+            undefined,
+            false,
+          ),
+        )
+      : this.#run('snapshot', (s) => cancellable(signal, (c) => native().snapshot(s, poolSize, c)));
+
+  // /proc files need no netlink exchange, so they skip the queue.
+  readProcFile = (path: string): Promise<Buffer> => this.#direct('readProcFile', (s) => native().readProcFile(s, path));
+  writeProcFile = (path: string, text: string): Promise<void> => this.#direct('writeProcFile', (s) => native().writeProcFile(s, path, text));
+
+  #direct<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError(op));
+    return call(this.#sock).catch((e: unknown) => {
+      throw fromNative(e);
+    });
+  }
+
+  /**
+   * Closes the client at once: the socket and its namespace descriptor are
+   * released, an exchange in progress and every read or snapshot in flight
+   * rejects with EBADF, and so does every later call. Never blocks the event
+   * loop; resolves once the calls in flight have settled. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      native().close(this.#sock);
+    }
+    await this.#tail;
+  }
+}
+
