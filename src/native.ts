@@ -1,5 +1,9 @@
 // The boundary with the C++ addon: every export and every shape that crosses
 // it. Names here are the facade's method names and the `op` of errors.
+// Numbers must be integers that fit the C type the kernel keeps each field in
+// (u8, u16, u32; int for weight, timeouts, daemon state and sync id), strings
+// must hold no NUL: the addon refuses anything else with a RangeError or
+// TypeError naming the field, before anything is sent.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
