@@ -252,9 +252,17 @@ export interface NativeBinding extends SocketOps {
   sockopt: SocketOps;
   /** Every service and its destinations in one worker task, destination dumps spread over `poolSize` sockets. */
   snapshot(sock: NativeSocket, poolSize: number): Promise<RawSnapshot>;
-  /** A whole /proc file, opened inside the socket's network namespace. */
+  /**
+   * A whole IPVS /proc file (at most 16 MiB, else EFBIG), opened inside the
+   * socket's network namespace: /proc/net/ip_vs* (or /proc/thread-self/net/ip_vs*)
+   * and /proc/sys/net/ipv4/vs/NAME only; any other path throws TypeError at once.
+   */
   readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
-  /** One write() to a /proc file, opened inside the socket's network namespace. */
+  /**
+   * One write() of all of `text` (EIO when the kernel takes less) to an IPVS
+   * sysctl, /proc/sys/net/ipv4/vs/NAME, opened inside the socket's network
+   * namespace; any other path throws TypeError at once.
+   */
   writeProcFile(sock: NativeSocket, path: string, text: string): Promise<void>;
   /** Starts reading the connection table (of the socket's namespace; null: the process's). */
   connectionBatches(sock: NativeSocket | null, read: RawConnectionRead): NativeConnectionReader;
