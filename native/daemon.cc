@@ -32,15 +32,18 @@ const AttrRule kDaemonRules[IPVS_DAEMON_ATTR_MAX + 1] = {
 
 Daemon DaemonFrom(const Napi::Object& obj, bool stop) {
   Daemon d;
-  d.state = U32Field(obj, "state");
+  d.state = I32Field(obj, "state");
   if (stop) return d;
   d.ifname = StringField(obj, "ifname");
-  d.syncId = U32Field(obj, "syncId");
-  d.maxLen = static_cast<uint16_t>(U32Field(obj, "maxLen"));
-  d.groupAf = static_cast<uint16_t>(U32Field(obj, "groupAf"));
+  d.syncId = I32Field(obj, "syncId");
+  d.maxLen = U16Field(obj, "maxLen");
+  // Not a kernel field but which group attribute to send: no other value means anything.
+  d.groupAf = U16Field(obj, "groupAf");
+  if (d.groupAf != 0 && d.groupAf != AF_INET && d.groupAf != AF_INET6)
+    throw Napi::RangeError::New(obj.Env(), "field groupAf must be 0 (no group), AF_INET or AF_INET6, got " + std::to_string(d.groupAf));
   AddrField(obj, "group", d.group);
-  d.port = static_cast<uint16_t>(U32Field(obj, "port"));
-  d.ttl = static_cast<uint8_t>(U32Field(obj, "ttl"));
+  d.port = U16Field(obj, "port");
+  d.ttl = U8Field(obj, "ttl");
   return d;
 }
 
@@ -73,9 +76,9 @@ Napi::Value ListDaemons(const Napi::CallbackInfo& info) {
               nlattr* tb[IPVS_DAEMON_ATTR_MAX + 1];
               ParseNested(tb, IPVS_DAEMON_ATTR_MAX, kDaemonRules, Require(top, IPVS_CMD_ATTR_DAEMON, kCmdRules));
               Daemon d;
-              d.state = U32(Require(tb, IPVS_DAEMON_ATTR_STATE, kDaemonRules));
+              d.state = static_cast<int32_t>(U32(Require(tb, IPVS_DAEMON_ATTR_STATE, kDaemonRules)));
               d.ifname = GetString(Require(tb, IPVS_DAEMON_ATTR_MCAST_IFN, kDaemonRules));
-              d.syncId = U32(Require(tb, IPVS_DAEMON_ATTR_SYNC_ID, kDaemonRules));
+              d.syncId = static_cast<int32_t>(U32(Require(tb, IPVS_DAEMON_ATTR_SYNC_ID, kDaemonRules)));
               if (tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]) d.maxLen = U16(tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
               if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]) {
                 d.groupAf = AF_INET6;
@@ -103,9 +106,9 @@ Napi::Value StartDaemon(const Napi::CallbackInfo& info) {
       [sock, d](Nothing&) {
         Message msg = sock->NewRequest(IPVS_CMD_NEW_DAEMON);
         nlattr* nest = NestStart(msg.get(), IPVS_CMD_ATTR_DAEMON);
-        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_STATE, d.state));
+        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_STATE, static_cast<uint32_t>(d.state)));
         Check(nla_put_string(msg.get(), IPVS_DAEMON_ATTR_MCAST_IFN, d.ifname.c_str()));
-        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_SYNC_ID, d.syncId));
+        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_SYNC_ID, static_cast<uint32_t>(d.syncId)));
         if (d.maxLen) Check(nla_put_u16(msg.get(), IPVS_DAEMON_ATTR_SYNC_MAXLEN, d.maxLen));
         if (d.port) Check(nla_put_u16(msg.get(), IPVS_DAEMON_ATTR_MCAST_PORT, d.port));
         if (d.ttl) Check(nla_put_u8(msg.get(), IPVS_DAEMON_ATTR_MCAST_TTL, d.ttl));
@@ -126,7 +129,7 @@ Napi::Value StopDaemon(const Napi::CallbackInfo& info) {
       [sock, d](Nothing&) {
         Message msg = sock->NewRequest(IPVS_CMD_DEL_DAEMON);
         nlattr* nest = NestStart(msg.get(), IPVS_CMD_ATTR_DAEMON);
-        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_STATE, d.state));
+        Check(nla_put_u32(msg.get(), IPVS_DAEMON_ATTR_STATE, static_cast<uint32_t>(d.state)));
         nla_nest_end(msg.get(), nest);
         sock->Exchange(msg.get(), [](const nlmsghdr*) {});
       },

@@ -10,10 +10,11 @@ namespace ipvs {
 
 // Zero means "not given" for the optional fields: the kernel then applies
 // its defaults (maxlen from the MTU, group 224.0.0.81, port 8848, ttl 1).
+// State and sync id are ints in the kernel (netlink carries their bits in a u32).
 struct Daemon {
-  uint32_t state = 0;
+  int32_t state = 0;
   std::string ifname;
-  uint32_t syncId = 0;
+  int32_t syncId = 0;
   uint16_t maxLen = 0;
   uint16_t groupAf = 0;  // 0: no group
   uint8_t group[16] = {};

@@ -40,17 +40,17 @@ const AttrRule kDestRules[IPVS_DEST_ATTR_MAX + 1] = {
 
 DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   DestSpec d;
-  d.af = static_cast<uint16_t>(U32Field(obj, "af"));
+  d.af = U16Field(obj, "af");
   AddrField(obj, "addr", d.addr);
-  d.port = static_cast<uint16_t>(U32Field(obj, "port"));
+  d.port = U16Field(obj, "port");
   if (keyOnly) return d;
   d.fwdMethod = U32Field(obj, "fwdMethod");
-  d.weight = static_cast<int32_t>(U32Field(obj, "weight"));
+  d.weight = I32Field(obj, "weight");
   d.uThreshold = U32Field(obj, "uThreshold");
   d.lThreshold = U32Field(obj, "lThreshold");
-  d.tunType = static_cast<uint8_t>(U32Field(obj, "tunType"));
-  d.tunPort = static_cast<uint16_t>(U32Field(obj, "tunPort"));
-  d.tunFlags = static_cast<uint16_t>(U32Field(obj, "tunFlags"));
+  d.tunType = U8Field(obj, "tunType");
+  d.tunPort = U16Field(obj, "tunPort");
+  d.tunFlags = U16Field(obj, "tunFlags");
   return d;
 }
 

@@ -30,9 +30,14 @@ size_t ReadSome(int fd, char* buf, size_t n, const std::string& path);
 // throws KernelError with the errno of setns or open.
 int OpenInNetns(const Netns& ns, const std::string& path, int flags);
 
-// readProcFile(socket, path): Promise<Buffer>, the whole file.
+// readProcFile(socket, path): Promise<Buffer>, the whole file, at most 16 MiB
+// (EFBIG past that). Only /proc/{net,thread-self/net}/ip_vs{,_stats,
+// _stats_percpu,_conn,_conn_sync} and /proc/sys/net/ipv4/vs/NAME; any other
+// path is a TypeError, thrown at once.
 Napi::Value ReadProcFile(const Napi::CallbackInfo& info);
-// writeProcFile(socket, path, text): Promise<void>, one write().
+// writeProcFile(socket, path, text): Promise<void>, one write() to
+// /proc/sys/net/ipv4/vs/NAME (any other path is a TypeError, thrown at once);
+// EIO when the kernel takes less than the whole text.
 Napi::Value WriteProcFile(const Napi::CallbackInfo& info);
 
 }  // namespace ipvs

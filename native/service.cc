@@ -134,10 +134,10 @@ Napi::Value ServiceCommand(const Napi::CallbackInfo& info, const char* op, uint8
 
 ServiceKey ServiceKeyFrom(const Napi::Object& obj) {
   ServiceKey k;
-  k.af = static_cast<uint16_t>(U32Field(obj, "af"));
-  k.protocol = static_cast<uint16_t>(U32Field(obj, "protocol"));
+  k.af = U16Field(obj, "af");
+  k.protocol = U16Field(obj, "protocol");
   AddrField(obj, "addr", k.addr);
-  k.port = static_cast<uint16_t>(U32Field(obj, "port"));
+  k.port = U16Field(obj, "port");
   k.fwmark = U32Field(obj, "fwmark");
   return k;
 }

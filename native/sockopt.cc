@@ -352,16 +352,14 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
         });
       },
       [](Napi::Env env, ip_vs_timeout_user& out) -> Napi::Value {
-        return TimeoutsToJs(env, {static_cast<uint32_t>(out.tcp_timeout), static_cast<uint32_t>(out.tcp_fin_timeout),
-                                  static_cast<uint32_t>(out.udp_timeout)});
+        return TimeoutsToJs(env, {out.tcp_timeout, out.tcp_fin_timeout, out.udp_timeout});
       });
 }
 
 Napi::Value SetTimeouts(const Napi::CallbackInfo& info) {
   return SetCommand(info, "setTimeouts", IP_VS_SO_SET_TIMEOUT, [](const Napi::CallbackInfo& i) {
-    Napi::Object t = ObjectArg(i, 1, "timeouts");
-    ip_vs_timeout_user u{static_cast<int>(U32Field(t, "tcp")), static_cast<int>(U32Field(t, "tcpFin")),
-                         static_cast<int>(U32Field(t, "udp"))};
+    Timeouts t = TimeoutsFrom(ObjectArg(i, 1, "timeouts"));
+    ip_vs_timeout_user u{t.tcp, t.tcpFin, t.udp};
     return [u] { return u; };
   });
 }
@@ -400,9 +398,9 @@ ip_vs_daemon_user DaemonUserFrom(const Daemon& d) {
   if (d.maxLen != 0 || d.groupAf != 0 || d.port != 0 || d.ttl != 0)
     Unsupported("a daemon's message length, multicast group, port or TTL");
   ip_vs_daemon_user u{};
-  u.state = static_cast<int>(d.state);
+  u.state = d.state;
   memcpy(u.mcast_ifn, d.ifname.c_str(), std::min(d.ifname.size(), sizeof u.mcast_ifn - 1));
-  u.syncid = static_cast<int>(d.syncId);
+  u.syncid = d.syncId;
   return u;
 }
 

@@ -9,6 +9,10 @@
 
 namespace ipvs {
 
+Timeouts TimeoutsFrom(const Napi::Object& obj) {
+  return {I32Field(obj, "tcp"), I32Field(obj, "tcpFin"), I32Field(obj, "udp")};
+}
+
 Napi::Object TimeoutsToJs(Napi::Env env, const Timeouts& t) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("tcp", Napi::Number::New(env, t.tcp));
@@ -27,27 +31,27 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
         sock->Exchange(msg.get(), [&out](const nlmsghdr* hdr) {
           nlattr* tb[IPVS_CMD_ATTR_MAX + 1];
           ParseGenl(tb, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out.tcpFin = U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = U32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]);
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]));
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out.tcpFin = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]));
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]));
         });
       },
       [](Napi::Env env, Timeouts& out) -> Napi::Value { return TimeoutsToJs(env, out); });
 }
 
 // IPVS_CMD_SET_CONFIG. A value of 0 leaves that timeout as it is (the kernel's
-// rule). EINVAL: a value above INT_MAX/HZ.
+// rule). EINVAL: a negative value or one above INT_MAX/HZ.
 Napi::Value SetTimeouts(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);
   Napi::Object arg = ObjectArg(info, 1, "timeouts");
-  Timeouts t{U32Field(arg, "tcp"), U32Field(arg, "tcpFin"), U32Field(arg, "udp")};
+  Timeouts t = TimeoutsFrom(arg);
   return Task<Nothing>::Run(
       info.Env(), "setTimeouts",
       [sock, t](Nothing&) {
         Message msg = sock->NewRequest(IPVS_CMD_SET_CONFIG);
-        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp));
-        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFin));
-        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp));
+        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_TCP, static_cast<uint32_t>(t.tcp)));
+        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, static_cast<uint32_t>(t.tcpFin)));
+        Check(nla_put_u32(msg.get(), IPVS_CMD_ATTR_TIMEOUT_UDP, static_cast<uint32_t>(t.udp)));
         sock->Exchange(msg.get(), [](const nlmsghdr*) {});
       },
       Undefined);

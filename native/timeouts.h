@@ -7,11 +7,13 @@
 
 namespace ipvs {
 
-// Seconds, as IPVS_CMD_GET_CONFIG and IP_VS_SO_GET_TIMEOUT report them.
+// Seconds, as IPVS_CMD_GET_CONFIG and IP_VS_SO_GET_TIMEOUT report them: ints
+// in the kernel (struct ip_vs_timeout_user), carried by netlink as u32 bits.
 struct Timeouts {
-  uint32_t tcp = 0, tcpFin = 0, udp = 0;
+  int32_t tcp = 0, tcpFin = 0, udp = 0;
 };
 
+Timeouts TimeoutsFrom(const Napi::Object& obj);
 Napi::Object TimeoutsToJs(Napi::Env env, const Timeouts& t);
 
 Napi::Value GetTimeouts(const Napi::CallbackInfo& info);

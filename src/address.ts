@@ -2,6 +2,7 @@
 // IPv4 in the first four. Formatting matches glibc's inet_ntop, which ipvsadm
 // prints with.
 import { K } from './constants.js';
+import { describe, oneOf } from './validate.js';
 
 export type Family = 'inet' | 'inet6';
 
@@ -62,6 +63,19 @@ export function parseAddress(text: string): ParsedAddress | undefined {
 }
 
 /** inet_ntop: dotted quad, or RFC 5952 IPv6 with glibc's embedded-IPv4 forms. */
+/**
+ * The `address` of a key or spec named `field`. An info's `family` beside it
+ * is allowed (infos serve as keys) but may only repeat the address's own.
+ */
+export function addressField(field: string, record: Record<string, unknown>): ParsedAddress {
+  const parsed = typeof record.address === 'string' ? parseAddress(record.address) : undefined;
+  if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(record.address)}`);
+  if (record.family !== undefined && oneOf(`${field}.family`, record.family, ['inet', 'inet6'] as const) !== parsed.family) {
+    throw new RangeError(`${field}.family '${String(record.family)}' does not match ${field}.address ${String(record.address)}, which is ${parsed.family}`);
+  }
+  return parsed;
+}
+
 export function formatAddress(family: Family, bytes: Uint8Array): string {
   if (family === 'inet') return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   const words: number[] = [];

@@ -2,7 +2,7 @@
 import { afOf, familyOf, formatAddress, parseAddress } from './address.js';
 import { K } from './constants.js';
 import type { RawDaemon } from './native.js';
-import { describe, integer, name, object, oneOf } from './validate.js';
+import { describe, integer, knownKeys, name, object, oneOf, type FieldOf } from './validate.js';
 
 export type DaemonState = 'master' | 'backup';
 
@@ -36,6 +36,16 @@ export interface DaemonInfo {
 }
 
 const STATES: Record<DaemonState, number> = { master: K.IP_VS_STATE_MASTER, backup: K.IP_VS_STATE_BACKUP };
+// A spec's fields, which are an info's too.
+const DAEMON_FIELDS = Object.keys({
+  state: true,
+  interface: true,
+  syncId: true,
+  maxLength: true,
+  group: true,
+  port: true,
+  ttl: true,
+} satisfies Record<FieldOf<DaemonSpec | DaemonInfo>, true>);
 
 export function daemonStateToRaw(state: unknown): number {
   return STATES[oneOf('state', state, ['master', 'backup'] as const)];
@@ -43,6 +53,7 @@ export function daemonStateToRaw(state: unknown): number {
 
 export function daemonSpecToRaw(spec: DaemonSpec): RawDaemon {
   const d = object('daemon', spec);
+  knownKeys('daemon', d, DAEMON_FIELDS);
   const state = daemonStateToRaw(d.state);
   const ifname = name('interface', d.interface, K.IP_VS_IFNAME_MAXLEN - 1);
   let groupAf = 0;

@@ -1,9 +1,9 @@
 // Real servers (destinations) of a service: key, spec, info and conversions.
-import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import { addressField, afOf, familyOf, formatAddress, type Family } from './address.js';
 import { K } from './constants.js';
 import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
-import { describe, integer, object, oneOf } from './validate.js';
+import { integer, knownKeys, object, oneOf, type FieldOf } from './validate.js';
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
 export type Forwarding = 'masq' | 'route' | 'tunnel' | 'local';
@@ -20,7 +20,7 @@ export interface DestinationKey {
 
 export interface Tunnel {
   type: TunnelType;
-  /** The UDP port of a GUE tunnel, 1..65535 (required for gue, not allowed otherwise). */
+  /** The UDP port of a GUE tunnel, 1..65535 (required for gue; otherwise absent or 0, as infos report it). */
   port?: number;
   /** Default `'nocsum'`; `'remcsum'` only for gue. */
   checksum?: TunnelChecksum;
@@ -76,20 +76,41 @@ const CHECKSUMS: Record<TunnelChecksum, number> = {
 };
 const INT_MAX = 0x7fffffff;
 
+// What a key or spec may hold: its own fields and every field of an info, so
+// that an info names its destination and spreads into a spec (`{ ...info,
+// weight: 0 }`). The observed ones (connections, stats) are ignored.
+const DESTINATION_FIELDS = Object.keys({
+  family: true,
+  address: true,
+  port: true,
+  forwarding: true,
+  weight: true,
+  upperThreshold: true,
+  lowerThreshold: true,
+  tunnel: true,
+  activeConnections: true,
+  inactiveConnections: true,
+  persistentConnections: true,
+  stats: true,
+} satisfies Record<FieldOf<DestinationSpec | DestinationInfo>, true>);
+const TUNNEL_FIELDS = Object.keys({ type: true, port: true, checksum: true } satisfies Record<FieldOf<Tunnel>, true>);
+
 export function destinationKeyToRaw(key: DestinationKey, service: RawServiceKey, field = 'destination'): RawDestKey {
   const d = object(field, key);
-  const parsed = typeof d.address === 'string' ? parseAddress(d.address) : undefined;
-  if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(d.address)}`);
+  knownKeys(field, d, DESTINATION_FIELDS);
+  const parsed = addressField(field, d);
   const port = d.port === undefined ? service.port : integer(`${field}.port`, d.port, 0, 65535);
   return { af: afOf(parsed.family), addr: parsed.bytes, port };
 }
 
 function tunnelToRaw(tunnel: unknown): Pick<RawDestSpec, 'tunType' | 'tunPort' | 'tunFlags'> {
   const t = object('tunnel', tunnel);
+  knownKeys('tunnel', t, TUNNEL_FIELDS);
   const type = oneOf('tunnel.type', t.type, ['ipip', 'gue', 'gre'] as const);
   let tunPort = 0;
   if (type === 'gue') tunPort = integer('tunnel.port', t.port, 1, 65535);
-  else if (t.port !== undefined) throw new RangeError(`tunnel.port is only for gue tunnels, not ${type}`);
+  // 0 is what an info reports for other types (no port), so it spreads back.
+  else if (t.port !== undefined && t.port !== 0) throw new RangeError(`tunnel.port is only for gue tunnels, not ${type}`);
   const checksum = t.checksum === undefined ? 'nocsum' : oneOf('tunnel.checksum', t.checksum, ['nocsum', 'csum', 'remcsum'] as const);
   if (type === 'ipip' && checksum !== 'nocsum') throw new RangeError(`tunnel.checksum '${checksum}' is not available for ipip tunnels`);
   if (type === 'gre' && checksum === 'remcsum') throw new RangeError("tunnel.checksum 'remcsum' is only for gue tunnels");

@@ -1,5 +1,9 @@
 // The boundary with the C++ addon: every export and every shape that crosses
 // it. Names here are the facade's method names and the `op` of errors.
+// Numbers must be integers that fit the C type the kernel keeps each field in
+// (u8, u16, u32; int for weight, timeouts, daemon state and sync id), strings
+// must hold no NUL: the addon refuses anything else with a RangeError or
+// TypeError naming the field, before anything is sent.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -282,9 +286,17 @@ export interface NativeBinding extends SocketOps {
    * destination dumps spread over `poolSize` sockets (1..16).
    */
   snapshot(sock: NativeSocket, poolSize: number, canceller?: NativeCanceller | null): Promise<RawSnapshot>;
-  /** A whole /proc file, opened inside the socket's network namespace. */
+  /**
+   * A whole IPVS /proc file (at most 16 MiB, else EFBIG), opened inside the
+   * socket's network namespace: /proc/net/ip_vs* (or /proc/thread-self/net/ip_vs*)
+   * and /proc/sys/net/ipv4/vs/NAME only; any other path throws TypeError at once.
+   */
   readProcFile(sock: NativeSocket, path: string): Promise<Buffer>;
-  /** One write() to a /proc file, opened inside the socket's network namespace. */
+  /**
+   * One write() of all of `text` (EIO when the kernel takes less) to an IPVS
+   * sysctl, /proc/sys/net/ipv4/vs/NAME, opened inside the socket's network
+   * namespace; any other path throws TypeError at once.
+   */
   writeProcFile(sock: NativeSocket, path: string, text: string): Promise<void>;
   /** Starts reading the connection table (of the socket's namespace; null: the process's). */
   connectionBatches(sock: NativeSocket | null, read: RawConnectionRead): NativeConnectionReader;

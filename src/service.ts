@@ -1,10 +1,10 @@
 // Virtual services: the key that names one, the spec that asks for one, and
 // the info the kernel reports, with the conversions to and from the addon.
-import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import { addressField, afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
 import { DEFAULT_PERSISTENCE_TIMEOUT, K } from './constants.js';
 import type { RawService, RawServiceKey, RawServiceSpec } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
-import { describe, integer, name, object, oneOf } from './validate.js';
+import { describe, integer, knownKeys, name, object, oneOf, type FieldOf } from './validate.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
@@ -89,6 +89,25 @@ const FLAG_BITS: Record<SchedulerFlag, number> = {
   'mh-port': K.IP_VS_SVC_F_SCHED2,
 };
 
+// What a key or spec may hold: its own fields and every field of an info, so
+// that an info names its service and spreads into a spec (`{ ...info,
+// scheduler: 'rr' }`). The observed ones (flags, stats) are ignored.
+const SERVICE_FIELDS = Object.keys({
+  protocol: true,
+  address: true,
+  port: true,
+  fwmark: true,
+  family: true,
+  scheduler: true,
+  persistence: true,
+  persistenceEngine: true,
+  onePacket: true,
+  schedulerFlags: true,
+  flags: true,
+  stats: true,
+} satisfies Record<FieldOf<ServiceSpec | ServiceInfo>, true>);
+const PERSISTENCE_FIELDS = Object.keys({ timeout: true, netmask: true } satisfies Record<FieldOf<Persistence | NonNullable<ServiceInfo['persistence']>>, true>);
+
 export function protocolNumber(protocol: Protocol): number {
   return PROTOCOLS[protocol];
 }
@@ -100,6 +119,7 @@ export function protocolName(n: number): Protocol | undefined {
 /** Validates a key and converts it for the addon. */
 export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceKey {
   const k = object(field, key);
+  knownKeys(field, k, SERVICE_FIELDS);
   if (k.fwmark !== undefined) {
     if (k.address !== undefined || k.protocol !== undefined) {
       throw new TypeError(`${field} must have either fwmark or protocol/address/port, not both`);
@@ -114,11 +134,7 @@ export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceK
     };
   }
   const protocol = oneOf(`${field}.protocol`, k.protocol, ['tcp', 'udp', 'sctp'] as const);
-  if (typeof k.address !== 'string') {
-    throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(k.address)}`);
-  }
-  const parsed = parseAddress(k.address);
-  if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(k.address)}`);
+  const parsed = addressField(field, k);
   return {
     af: afOf(parsed.family),
     protocol: PROTOCOLS[protocol],
@@ -153,6 +169,7 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
   let netmask = family === 'inet6' ? 128 : 0xffffffff;
   if (s.persistence !== undefined && s.persistence !== false) {
     const p = object('persistence', s.persistence);
+    knownKeys('persistence', p, PERSISTENCE_FIELDS);
     flags |= K.IP_VS_SVC_F_PERSISTENT;
     timeout = p.timeout === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : integer('persistence.timeout', p.timeout, 1, MAX_PERSISTENCE);
     if (p.netmask !== undefined) netmask = netmaskToRaw(family, p.netmask);

@@ -39,6 +39,11 @@ const SPEC = {
   lblcr_expiration: [0, 2147483],
 } as const;
 
+// The kernel's cpulist syntax (bitmap_parselist): CPUs and ranges, a range
+// optionally strided as `0-15:2/4`, separated by commas. Nothing else: a
+// newline would end the value early and an empty list is no CPUs at all.
+const CPU_LIST = /^\d+(-\d+(:\d+\/\d+)?)?(,\d+(-\d+(:\d+\/\d+)?)?)*$/;
+
 export type SysctlName = keyof typeof SPEC;
 
 /** The values by name; `sync_threshold` is [threshold, period], `est_cpulist` a CPU list. */
@@ -62,7 +67,8 @@ export function parseSysctl<K extends SysctlName>(name: K, text: string): Sysctl
 export function formatSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): string {
   const spec = SPEC[name];
   if (spec === 'text') {
-    if (typeof value !== 'string' || !/^[0-9,\-\s]*$/.test(value)) throw new TypeError(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
+    if (typeof value !== 'string') throw new TypeError(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
+    if (!CPU_LIST.test(value)) throw new RangeError(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
     return value;
   }
   if (spec === 'pair') {

@@ -46,6 +46,13 @@ export function describe(value: unknown): string {
 }
 
 /**
+ * The field names of every member of a union (`keyof` of a union keeps only
+ * the shared ones). `Object.keys({ ... } satisfies Record<FieldOf<T>, true>)`
+ * lists them for knownKeys with the compiler checking none is missing or extra.
+ */
+export type FieldOf<T> = T extends unknown ? keyof T & string : never;
+
+/**
  * Refuses a key of `value` that is not in `allowed` (a misspelt option would
  * otherwise be dropped without a word): TypeError naming the key and the
  * fields the object has. Keys whose value is undefined are ignored.

@@ -59,6 +59,56 @@ describe('serviceSpecToRaw', () => {
   });
 });
 
+describe('unknown and unusable fields', () => {
+  const base = { protocol: 'tcp', address: '192.0.2.1', port: 80 } as const;
+
+  it.each([
+    [{ ...base, persistance: { timeout: 600 } }, /service\.persistance is not a field of service \(it has protocol, address, port, /],
+    [{ ...base, persistence: { timout: 600 } }, /persistence\.timout is not a field of persistence \(it has timeout, netmask\)/],
+    [{ ...base, sheduler: 'rr' }, /service\.sheduler is not a field of service/],
+    [{ fwmark: 1, onepacket: true }, /service\.onepacket is not a field of service/],
+  ])('refuses a spec with %j, naming the key', (spec, message) => {
+    expect(() => serviceSpecToRaw(spec as never)).toThrow(TypeError);
+    expect(() => serviceSpecToRaw(spec as never)).toThrow(message);
+  });
+
+  it('refuses an unknown key in a key too', () => {
+    expect(() => serviceKeyToRaw({ ...base, prot: 'udp' } as never)).toThrow(/service\.prot is not a field of service/);
+    expect(() => serviceKeyToRaw({ fwmark: 1, familly: 'inet6' } as never)).toThrow(/service\.familly is not a field of service/);
+  });
+
+  it('takes a key whose extra fields are undefined, as spreads leave them', () => {
+    expect(serviceKeyToRaw({ ...base, persistance: undefined } as never)).toMatchObject({ port: 80 });
+  });
+
+  it.each([
+    [{ ...base, scheduler: 'rr\0x' }, /scheduler must be 1 to 15 characters without NUL/],
+    [{ ...base, persistenceEngine: 'sip\0' }, /persistenceEngine must be 1 to 15 characters without NUL/],
+  ])('refuses a NUL in a name the kernel gets: %j', (spec, message) => {
+    expect(() => serviceSpecToRaw(spec)).toThrow(RangeError);
+    expect(() => serviceSpecToRaw(spec)).toThrow(message);
+  });
+
+  it("takes an info as a key and spreads it into a spec, as the kernel reported it", () => {
+    const addr = new Uint8Array(16);
+    addr.set([192, 0, 2, 1]);
+    const raw = { af: K.AF_INET, protocol: K.IPPROTO_UDP, addr, port: 0, fwmark: 0, scheduler: 'sh', pe: 'sip', flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET | K.IP_VS_SVC_F_SCHED1, timeout: 600, netmask: 0xffffff00, stats: zeroStats };
+    const info = serviceFromRaw(raw);
+    const { stats: _, ...spec } = raw;
+    expect(serviceSpecToRaw(info)).toEqual(spec);
+    expect(serviceKeyToRaw(info)).toEqual({ af: K.AF_INET, protocol: K.IPPROTO_UDP, addr, port: 0, fwmark: 0 });
+    expect(serviceSpecToRaw({ ...info, scheduler: 'rr', schedulerFlags: [] })).toEqual({ ...spec, scheduler: 'rr', flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET });
+    const v6 = serviceFromRaw({ af: K.AF_INET6, protocol: 0, addr: new Uint8Array(16), port: 0, fwmark: 9, scheduler: 'rr', pe: '', flags: 0, timeout: 0, netmask: 128, stats: zeroStats });
+    expect(serviceKeyToRaw(v6)).toMatchObject({ af: K.AF_INET6, fwmark: 9 });
+    expect(serviceSpecToRaw({ ...v6, scheduler: 'wrr' })).toMatchObject({ af: K.AF_INET6, fwmark: 9, scheduler: 'wrr', netmask: 128 });
+  });
+
+  it("refuses a family that is not the address's", () => {
+    expect(() => serviceKeyToRaw({ ...base, family: 'inet6' } as never)).toThrow(/service\.family 'inet6' does not match service\.address 192\.0\.2\.1, which is inet/);
+    expect(serviceKeyToRaw({ ...base, family: 'inet' } as never)).toMatchObject({ af: K.AF_INET });
+  });
+});
+
 describe('serviceFromRaw', () => {
   it('reports an address service', () => {
     const addr = new Uint8Array(16);
