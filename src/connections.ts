@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
 import type { RawIpvs } from './raw.js';
 import { K } from './constants.js';
+import { PROTOCOLS, protocolByKernel, protocolByName, type ProtocolName } from './vocabulary/protocols.js';
 import { cancellable, signalOption } from './cancel.js';
 import { abortError, closedError, fromNative, withOp } from './errors.js';
 import {
@@ -29,7 +30,7 @@ import { describe, integer, knownKeys, object, oneOf } from './validate.js';
 export type ConnectionProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | 'ip' | (string & {});
 
 /** The protocols a filter can name. */
-export type KnownConnectionProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | 'ip';
+export type KnownConnectionProtocol = ProtocolName;
 
 /** One side of a connection. */
 export interface Endpoint {
@@ -112,21 +113,8 @@ export interface ConnectionStatsOptions<By extends ConnectionStatsBy = Connectio
   signal?: AbortSignal;
 }
 
-const PROTOCOL_NAMES: Record<string, KnownConnectionProtocol> = {
-  TCP: 'tcp',
-  UDP: 'udp',
-  SCTP: 'sctp',
-  ICMP: 'icmp',
-  ICMPv6: 'icmpv6',
-  IP: 'ip',
-};
-const KERNEL_PROTOCOLS = Object.fromEntries(Object.entries(PROTOCOL_NAMES).map(([k, v]) => [v, k])) as Record<
-  KnownConnectionProtocol,
-  string
->;
-
 function protocolFromKernel(name: string): ConnectionProtocol {
-  return PROTOCOL_NAMES[name] ?? name;
+  return protocolByKernel(name)?.name ?? name;
 }
 
 function endpoint(family: number, address: Uint8Array, port: number): Endpoint {
@@ -268,9 +256,9 @@ export function connectionFilterToRaw(filter: ConnectionFilter | undefined, fiel
     }
     state = f.state;
   }
-  const protocols = Object.keys(KERNEL_PROTOCOLS) as KnownConnectionProtocol[];
+  const protocols = PROTOCOLS.map((p) => p.name);
   return {
-    protocol: f.protocol === undefined ? '' : KERNEL_PROTOCOLS[oneOf(`${field}.protocol`, f.protocol, protocols)],
+    protocol: f.protocol === undefined ? '' : protocolByName(oneOf(`${field}.protocol`, f.protocol, protocols))!.kernel,
     state,
     client: endpointFilterToRaw(`${field}.client`, f.client),
     virtual: endpointFilterToRaw(`${field}.virtual`, f.virtual),

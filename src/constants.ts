@@ -7,6 +7,9 @@ export const K = {
   IPPROTO_TCP: 6,
   IPPROTO_UDP: 17,
   IPPROTO_SCTP: 132,
+  IPPROTO_IP: 0,
+  IPPROTO_ICMP: 1,
+  IPPROTO_ICMPV6: 58,
   IP_VS_SVC_F_PERSISTENT: 0x0001,
   IP_VS_SVC_F_HASHED: 0x0002,
   IP_VS_SVC_F_ONEPACKET: 0x0004,
@@ -34,5 +37,3 @@ export const K = {
   IPVS_GENL_VERSION: 1,
 } as const;
 
-/** The default persistence timeout in seconds (the kernel's IP_VS_SVC_PERSISTENT_TIMEOUT). */
-export const DEFAULT_PERSISTENCE_TIMEOUT = 360;

@@ -3,10 +3,11 @@ import { addressField, afOf, familyOf, formatAddress, type Family } from './addr
 import { K } from './constants.js';
 import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
+import { FORWARDING_NAMES, forwardingByName, forwardingByValue, type Forwarding } from './vocabulary/forwarding.js';
 import { integer, knownKeys, object, oneOf, type FieldOf } from './validate.js';
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
-export type Forwarding = 'masq' | 'route' | 'tunnel' | 'local';
+export type { Forwarding };
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
 
@@ -58,12 +59,6 @@ export interface DestinationInfo {
   stats: Stats;
 }
 
-const FORWARDING: Record<Forwarding, number> = {
-  masq: K.IP_VS_CONN_F_MASQ,
-  local: K.IP_VS_CONN_F_LOCALNODE,
-  tunnel: K.IP_VS_CONN_F_TUNNEL,
-  route: K.IP_VS_CONN_F_DROUTE,
-};
 const TUNNEL_TYPES: Record<TunnelType, number> = {
   ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
   gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
@@ -120,7 +115,7 @@ function tunnelToRaw(tunnel: unknown): Pick<RawDestSpec, 'tunType' | 'tunPort' |
 /** Validates a spec, fills ipvsadm's defaults, and converts it for the addon. */
 export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceKey): RawDestSpec {
   const key = destinationKeyToRaw(spec, service);
-  const forwarding = spec.forwarding === undefined ? 'route' : oneOf('forwarding', spec.forwarding, ['masq', 'route', 'tunnel', 'local'] as const);
+  const forwarding = spec.forwarding === undefined ? 'route' : oneOf('forwarding', spec.forwarding, FORWARDING_NAMES);
   const weight = spec.weight === undefined ? 1 : integer('weight', spec.weight, 0, INT_MAX);
   const uThreshold = spec.upperThreshold === undefined ? 0 : integer('upperThreshold', spec.upperThreshold, 0, INT_MAX);
   const lThreshold = spec.lowerThreshold === undefined ? 0 : integer('lowerThreshold', spec.lowerThreshold, 0, INT_MAX);
@@ -135,7 +130,7 @@ export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceK
     throw new RangeError(`a destination of another address family than its service needs forwarding 'tunnel'`);
   }
   const tunnel = spec.tunnel === undefined ? { tunType: 0, tunPort: 0, tunFlags: 0 } : tunnelToRaw(spec.tunnel);
-  return { ...key, fwdMethod: FORWARDING[forwarding], weight, uThreshold, lThreshold, ...tunnel };
+  return { ...key, fwdMethod: forwardingByName(forwarding)!.value, weight, uThreshold, lThreshold, ...tunnel };
 }
 
 function nameOf<T extends string>(table: Record<T, number>, value: number): T | undefined {
@@ -144,7 +139,7 @@ function nameOf<T extends string>(table: Record<T, number>, value: number): T | 
 
 export function destinationFromRaw(raw: RawDest): DestinationInfo {
   const family = familyOf(raw.af);
-  const forwarding = nameOf(FORWARDING, raw.fwdMethod & K.IP_VS_CONN_F_FWD_MASK);
+  const forwarding = forwardingByValue(raw.fwdMethod)?.name;
   if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${raw.fwdMethod}`);
   return {
     family,

@@ -1,4 +1,5 @@
 import type { RawInfo } from './native.js';
+import { versionText } from './vocabulary/version.js';
 
 /** What `info()` reports about the kernel's IPVS. */
 export interface Info {
@@ -13,7 +14,7 @@ export interface Info {
 export function infoFromRaw(raw: RawInfo): Info {
   const v = raw.version;
   return {
-    version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`,
+    version: versionText(v),
     versionCode: v,
     connectionTableSize: raw.connTabSize,
   };

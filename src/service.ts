@@ -1,12 +1,16 @@
 // Virtual services: the key that names one, the spec that asks for one, and
 // the info the kernel reports, with the conversions to and from the addon.
 import { addressField, afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
-import { DEFAULT_PERSISTENCE_TIMEOUT, K } from './constants.js';
+import { K } from './constants.js';
+import { DEFAULT_PERSISTENCE_TIMEOUT, MAX_TIMEOUT } from './vocabulary/limits.js';
+import { dottedMask, FULL_MASK, prefixToMask } from './vocabulary/netmask.js';
+import { protocolByName, protocolByNumber, SERVICE_PROTOCOLS, type ServiceProtocol } from './vocabulary/protocols.js';
+import { SCHEDULER_FLAG_NAMES, SCHEDULER_FLAGS, schedulerFlagNames, type SchedulerFlag } from './vocabulary/scheduler-flags.js';
 import type { RawService, RawServiceKey, RawServiceSpec } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
 import { describe, integer, knownKeys, name, object, oneOf, type FieldOf } from './validate.js';
 
-export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type Protocol = ServiceProtocol;
 
 /** A service named by protocol, virtual address and port. */
 export interface AddressServiceKey {
@@ -28,7 +32,7 @@ export interface FwmarkServiceKey {
 /** What names a service: edit, delete, get and the destination calls take one. */
 export type ServiceKey = AddressServiceKey | FwmarkServiceKey;
 
-export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-fallback' | 'sh-port' | 'mh-fallback' | 'mh-port';
+export type { SchedulerFlag };
 
 export interface Persistence {
   /** Seconds a client stays with its real server; 1..2678400, default 360. */
@@ -76,18 +80,6 @@ export type ServiceInfo = (
 ) &
   ServiceDetails;
 
-const PROTOCOLS: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };
-const MAX_PERSISTENCE = 31 * 24 * 3600;
-const SCHEDULER_FLAGS: readonly SchedulerFlag[] = ['flag-1', 'flag-2', 'flag-3', 'sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'];
-const FLAG_BITS: Record<SchedulerFlag, number> = {
-  'flag-1': K.IP_VS_SVC_F_SCHED1,
-  'flag-2': K.IP_VS_SVC_F_SCHED2,
-  'flag-3': K.IP_VS_SVC_F_SCHED3,
-  'sh-fallback': K.IP_VS_SVC_F_SCHED1,
-  'sh-port': K.IP_VS_SVC_F_SCHED2,
-  'mh-fallback': K.IP_VS_SVC_F_SCHED1,
-  'mh-port': K.IP_VS_SVC_F_SCHED2,
-};
 
 // What a key or spec may hold: its own fields and every field of an info, so
 // that an info names its service and spreads into a spec (`{ ...info,
@@ -108,14 +100,6 @@ const SERVICE_FIELDS = Object.keys({
 } satisfies Record<FieldOf<ServiceSpec | ServiceInfo>, true>);
 const PERSISTENCE_FIELDS = Object.keys({ timeout: true, netmask: true } satisfies Record<FieldOf<Persistence | NonNullable<ServiceInfo['persistence']>>, true>);
 
-export function protocolNumber(protocol: Protocol): number {
-  return PROTOCOLS[protocol];
-}
-
-export function protocolName(n: number): Protocol | undefined {
-  return (Object.keys(PROTOCOLS) as Protocol[]).find((p) => PROTOCOLS[p] === n);
-}
-
 /** Validates a key and converts it for the addon. */
 export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceKey {
   const k = object(field, key);
@@ -133,11 +117,11 @@ export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceK
       fwmark: integer(`${field}.fwmark`, k.fwmark, 1, 0xffffffff),
     };
   }
-  const protocol = oneOf(`${field}.protocol`, k.protocol, ['tcp', 'udp', 'sctp'] as const);
+  const protocol = oneOf(`${field}.protocol`, k.protocol, SERVICE_PROTOCOLS);
   const parsed = addressField(field, k);
   return {
     af: afOf(parsed.family),
-    protocol: PROTOCOLS[protocol],
+    protocol: protocolByName(protocol)!.number,
     addr: parsed.bytes,
     port: integer(`${field}.port`, k.port, 0, 65535),
     fwmark: 0,
@@ -148,7 +132,7 @@ function netmaskToRaw(family: Family, netmask: unknown): number {
   if (family === 'inet6') return integer('persistence.netmask', netmask, 1, 128);
   if (typeof netmask === 'number') {
     const bits = integer('persistence.netmask', netmask, 0, 32);
-    return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return prefixToMask(bits);
   }
   const parsed = typeof netmask === 'string' ? parseAddress(netmask) : undefined;
   if (!parsed || parsed.family !== 'inet') {
@@ -166,12 +150,12 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
   const scheduler = s.scheduler === undefined ? 'wlc' : name('scheduler', s.scheduler, K.IP_VS_SCHEDNAME_MAXLEN - 1);
   let flags = 0;
   let timeout = 0;
-  let netmask = family === 'inet6' ? 128 : 0xffffffff;
+  let netmask: number = FULL_MASK[family];
   if (s.persistence !== undefined && s.persistence !== false) {
     const p = object('persistence', s.persistence);
     knownKeys('persistence', p, PERSISTENCE_FIELDS);
     flags |= K.IP_VS_SVC_F_PERSISTENT;
-    timeout = p.timeout === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : integer('persistence.timeout', p.timeout, 1, MAX_PERSISTENCE);
+    timeout = p.timeout === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : integer('persistence.timeout', p.timeout, 1, MAX_TIMEOUT);
     if (p.netmask !== undefined) netmask = netmaskToRaw(family, p.netmask);
   }
   if (key.fwmark === 0 && key.port === 0 && !(flags & K.IP_VS_SVC_F_PERSISTENT)) {
@@ -189,46 +173,34 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
   if (s.schedulerFlags !== undefined) {
     if (!Array.isArray(s.schedulerFlags)) throw new TypeError(`schedulerFlags must be an array, got ${describe(s.schedulerFlags)}`);
     for (const flag of s.schedulerFlags) {
-      oneOf('schedulerFlags[]', flag, SCHEDULER_FLAGS);
-      const owner = flag.startsWith('sh-') ? 'sh' : flag.startsWith('mh-') ? 'mh' : undefined;
-      if (owner && owner !== scheduler) {
-        throw new RangeError(`schedulerFlags '${flag}' needs scheduler '${owner}', not '${scheduler}'`);
+      const known = SCHEDULER_FLAGS.find((f) => f.name === oneOf('schedulerFlags[]', flag, SCHEDULER_FLAG_NAMES))!;
+      if (known.scheduler !== undefined && known.scheduler !== scheduler) {
+        throw new RangeError(`schedulerFlags '${flag}' needs scheduler '${known.scheduler}', not '${scheduler}'`);
       }
-      flags |= FLAG_BITS[flag];
+      flags |= known.bit;
     }
   }
   const pe = s.persistenceEngine === undefined ? '' : name('persistenceEngine', s.persistenceEngine, K.IP_VS_PENAME_MAXLEN - 1);
   return { ...key, scheduler, pe, flags, timeout, netmask };
 }
 
-function flagNames(scheduler: string, flags: number): SchedulerFlag[] {
-  const out: SchedulerFlag[] = [];
-  const prefix = scheduler === 'sh' || scheduler === 'mh' ? scheduler : undefined;
-  if (flags & K.IP_VS_SVC_F_SCHED1) out.push(prefix ? (`${prefix}-fallback` as SchedulerFlag) : 'flag-1');
-  if (flags & K.IP_VS_SVC_F_SCHED2) out.push(prefix ? (`${prefix}-port` as SchedulerFlag) : 'flag-2');
-  if (flags & K.IP_VS_SVC_F_SCHED3) out.push('flag-3');
-  return out;
-}
-
 export function serviceFromRaw(raw: RawService): ServiceInfo {
   const family = familyOf(raw.af);
   const flags = raw.flags & ~K.IP_VS_SVC_F_HASHED;
-  const netmask =
-    family === 'inet6'
-      ? raw.netmask
-      : `${raw.netmask >>> 24}.${(raw.netmask >>> 16) & 0xff}.${(raw.netmask >>> 8) & 0xff}.${raw.netmask & 0xff}`;
+  const netmask = family === 'inet6' ? raw.netmask : dottedMask(raw.netmask);
   const details: ServiceDetails = {
     family,
     scheduler: raw.scheduler,
     persistence: flags & K.IP_VS_SVC_F_PERSISTENT ? { timeout: raw.timeout, netmask } : undefined,
     persistenceEngine: raw.pe === '' ? undefined : raw.pe,
     onePacket: (flags & K.IP_VS_SVC_F_ONEPACKET) !== 0,
-    schedulerFlags: flagNames(raw.scheduler, flags),
+    schedulerFlags: schedulerFlagNames(raw.scheduler, flags),
     flags,
     stats: statsFromRaw(raw.stats),
   };
   if (raw.fwmark !== 0) return { fwmark: raw.fwmark, ...details };
-  const protocol = protocolName(raw.protocol);
+  const entry = protocolByNumber(raw.protocol);
+  const protocol = entry?.option !== undefined ? entry.name : undefined;
   if (!protocol) throw new Error(`the kernel reported a service with unknown protocol ${raw.protocol}`);
   return { protocol, address: formatAddress(family, raw.addr), port: raw.port, ...details };
 }

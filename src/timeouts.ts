@@ -1,6 +1,7 @@
 // Connection timeouts (what `ipvsadm --set` and `--timeout` handle).
 import type { RawTimeouts } from './native.js';
 import { integer, knownKeys, object, type FieldOf } from './validate.js';
+import { MAX_TIMEOUT } from './vocabulary/limits.js';
 
 /** Seconds for TCP established, TCP after FIN, and UDP entries. */
 export interface Timeouts {
@@ -10,8 +11,7 @@ export interface Timeouts {
 }
 
 // The kernel keeps timeouts in jiffies in an int: above INT_MAX/HZ it refuses
-// with EINVAL, and HZ may be 1000; ipvsadm's own bound is 31 days.
-const MAX_TIMEOUT = 31 * 24 * 3600;
+// with EINVAL, and HZ may be 1000; ipvsadm's own bound is 31 days (MAX_TIMEOUT).
 const TIMEOUT_FIELDS = Object.keys({ tcp: true, tcpFin: true, udp: true } satisfies Record<FieldOf<Timeouts>, true>);
 
 /** Validates; a missing or 0 field leaves that timeout as it is. */
