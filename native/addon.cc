@@ -44,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deleteDestination", Napi::Function::New(env, DeleteDestination, "deleteDestination"));
   exports.Set("zero", Napi::Function::New(env, Zero, "zero"));
   exports.Set("snapshot", Napi::Function::New(env, Snapshot, "snapshot"));
+  exports.Set("snapshotColumns", SnapshotColumns(env));
   exports.Set("readProcFile", Napi::Function::New(env, ReadProcFile, "readProcFile"));
   exports.Set("writeProcFile", Napi::Function::New(env, WriteProcFile, "writeProcFile"));
   exports.Set("getTimeouts", Napi::Function::New(env, GetTimeouts, "getTimeouts"));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <system_error>
 #include <thread>
@@ -23,10 +24,32 @@ namespace {
 
 // Below this many services one socket is faster than starting threads.
 constexpr size_t kPoolThreshold = 64;
-// Per entry in the counters array, in this order (RawSnapshot in src/native.ts).
-constexpr size_t kCounters = 10;
-constexpr size_t kServiceInts = 9;  // af protocol port fwmark flags timeout netmask scheduler pe
-constexpr size_t kDestInts = 12;    // af port fwd weight uthr lthr active inact persist tuntype tunport tunflags
+// The packed columns, in their order: the one home of the layout. The addon
+// exports their names (snapshotColumns) and test/snapshot.test.ts holds
+// src/snapshot.ts's lists to them. X(name, value): `value` is read from the
+// Stats `s` (counters), the ServiceEntry `s` with key `k` (services), or the
+// DestEntry `e` with spec `x` (destinations).
+#define IPVS_COUNTER_COLUMNS(X)                                                                                       \
+  X(conns, s.conns) X(inpkts, s.inpkts) X(outpkts, s.outpkts) X(inbytes, s.inbytes) X(outbytes, s.outbytes)           \
+      X(cps, s.cps) X(inpps, s.inpps) X(outpps, s.outpps) X(inbps, s.inbps) X(outbps, s.outbps)
+#define IPVS_SERVICE_COLUMNS(X)                                                                                       \
+  X(af, k.af) X(protocol, k.protocol) X(port, k.port) X(fwmark, k.fwmark) X(flags, s.spec.flags)                      \
+      X(timeout, s.spec.timeout) X(netmask, s.spec.netmask) X(scheduler, Intern(schedulers, s.spec.scheduler))        \
+          X(pe, Intern(engines, s.spec.pe))
+#define IPVS_DEST_COLUMNS(X)                                                                                          \
+  X(af, x.af) X(port, x.port) X(fwdMethod, x.fwdMethod) X(weight, static_cast<uint32_t>(x.weight))                    \
+      X(uThreshold, x.uThreshold) X(lThreshold, x.lThreshold) X(activeConns, e.activeConns)                           \
+          X(inactConns, e.inactConns) X(persistConns, e.persistConns) X(tunType, x.tunType) X(tunPort, x.tunPort)     \
+              X(tunFlags, x.tunFlags)
+
+#define IPVS_COLUMN_NAME(name, value) #name,
+#define IPVS_COLUMN_VALUE(name, value) value,
+constexpr const char* kCounterNames[] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_NAME)};
+constexpr const char* kServiceNames[] = {IPVS_SERVICE_COLUMNS(IPVS_COLUMN_NAME)};
+constexpr const char* kDestNames[] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_NAME)};
+constexpr size_t kCounters = std::size(kCounterNames);
+constexpr size_t kServiceInts = std::size(kServiceNames);
+constexpr size_t kDestInts = std::size(kDestNames);
 
 struct Taken {
   std::vector<ServiceEntry> services;
@@ -108,8 +131,7 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
 }
 
 void PutStats(uint64_t* at, const Stats& s) {
-  const uint64_t v[kCounters] = {s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes,
-                                 s.cps,   s.inpps,  s.outpps,  s.inbps,   s.outbps};
+  const uint64_t v[kCounters] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_VALUE)};
   memcpy(at, v, sizeof v);
 }
 
@@ -143,17 +165,14 @@ Napi::Value Pack(Napi::Env env, Taken& t) {
     const ServiceEntry& s = t.services[i];
     const ServiceKey& k = s.spec.key;
     PutStats(&counters[i * kCounters], s.stats);
-    const uint32_t row[kServiceInts] = {k.af, k.protocol, k.port, k.fwmark, s.spec.flags, s.spec.timeout, s.spec.netmask,
-                                        Intern(schedulers, s.spec.scheduler), Intern(engines, s.spec.pe)};
+    const uint32_t row[kServiceInts] = {IPVS_SERVICE_COLUMNS(IPVS_COLUMN_VALUE)};
     memcpy(&services[i * kServiceInts], row, sizeof row);
     memcpy(&serviceAddrs[i * 16], k.addr, 16);
     offsets[i] = static_cast<uint32_t>(d);
     for (const DestEntry& e : t.dests[i]) {
       const DestSpec& x = e.spec;
       PutStats(&counters[(ns + d) * kCounters], e.stats);
-      const uint32_t drow[kDestInts] = {x.af,         x.port,         x.fwdMethod,    static_cast<uint32_t>(x.weight),
-                                        x.uThreshold, x.lThreshold,   e.activeConns,  e.inactConns,
-                                        e.persistConns, x.tunType,    x.tunPort,      x.tunFlags};
+      const uint32_t drow[kDestInts] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_VALUE)};
       memcpy(&dests[d * kDestInts], drow, sizeof drow);
       memcpy(&destAddrs[d * 16], x.addr, 16);
       d++;
@@ -178,7 +197,21 @@ Napi::Value Pack(Napi::Env env, Taken& t) {
   return o;
 }
 
+Napi::Array Names(Napi::Env env, const char* const* names, size_t n) {
+  Napi::Array arr = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) arr.Set(i, Napi::String::New(env, names[i]));
+  return arr;
+}
+
 }  // namespace
+
+Napi::Object SnapshotColumns(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("counters", Names(env, kCounterNames, kCounters));
+  o.Set("services", Names(env, kServiceNames, kServiceInts));
+  o.Set("dests", Names(env, kDestNames, kDestInts));
+  return o;
+}
 
 Napi::Value Snapshot(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);

@@ -13,4 +13,7 @@ namespace ipvs {
 // The result is packed into typed arrays: no object per service or destination.
 Napi::Value Snapshot(const Napi::CallbackInfo& info);
 
+// The names of the packed columns, in order: { counters, services, dests }.
+Napi::Object SnapshotColumns(Napi::Env env);
+
 }  // namespace ipvs

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
 import type { RawIpvs } from './raw.js';
 import { K } from './constants.js';
+import { D, DEST_COLUMN, S, SERVICE_COLUMN } from './snapshot.js';
 import { PROTOCOLS, protocolByKernel, protocolByName, type ProtocolName } from './vocabulary/protocols.js';
 import { cancellable, signalOption } from './cancel.js';
 import { abortError, closedError, fromNative, withOp } from './errors.js';
@@ -380,16 +381,13 @@ export async function estimateTableBytes(raw: RawIpvs, signal?: AbortSignal): Pr
     });
     return bytes;
   }
-  // The packed layout (src/snapshot.ts): 9 numbers per service (af first,
-  // the engine's index last), 12 per destination (af first, the three
-  // connection counts at 6, 7 and 8).
   const p = await raw.snapshot(Math.min(4, availableParallelism()), signal);
   for (let i = 0; i + 1 < p.destOffsets.length; i++) {
-    const af = p.services[i * 9]!;
-    const engine = p.engines[p.services[i * 9 + 8]!] ?? '';
+    const af = p.services[i * S + SERVICE_COLUMN.af]!;
+    const engine = p.engines[p.services[i * S + SERVICE_COLUMN.pe]!] ?? '';
     for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
-      const d = j * 12;
-      bytes += (p.dests[d + 6]! + p.dests[d + 7]! + p.dests[d + 8]!) * entryBytes(af, p.dests[d]!, engine);
+      const at = (column: keyof typeof DEST_COLUMN) => p.dests[j * D + DEST_COLUMN[column]]!;
+      bytes += (at('activeConns') + at('inactConns') + at('persistConns')) * entryBytes(af, at('af'), engine);
     }
   }
   return bytes;

@@ -277,6 +277,8 @@ export interface NativeBinding extends SocketOps {
    * EBADF, and so do reads and snapshots of this socket. Idempotent.
    */
   close(sock: NativeSocket): void;
+  /** The names of a snapshot's packed columns, in order (src/snapshot.ts reads them so). */
+  snapshotColumns: { counters: string[]; services: string[]; dests: string[] };
   /** A canceller to pass to one long call. */
   canceller(): NativeCanceller;
   /** The legacy back-end's operations, for sockets made by openSockopt. */

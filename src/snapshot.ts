@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { destinationFromRaw, type DestinationInfo } from './destination.js';
-import type { RawSnapshot } from './native.js';
+import type { RawSnapshot, RawStats } from './native.js';
 import { serviceFromRaw, type ServiceInfo } from './service.js';
 import { integer } from './validate.js';
 
@@ -26,9 +26,48 @@ import { integer } from './validate.js';
 export type PackedSnapshot = RawSnapshot & { serviceCount: number; destinationCount: number };
 
 export const COUNTERS = ['conns', 'inPackets', 'outPackets', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps', 'outBps'] as const;
-const C = COUNTERS.length;
-const S = 9;
-const D = 12;
+
+/**
+ * The packed columns as the addon lays them out (native/snapshot.cc, its one
+ * home; the addon exports the names and test/snapshot.test.ts holds these to
+ * them): the raw counters (in COUNTERS' order), a service's row and a
+ * destination's row, each named as in RawService and RawDest.
+ */
+export const COUNTER_COLUMNS = ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes', 'cps', 'inpps', 'outpps', 'inbps', 'outbps'] as const;
+export const SERVICE_COLUMNS = ['af', 'protocol', 'port', 'fwmark', 'flags', 'timeout', 'netmask', 'scheduler', 'pe'] as const;
+export const DEST_COLUMNS = [
+  'af',
+  'port',
+  'fwdMethod',
+  'weight',
+  'uThreshold',
+  'lThreshold',
+  'activeConns',
+  'inactConns',
+  'persistConns',
+  'tunType',
+  'tunPort',
+  'tunFlags',
+] as const;
+
+const indexOf = <T extends readonly string[]>(columns: T) =>
+  Object.fromEntries(columns.map((name, i) => [name, i])) as { readonly [K in T[number]]: number };
+/** The index of each column in its row. */
+export const SERVICE_COLUMN = indexOf(SERVICE_COLUMNS);
+export const DEST_COLUMN = indexOf(DEST_COLUMNS);
+
+const C = COUNTER_COLUMNS.length;
+/** Numbers per service row and per destination row. */
+export const S = SERVICE_COLUMNS.length;
+export const D = DEST_COLUMNS.length;
+
+/** Row `i` of `table` (rows of `columns.length`) as an object keyed by column. */
+function row<T extends readonly string[]>(columns: T, table: Uint32Array, i: number): Record<T[number], number> {
+  const out = {} as Record<string, number>;
+  const at = i * columns.length;
+  columns.forEach((name, k) => (out[name] = table[at + k]!));
+  return out as Record<T[number], number>;
+}
 
 export function packed(raw: RawSnapshot): PackedSnapshot {
   return Object.assign(raw, { serviceCount: raw.destOffsets.length - 1, destinationCount: raw.dests.length / D });
@@ -40,47 +79,31 @@ export interface Snapshot {
   services: (ServiceInfo & { destinations: DestinationInfo[] })[];
 }
 
-function stats(p: RawSnapshot, entry: number) {
-  const c = p.counters;
-  const o = entry * C;
-  return { conns: c[o]!, inpkts: c[o + 1]!, outpkts: c[o + 2]!, inbytes: c[o + 3]!, outbytes: c[o + 4]!, cps: c[o + 5]!, inpps: c[o + 6]!, outpps: c[o + 7]!, inbps: c[o + 8]!, outbps: c[o + 9]!, is64: true };
+function stats(p: RawSnapshot, entry: number): RawStats {
+  const out = { is64: true } as Record<string, bigint | boolean>;
+  COUNTER_COLUMNS.forEach((name, k) => (out[name] = p.counters[entry * C + k]!));
+  return out as unknown as RawStats;
 }
 
 /** Objects from the packed form, with the same shapes as listServices/listDestinations. */
 export function unpack(p: PackedSnapshot): Snapshot {
   const services = [];
   for (let i = 0; i < p.serviceCount; i++) {
-    const s = p.services.subarray(i * S, i * S + S);
+    const s = row(SERVICE_COLUMNS, p.services, i);
     const info = serviceFromRaw({
-      af: s[0]!,
-      protocol: s[1]!,
-      port: s[2]!,
-      fwmark: s[3]!,
-      flags: s[4]!,
-      timeout: s[5]!,
-      netmask: s[6]!,
-      scheduler: p.schedulers[s[7]!]!,
-      pe: p.engines[s[8]!]!,
+      ...s,
+      scheduler: p.schedulers[s.scheduler]!,
+      pe: p.engines[s.pe]!,
       addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
       stats: stats(p, i),
     });
     const destinations = [];
     for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
-      const d = p.dests.subarray(j * D, j * D + D);
+      const d = row(DEST_COLUMNS, p.dests, j);
       destinations.push(
         destinationFromRaw({
-          af: d[0]!,
-          port: d[1]!,
-          fwdMethod: d[2]!,
-          weight: d[3]! | 0,
-          uThreshold: d[4]!,
-          lThreshold: d[5]!,
-          activeConns: d[6]!,
-          inactConns: d[7]!,
-          persistConns: d[8]!,
-          tunType: d[9]!,
-          tunPort: d[10]!,
-          tunFlags: d[11]!,
+          ...d,
+          weight: d.weight | 0, // a signed int on the wire
           addr: p.destAddrs.subarray(j * 16, j * 16 + 16),
           stats: stats(p, p.serviceCount + j),
         }),

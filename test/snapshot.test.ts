@@ -60,3 +60,9 @@ describe('rates', () => {
     expect(() => rates(a, a)).toThrow(RangeError);
   });
 });
+
+it('reads the packed columns in the order the addon writes them', async () => {
+  const { native } = await import('../src/native.js');
+  const { COUNTER_COLUMNS, SERVICE_COLUMNS, DEST_COLUMNS } = await import('../src/snapshot.js');
+  expect(native().snapshotColumns).toEqual({ counters: [...COUNTER_COLUMNS], services: [...SERVICE_COLUMNS], dests: [...DEST_COLUMNS] });
+});
