@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 #include <linux/ip_vs.h>
 
+#include <array>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "attr.h"
@@ -17,24 +20,59 @@ namespace ipvs {
 
 namespace {
 
-const AttrRule kDestRules[IPVS_DEST_ATTR_MAX + 1] = {
-    {},
-    {"IPVS_DEST_ATTR_ADDR", AttrKind::kAddr},
-    {"IPVS_DEST_ATTR_PORT", AttrKind::kU16},
-    {"IPVS_DEST_ATTR_FWD_METHOD", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_WEIGHT", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_U_THRESH", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_L_THRESH", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_ACTIVE_CONNS", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_INACT_CONNS", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_PERSIST_CONNS", AttrKind::kU32},
-    {"IPVS_DEST_ATTR_STATS", AttrKind::kNested},
-    {"IPVS_DEST_ATTR_ADDR_FAMILY", AttrKind::kU16},
-    {"IPVS_DEST_ATTR_STATS64", AttrKind::kNested},
-    {"IPVS_DEST_ATTR_TUN_TYPE", AttrKind::kU8},
-    {"IPVS_DEST_ATTR_TUN_PORT", AttrKind::kU16},
-    {"IPVS_DEST_ATTR_TUN_FLAGS", AttrKind::kU16},
-};
+// The kind of attribute a C type travels as.
+template <typename T>
+constexpr AttrKind KindOf() {
+  return sizeof(T) == 1 ? AttrKind::kU8 : sizeof(T) == 2 ? AttrKind::kU16 : AttrKind::kU32;
+}
+
+// The attribute rules, indexed by attribute type: the key's, then the table's.
+std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> MakeRules() {
+  std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> r{};
+  r[IPVS_DEST_ATTR_ADDR] = {"IPVS_DEST_ATTR_ADDR", AttrKind::kAddr};
+  r[IPVS_DEST_ATTR_PORT] = {"IPVS_DEST_ATTR_PORT", AttrKind::kU16};
+  r[IPVS_DEST_ATTR_ADDR_FAMILY] = {"IPVS_DEST_ATTR_ADDR_FAMILY", AttrKind::kU16};
+  r[IPVS_DEST_ATTR_STATS] = {"IPVS_DEST_ATTR_STATS", AttrKind::kNested};
+  r[IPVS_DEST_ATTR_STATS64] = {"IPVS_DEST_ATTR_STATS64", AttrKind::kNested};
+#define IPVS_DEST_RULE(member, type, attr, order, presence) r[attr] = {#attr, KindOf<type>()};
+  IPVS_DEST_SETTINGS(IPVS_DEST_RULE)
+#undef IPVS_DEST_RULE
+#define IPVS_DEST_COUNT_RULE(member, attr) r[attr] = {#attr, AttrKind::kU32};
+  IPVS_DEST_COUNTS(IPVS_DEST_COUNT_RULE)
+#undef IPVS_DEST_COUNT_RULE
+  return r;
+}
+
+const std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> kDestRules = MakeRules();
+
+// Reading a setting from JavaScript, checked against its C type's range.
+template <typename T>
+T SettingFrom(const Napi::Object& obj, const char* name) {
+  return static_cast<T>(IntField(obj, name, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+}
+
+// Host and network order on the wire.
+template <typename T>
+T Order(T v, bool net) {
+  if (!net || sizeof(T) == 1) return v;
+  return sizeof(T) == 2 ? static_cast<T>(htons(static_cast<uint16_t>(v))) : static_cast<T>(htonl(static_cast<uint32_t>(v)));
+}
+constexpr bool Host = false, Net = true;
+
+template <typename T>
+void PutSetting(nl_msg* msg, int attr, T value, bool net) {
+  using U = std::make_unsigned_t<T>;
+  U v = static_cast<U>(Order(value, net));
+  Check(nla_put(msg, attr, sizeof v, &v));
+}
+
+template <typename T>
+T DecodeSetting(nlattr** tb, int attr, bool net, bool required) {
+  nlattr* a = required ? Require(tb, attr, kDestRules.data()) : tb[attr];
+  if (a == nullptr) return 0;
+  return Order(static_cast<T>(AttrGet<std::make_unsigned_t<T>>(a)), net);
+}
+constexpr bool Required = true, Optional = false;
 
 }  // namespace
 
@@ -44,13 +82,9 @@ DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   AddrField(obj, "addr", d.addr);
   d.port = U16Field(obj, "port");
   if (keyOnly) return d;
-  d.fwdMethod = U32Field(obj, "fwdMethod");
-  d.weight = I32Field(obj, "weight");
-  d.uThreshold = U32Field(obj, "uThreshold");
-  d.lThreshold = U32Field(obj, "lThreshold");
-  d.tunType = U8Field(obj, "tunType");
-  d.tunPort = U16Field(obj, "tunPort");
-  d.tunFlags = U16Field(obj, "tunFlags");
+#define IPVS_DEST_READ(member, type, attr, order, presence) d.member = SettingFrom<type>(obj, #member);
+  IPVS_DEST_SETTINGS(IPVS_DEST_READ)
+#undef IPVS_DEST_READ
   return d;
 }
 
@@ -62,13 +96,9 @@ void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
   Check(nla_put(msg, IPVS_DEST_ATTR_ADDR, 16, d.addr));
   Check(nla_put_u16(msg, IPVS_DEST_ATTR_PORT, htons(d.port)));
   if (!keyOnly) {
-    Check(nla_put_u32(msg, IPVS_DEST_ATTR_FWD_METHOD, d.fwdMethod));
-    Check(nla_put_u32(msg, IPVS_DEST_ATTR_WEIGHT, static_cast<uint32_t>(d.weight)));
-    Check(nla_put_u8(msg, IPVS_DEST_ATTR_TUN_TYPE, d.tunType));
-    Check(nla_put_u16(msg, IPVS_DEST_ATTR_TUN_PORT, htons(d.tunPort)));
-    Check(nla_put_u16(msg, IPVS_DEST_ATTR_TUN_FLAGS, d.tunFlags));
-    Check(nla_put_u32(msg, IPVS_DEST_ATTR_U_THRESH, d.uThreshold));
-    Check(nla_put_u32(msg, IPVS_DEST_ATTR_L_THRESH, d.lThreshold));
+#define IPVS_DEST_PUT(member, type, attr, order, presence) PutSetting<type>(msg, attr, d.member, order);
+    IPVS_DEST_SETTINGS(IPVS_DEST_PUT)
+#undef IPVS_DEST_PUT
   }
   nla_nest_end(msg, nest);
 }
@@ -79,23 +109,19 @@ DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
   nlattr* top[IPVS_CMD_ATTR_MAX + 1];
   ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
   nlattr* tb[IPVS_DEST_ATTR_MAX + 1];
-  ParseNested(tb, IPVS_DEST_ATTR_MAX, kDestRules, Require(top, IPVS_CMD_ATTR_DEST, kCmdRules));
+  ParseNested(tb, IPVS_DEST_ATTR_MAX, kDestRules.data(), Require(top, IPVS_CMD_ATTR_DEST, kCmdRules));
 
   DestEntry e;
   DestSpec& d = e.spec;
   d.af = tb[IPVS_DEST_ATTR_ADDR_FAMILY] != nullptr ? U16(tb[IPVS_DEST_ATTR_ADDR_FAMILY]) : serviceAf;
-  memcpy(d.addr, AttrData(Require(tb, IPVS_DEST_ATTR_ADDR, kDestRules)), 16);
-  d.port = ntohs(U16(Require(tb, IPVS_DEST_ATTR_PORT, kDestRules)));
-  d.fwdMethod = U32(Require(tb, IPVS_DEST_ATTR_FWD_METHOD, kDestRules));
-  d.weight = static_cast<int32_t>(U32(Require(tb, IPVS_DEST_ATTR_WEIGHT, kDestRules)));
-  d.uThreshold = U32(Require(tb, IPVS_DEST_ATTR_U_THRESH, kDestRules));
-  d.lThreshold = U32(Require(tb, IPVS_DEST_ATTR_L_THRESH, kDestRules));
-  if (tb[IPVS_DEST_ATTR_TUN_TYPE] != nullptr) d.tunType = U8(tb[IPVS_DEST_ATTR_TUN_TYPE]);
-  if (tb[IPVS_DEST_ATTR_TUN_PORT] != nullptr) d.tunPort = ntohs(U16(tb[IPVS_DEST_ATTR_TUN_PORT]));
-  if (tb[IPVS_DEST_ATTR_TUN_FLAGS] != nullptr) d.tunFlags = U16(tb[IPVS_DEST_ATTR_TUN_FLAGS]);
-  e.activeConns = U32(Require(tb, IPVS_DEST_ATTR_ACTIVE_CONNS, kDestRules));
-  e.inactConns = U32(Require(tb, IPVS_DEST_ATTR_INACT_CONNS, kDestRules));
-  e.persistConns = U32(Require(tb, IPVS_DEST_ATTR_PERSIST_CONNS, kDestRules));
+  memcpy(d.addr, AttrData(Require(tb, IPVS_DEST_ATTR_ADDR, kDestRules.data())), 16);
+  d.port = ntohs(U16(Require(tb, IPVS_DEST_ATTR_PORT, kDestRules.data())));
+#define IPVS_DEST_DECODE(member, type, attr, order, presence) d.member = DecodeSetting<type>(tb, attr, order, presence);
+  IPVS_DEST_SETTINGS(IPVS_DEST_DECODE)
+#undef IPVS_DEST_DECODE
+#define IPVS_DEST_COUNT_DECODE(member, attr) e.member = U32(Require(tb, attr, kDestRules.data()));
+  IPVS_DEST_COUNTS(IPVS_DEST_COUNT_DECODE)
+#undef IPVS_DEST_COUNT_DECODE
   e.stats = DecodeStats(tb[IPVS_DEST_ATTR_STATS], tb[IPVS_DEST_ATTR_STATS64]);
   return e;
 }
@@ -106,16 +132,12 @@ Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   o.Set("af", d.af);
   o.Set("addr", AddrValue(env, d.addr));
   o.Set("port", d.port);
-  o.Set("fwdMethod", Napi::Number::New(env, d.fwdMethod));
-  o.Set("weight", Napi::Number::New(env, d.weight));
-  o.Set("uThreshold", Napi::Number::New(env, d.uThreshold));
-  o.Set("lThreshold", Napi::Number::New(env, d.lThreshold));
-  o.Set("tunType", d.tunType);
-  o.Set("tunPort", d.tunPort);
-  o.Set("tunFlags", d.tunFlags);
-  o.Set("activeConns", Napi::Number::New(env, e.activeConns));
-  o.Set("inactConns", Napi::Number::New(env, e.inactConns));
-  o.Set("persistConns", Napi::Number::New(env, e.persistConns));
+#define IPVS_DEST_TO_JS(member, type, attr, order, presence) o.Set(#member, Napi::Number::New(env, d.member));
+  IPVS_DEST_SETTINGS(IPVS_DEST_TO_JS)
+#undef IPVS_DEST_TO_JS
+#define IPVS_DEST_COUNT_TO_JS(member, attr) o.Set(#member, Napi::Number::New(env, e.member));
+  IPVS_DEST_COUNTS(IPVS_DEST_COUNT_TO_JS)
+#undef IPVS_DEST_COUNT_TO_JS
   o.Set("stats", StatsToJs(env, e.stats));
   return o;
 }

@@ -12,23 +12,45 @@ struct nlmsghdr;
 
 namespace ipvs {
 
+// A destination's settings after its key (af, addr, port), the one table
+// that destination.cc turns into the struct, the attribute rules, the reading
+// from JavaScript, the request, the decoding and the value handed back:
+// X(member, C type, IPVS_DEST_ATTR_*, byte order on the wire, in replies).
+// `Net` fields are in network order on the wire; an `Optional` one may be
+// missing from a reply (older kernels), and then reads as 0. A new attribute
+// is one row here (and its column in snapshot.cc, if snapshots carry it).
+#define IPVS_DEST_SETTINGS(X)                                          \
+  X(fwdMethod, uint32_t, IPVS_DEST_ATTR_FWD_METHOD, Host, Required)    \
+  X(weight, int32_t, IPVS_DEST_ATTR_WEIGHT, Host, Required)            \
+  X(uThreshold, uint32_t, IPVS_DEST_ATTR_U_THRESH, Host, Required)     \
+  X(lThreshold, uint32_t, IPVS_DEST_ATTR_L_THRESH, Host, Required)     \
+  X(tunType, uint8_t, IPVS_DEST_ATTR_TUN_TYPE, Host, Optional)         \
+  X(tunPort, uint16_t, IPVS_DEST_ATTR_TUN_PORT, Net, Optional)         \
+  X(tunFlags, uint16_t, IPVS_DEST_ATTR_TUN_FLAGS, Host, Optional)
+
+// What the kernel reports of a destination besides its settings and stats:
+// X(member, IPVS_DEST_ATTR_*), each a u32 in every reply.
+#define IPVS_DEST_COUNTS(X)                      \
+  X(activeConns, IPVS_DEST_ATTR_ACTIVE_CONNS)    \
+  X(inactConns, IPVS_DEST_ATTR_INACT_CONNS)      \
+  X(persistConns, IPVS_DEST_ATTR_PERSIST_CONNS)
+
 // What is asked of a destination; every field is sent (edit replaces them all).
 struct DestSpec {
   uint16_t af = 0;
   uint8_t addr[16] = {};
   uint16_t port = 0;  // host order
-  uint32_t fwdMethod = 0;
-  int32_t weight = 0;
-  uint32_t uThreshold = 0, lThreshold = 0;
-  uint8_t tunType = 0;
-  uint16_t tunPort = 0;  // host order
-  uint16_t tunFlags = 0;
+#define IPVS_DEST_MEMBER(member, type, attr, order, presence) type member = 0;
+  IPVS_DEST_SETTINGS(IPVS_DEST_MEMBER)
+#undef IPVS_DEST_MEMBER
 };
 
 // A destination as the kernel reports it.
 struct DestEntry {
   DestSpec spec;
-  uint32_t activeConns = 0, inactConns = 0, persistConns = 0;
+#define IPVS_DEST_COUNT_MEMBER(member, attr) uint32_t member = 0;
+  IPVS_DEST_COUNTS(IPVS_DEST_COUNT_MEMBER)
+#undef IPVS_DEST_COUNT_MEMBER
   Stats stats;
 };
 
