@@ -29,7 +29,7 @@ Match MatchFrom(const Napi::Object& obj, const char* name) {
   if (!v.IsObject()) throw Napi::TypeError::New(obj.Env(), std::string("field ") + name + " must be an object");
   Napi::Object o = v.As<Napi::Object>();
   Match m;
-  m.af = static_cast<uint8_t>(U32Field(o, "af"));
+  m.af = U8Field(o, "af");
   AddrField(o, "addr", m.addr);
   Napi::Value port = o.Get("port");
   if (!port.IsNumber()) throw Napi::TypeError::New(obj.Env(), std::string("field ") + name + ".port must be a number");

@@ -2,7 +2,7 @@
 // IPv4 in the first four. Formatting matches glibc's inet_ntop, which ipvsadm
 // prints with.
 import { K } from './constants.js';
-import { describe, oneOf } from './validate.js';
+import { describe, invalidType, oneOf, outOfRange } from './validate.js';
 
 export type Family = 'inet' | 'inet6';
 
@@ -69,9 +69,9 @@ export function parseAddress(text: string): ParsedAddress | undefined {
  */
 export function addressField(field: string, record: Record<string, unknown>): ParsedAddress {
   const parsed = typeof record.address === 'string' ? parseAddress(record.address) : undefined;
-  if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(record.address)}`);
+  if (!parsed) throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(record.address)}`);
   if (record.family !== undefined && oneOf(`${field}.family`, record.family, ['inet', 'inet6'] as const) !== parsed.family) {
-    throw new RangeError(`${field}.family '${String(record.family)}' does not match ${field}.address ${String(record.address)}, which is ${parsed.family}`);
+    throw outOfRange(`${field}.family '${String(record.family)}' does not match ${field}.address ${String(record.address)}, which is ${parsed.family}`);
   }
   return parsed;
 }

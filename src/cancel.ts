@@ -3,11 +3,12 @@
 // rejects with an AbortError (as Node's own APIs do).
 import { abortError } from './errors.js';
 import { native, type NativeCanceller } from './native.js';
+import { invalidType } from './validate.js';
 
 /** Checks that `value` is an AbortSignal or undefined; TypeError naming `field` otherwise. */
 export function signalOption(field: string, value: unknown): AbortSignal | undefined {
   if (value === undefined || value instanceof AbortSignal) return value;
-  throw new TypeError(`${field} must be an AbortSignal, got ${typeof value === 'object' ? 'an object' : String(value)}`);
+  throw invalidType(`${field} must be an AbortSignal, got ${typeof value === 'object' ? 'an object' : String(value)}`);
 }
 
 /**

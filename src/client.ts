@@ -33,7 +33,7 @@ import { parseTotals, type Stats } from './stats.js';
 import { formatSysctl, parseSysctl, SYSCTL_NAMES, sysctlPath, type SysctlName, type Sysctls } from './sysctl.js';
 import { daemonFromRaw, daemonSpecToRaw, daemonStateToRaw, type DaemonInfo, type DaemonSpec, type DaemonState } from './daemon.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw, type ServiceInfo, type ServiceKey, type ServiceSpec } from './service.js';
-import { describe, integer, knownKeys, object, oneOf } from './validate.js';
+import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
 
 const DEFAULT_POOL = Math.min(4, availableParallelism());
 
@@ -94,12 +94,12 @@ export class Ipvs implements AsyncDisposable {
     const o = object('options', options);
     knownKeys('options', o, OPEN_FIELDS);
     if (o.netns !== undefined && (typeof o.netns !== 'string' || o.netns === '' || o.netns.includes('\0'))) {
-      throw new TypeError(`options.netns must be a path to a network namespace (without NUL), got ${describe(o.netns)}`);
+      throw invalidType(`options.netns must be a path to a network namespace (without NUL), got ${describe(o.netns)}`);
     }
     const backend = o.backend === undefined ? 'netlink' : oneOf('options.backend', o.backend, ['netlink', 'sockopt'] as const);
     const timeout = o.timeout === undefined ? DEFAULT_TIMEOUT : integer('options.timeout', o.timeout, 1, 2 ** 31 - 1);
     if (o.modprobe !== undefined && typeof o.modprobe !== 'boolean') {
-      throw new TypeError(`options.modprobe must be a boolean, got ${describe(o.modprobe)}`);
+      throw invalidType(`options.modprobe must be a boolean, got ${describe(o.modprobe)}`);
     }
     const raw = { netns: (o.netns as string | undefined) ?? null, timeout, modprobe: o.modprobe ?? true };
     try {

@@ -22,7 +22,7 @@ import {
   type RawDest,
   type RawService,
 } from './native.js';
-import { describe, integer, knownKeys, object, oneOf } from './validate.js';
+import { describe, integer, invalidType, knownKeys, object, oneOf, outOfRange } from './validate.js';
 
 /**
  * The kernel's protocol name in lower case; `'ip'` for persistence templates;
@@ -236,7 +236,7 @@ function endpointFilterToRaw(field: string, value: unknown): RawConnectionMatch 
   const match = { ...ANY };
   if (e.address !== undefined) {
     const parsed = typeof e.address === 'string' ? parseAddress(e.address) : undefined;
-    if (!parsed) throw new TypeError(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(e.address)}`);
+    if (!parsed) throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(e.address)}`);
     match.af = afOf(parsed.family);
     match.addr = parsed.bytes;
   }
@@ -251,9 +251,9 @@ export function connectionFilterToRaw(filter: ConnectionFilter | undefined, fiel
   knownKeys(field, f, FILTER_FIELDS);
   let state = '';
   if (f.state !== undefined) {
-    if (typeof f.state !== 'string') throw new TypeError(`${field}.state must be a string, got ${describe(f.state)}`);
+    if (typeof f.state !== 'string') throw invalidType(`${field}.state must be a string, got ${describe(f.state)}`);
     if (!/^\S{1,32}$/.test(f.state)) {
-      throw new RangeError(`${field}.state must be a state name as the kernel prints it (such as 'ESTABLISHED'), got ${describe(f.state)}`);
+      throw outOfRange(`${field}.state must be a state name as the kernel prints it (such as 'ESTABLISHED'), got ${describe(f.state)}`);
     }
     state = f.state;
   }

@@ -2,7 +2,7 @@
 import { afOf, familyOf, formatAddress, parseAddress } from './address.js';
 import { K } from './constants.js';
 import type { RawDaemon } from './native.js';
-import { describe, integer, knownKeys, name, object, oneOf, type FieldOf } from './validate.js';
+import { describe, type FieldOf, integer, invalidType, knownKeys, name, object, oneOf, outOfRange } from './validate.js';
 
 export type DaemonState = 'master' | 'backup';
 
@@ -60,9 +60,9 @@ export function daemonSpecToRaw(spec: DaemonSpec): RawDaemon {
   let group: Uint8Array = new Uint8Array(16);
   if (d.group !== undefined) {
     const parsed = typeof d.group === 'string' ? parseAddress(d.group) : undefined;
-    if (!parsed) throw new TypeError(`group must be a numeric IPv4 or IPv6 multicast address, got ${describe(d.group)}`);
+    if (!parsed) throw invalidType(`group must be a numeric IPv4 or IPv6 multicast address, got ${describe(d.group)}`);
     const multicast = parsed.family === 'inet' ? (parsed.bytes[0]! & 0xf0) === 0xe0 : parsed.bytes[0] === 0xff;
-    if (!multicast) throw new RangeError(`group must be a multicast address (224.0.0.0/4 or ff00::/8), got ${d.group}`);
+    if (!multicast) throw outOfRange(`group must be a multicast address (224.0.0.0/4 or ff00::/8), got ${d.group}`);
     groupAf = afOf(parsed.family);
     group = parsed.bytes;
   }

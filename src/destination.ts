@@ -4,7 +4,7 @@ import { K } from './constants.js';
 import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
 import { FORWARDING_NAMES, forwardingByName, forwardingByValue, type Forwarding } from './vocabulary/forwarding.js';
-import { integer, knownKeys, object, oneOf, type FieldOf } from './validate.js';
+import { type FieldOf, integer, knownKeys, object, oneOf, outOfRange } from './validate.js';
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
 export type { Forwarding };
@@ -105,10 +105,10 @@ function tunnelToRaw(tunnel: unknown): Pick<RawDestSpec, 'tunType' | 'tunPort' |
   let tunPort = 0;
   if (type === 'gue') tunPort = integer('tunnel.port', t.port, 1, 65535);
   // 0 is what an info reports for other types (no port), so it spreads back.
-  else if (t.port !== undefined && t.port !== 0) throw new RangeError(`tunnel.port is only for gue tunnels, not ${type}`);
+  else if (t.port !== undefined && t.port !== 0) throw outOfRange(`tunnel.port is only for gue tunnels, not ${type}`);
   const checksum = t.checksum === undefined ? 'nocsum' : oneOf('tunnel.checksum', t.checksum, ['nocsum', 'csum', 'remcsum'] as const);
-  if (type === 'ipip' && checksum !== 'nocsum') throw new RangeError(`tunnel.checksum '${checksum}' is not available for ipip tunnels`);
-  if (type === 'gre' && checksum === 'remcsum') throw new RangeError("tunnel.checksum 'remcsum' is only for gue tunnels");
+  if (type === 'ipip' && checksum !== 'nocsum') throw outOfRange(`tunnel.checksum '${checksum}' is not available for ipip tunnels`);
+  if (type === 'gre' && checksum === 'remcsum') throw outOfRange("tunnel.checksum 'remcsum' is only for gue tunnels");
   return { tunType: TUNNEL_TYPES[type], tunPort, tunFlags: CHECKSUMS[checksum] };
 }
 
@@ -121,13 +121,13 @@ export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceK
   const lThreshold = spec.lowerThreshold === undefined ? 0 : integer('lowerThreshold', spec.lowerThreshold, 0, INT_MAX);
   // The kernel refuses this with ERANGE even when the upper threshold is 0 (none).
   if (lThreshold > uThreshold) {
-    throw new RangeError(`lowerThreshold (${lThreshold}) must not be above upperThreshold (${uThreshold})`);
+    throw outOfRange(`lowerThreshold (${lThreshold}) must not be above upperThreshold (${uThreshold})`);
   }
   if (spec.tunnel !== undefined && forwarding !== 'tunnel') {
-    throw new RangeError(`tunnel options need forwarding 'tunnel', not '${forwarding}'`);
+    throw outOfRange(`tunnel options need forwarding 'tunnel', not '${forwarding}'`);
   }
   if (key.af !== service.af && forwarding !== 'tunnel') {
-    throw new RangeError(`a destination of another address family than its service needs forwarding 'tunnel'`);
+    throw outOfRange(`a destination of another address family than its service needs forwarding 'tunnel'`);
   }
   const tunnel = spec.tunnel === undefined ? { tunType: 0, tunPort: 0, tunFlags: 0 } : tunnelToRaw(spec.tunnel);
   return { ...key, fwdMethod: forwardingByName(forwarding)!.value, weight, uThreshold, lThreshold, ...tunnel };

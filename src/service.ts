@@ -8,7 +8,7 @@ import { protocolByName, protocolByNumber, SERVICE_PROTOCOLS, type ServiceProtoc
 import { SCHEDULER_FLAG_NAMES, SCHEDULER_FLAGS, schedulerFlagNames, type SchedulerFlag } from './vocabulary/scheduler-flags.js';
 import type { RawService, RawServiceKey, RawServiceSpec } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
-import { describe, integer, knownKeys, name, object, oneOf, type FieldOf } from './validate.js';
+import { describe, type FieldOf, integer, invalidType, knownKeys, name, object, oneOf, outOfRange } from './validate.js';
 
 export type Protocol = ServiceProtocol;
 
@@ -106,7 +106,7 @@ export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceK
   knownKeys(field, k, SERVICE_FIELDS);
   if (k.fwmark !== undefined) {
     if (k.address !== undefined || k.protocol !== undefined) {
-      throw new TypeError(`${field} must have either fwmark or protocol/address/port, not both`);
+      throw invalidType(`${field} must have either fwmark or protocol/address/port, not both`);
     }
     const family = k.family === undefined ? 'inet' : oneOf(`${field}.family`, k.family, ['inet', 'inet6'] as const);
     return {
@@ -136,7 +136,7 @@ function netmaskToRaw(family: Family, netmask: unknown): number {
   }
   const parsed = typeof netmask === 'string' ? parseAddress(netmask) : undefined;
   if (!parsed || parsed.family !== 'inet') {
-    throw new TypeError(`persistence.netmask must be a dotted IPv4 mask or a prefix length 0..32, got ${describe(netmask)}`);
+    throw invalidType(`persistence.netmask must be a dotted IPv4 mask or a prefix length 0..32, got ${describe(netmask)}`);
   }
   const b = parsed.bytes;
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
@@ -159,23 +159,23 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
     if (p.netmask !== undefined) netmask = netmaskToRaw(family, p.netmask);
   }
   if (key.fwmark === 0 && key.port === 0 && !(flags & K.IP_VS_SVC_F_PERSISTENT)) {
-    throw new RangeError('port 0 (any port) is only allowed for persistent services');
+    throw outOfRange('port 0 (any port) is only allowed for persistent services');
   }
   if (s.onePacket !== undefined && typeof s.onePacket !== 'boolean') {
-    throw new TypeError(`onePacket must be a boolean, got ${describe(s.onePacket)}`);
+    throw invalidType(`onePacket must be a boolean, got ${describe(s.onePacket)}`);
   }
   if (s.onePacket) {
     if (key.fwmark === 0 && key.protocol !== K.IPPROTO_UDP) {
-      throw new RangeError('onePacket (one-packet scheduling) is only for UDP and fwmark services');
+      throw outOfRange('onePacket (one-packet scheduling) is only for UDP and fwmark services');
     }
     flags |= K.IP_VS_SVC_F_ONEPACKET;
   }
   if (s.schedulerFlags !== undefined) {
-    if (!Array.isArray(s.schedulerFlags)) throw new TypeError(`schedulerFlags must be an array, got ${describe(s.schedulerFlags)}`);
+    if (!Array.isArray(s.schedulerFlags)) throw invalidType(`schedulerFlags must be an array, got ${describe(s.schedulerFlags)}`);
     for (const flag of s.schedulerFlags) {
       const known = SCHEDULER_FLAGS.find((f) => f.name === oneOf('schedulerFlags[]', flag, SCHEDULER_FLAG_NAMES))!;
       if (known.scheduler !== undefined && known.scheduler !== scheduler) {
-        throw new RangeError(`schedulerFlags '${flag}' needs scheduler '${known.scheduler}', not '${scheduler}'`);
+        throw outOfRange(`schedulerFlags '${flag}' needs scheduler '${known.scheduler}', not '${scheduler}'`);
       }
       flags |= known.bit;
     }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { destinationFromRaw, type DestinationInfo } from './destination.js';
 import type { RawSnapshot, RawStats } from './native.js';
 import { serviceFromRaw, type ServiceInfo } from './service.js';
-import { integer } from './validate.js';
+import { integer, outOfRange } from './validate.js';
 
 /**
  * The packed form. Entry i < serviceCount is service i; entry serviceCount + j
@@ -156,7 +156,7 @@ function keys(p: PackedSnapshot): string[] {
  */
 export function rates(prev: PackedSnapshot, next: PackedSnapshot): Float64Array {
   const seconds = Number(next.takenAt - prev.takenAt) / 1e9;
-  if (!(seconds > 0)) throw new RangeError('rates() needs the earlier snapshot first, taken at another moment');
+  if (!(seconds > 0)) throw outOfRange('rates() needs the earlier snapshot first, taken at another moment');
   const n = next.serviceCount + next.destinationCount;
   const out = new Float64Array(n * 5);
   // The usual case, a table that did not change shape: entry i is entry i.

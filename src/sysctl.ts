@@ -1,5 +1,5 @@
 // The IPVS sysctls of a network namespace (/proc/sys/net/ipv4/vs/*), typed.
-import { describe, integer, oneOf } from './validate.js';
+import { describe, integer, invalidType, oneOf, outOfRange } from './validate.js';
 
 /** Each sysctl and the values it takes (from the kernel's handlers). */
 const SPEC = {
@@ -67,20 +67,20 @@ export function parseSysctl<K extends SysctlName>(name: K, text: string): Sysctl
 export function formatSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): string {
   const spec = SPEC[name];
   if (spec === 'text') {
-    if (typeof value !== 'string') throw new TypeError(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
-    if (!CPU_LIST.test(value)) throw new RangeError(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
+    if (typeof value !== 'string') throw invalidType(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
+    if (!CPU_LIST.test(value)) throw outOfRange(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
     return value;
   }
   if (spec === 'pair') {
-    if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${name} must be [threshold, period], got ${describe(value)}`);
+    if (!Array.isArray(value) || value.length !== 2) throw invalidType(`${name} must be [threshold, period], got ${describe(value)}`);
     const [threshold, period] = [integer(`${name}[0]`, value[0], 0, 2 ** 31 - 1), integer(`${name}[1]`, value[1], 0, 2 ** 31 - 1)];
     // The kernel's rule: the period is 0 (every packet) or above the threshold.
-    if (period !== 0 && period <= threshold) throw new RangeError(`${name}: the period (${period}) must be 0 or greater than the threshold (${threshold})`);
+    if (period !== 0 && period <= threshold) throw outOfRange(`${name}: the period (${period}) must be 0 or greater than the threshold (${threshold})`);
     return `${threshold} ${period}`;
   }
   if (spec === 'power of two') {
     const n = integer(name, value, 1, 2 ** 30);
-    if ((n & (n - 1)) !== 0) throw new RangeError(`${name} must be a power of two, got ${n}`);
+    if ((n & (n - 1)) !== 0) throw outOfRange(`${name} must be a power of two, got ${n}`);
     return String(n);
   }
   return String(integer(name, value, spec[0], spec[1]));

@@ -1,19 +1,36 @@
 // Checks on caller input. They throw TypeError (wrong kind of value) or
 // RangeError (a value out of range) naming the field, before anything is sent,
-// so a bad call never changes the kernel's table.
+// so a bad call never changes the kernel's table. Each carries a `code` as
+// Node's own argument errors do: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, and
+// ERR_INVALID_ARG_VALUE for a field that is not known at all.
+
+/** A value of the wrong kind: TypeError, code ERR_INVALID_ARG_TYPE. */
+export function invalidType(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+/** A value out of its range (or not one of the allowed ones): RangeError, code ERR_OUT_OF_RANGE. */
+export function outOfRange(message: string): RangeError {
+  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' });
+}
+
+/** A field or value that is not known at all: TypeError, code ERR_INVALID_ARG_VALUE. */
+export function invalidValue(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
+}
 export function integer(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`${field} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    throw invalidType(`${field} must be an integer from ${min} to ${max}, got ${describe(value)}`);
   }
   if (value < min || value > max) {
-    throw new RangeError(`${field} must be an integer from ${min} to ${max}, got ${value}`);
+    throw outOfRange(`${field} must be an integer from ${min} to ${max}, got ${value}`);
   }
   return value;
 }
 
 export function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new (typeof value === 'string' ? RangeError : TypeError)(
+    throw (typeof value === 'string' ? outOfRange : invalidType)(
       `${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`,
     );
   }
@@ -22,17 +39,17 @@ export function oneOf<T extends string>(field: string, value: unknown, allowed: 
 
 /** A NUL-free name of 1..maxLength characters (kernel names are C strings in fixed buffers). */
 export function name(field: string, value: unknown, maxLength: number): string {
-  if (typeof value !== 'string') throw new TypeError(`${field} must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw invalidType(`${field} must be a string, got ${describe(value)}`);
   const bytes = Buffer.byteLength(value);
   if (bytes === 0 || bytes > maxLength || value.includes('\0')) {
-    throw new RangeError(`${field} must be 1 to ${maxLength} characters without NUL, got ${describe(value)}`);
+    throw outOfRange(`${field} must be 1 to ${maxLength} characters without NUL, got ${describe(value)}`);
   }
   return value;
 }
 
 export function object(field: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${field} must be an object, got ${describe(value)}`);
+    throw invalidType(`${field} must be an object, got ${describe(value)}`);
   }
   return value as Record<string, unknown>;
 }
@@ -60,7 +77,7 @@ export type FieldOf<T> = T extends unknown ? keyof T & string : never;
 export function knownKeys(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (value[key] !== undefined && !allowed.includes(key)) {
-      throw new TypeError(`${field}.${key} is not a field of ${field} (it has ${allowed.join(', ')})`);
+      throw invalidValue(`${field}.${key} is not a field of ${field} (it has ${allowed.join(', ')})`);
     }
   }
 }
