@@ -209,6 +209,10 @@ describe('open()', () => {
     await expect(open({ timeout: 0 })).rejects.toThrow(RangeError);
     await expect(open({ timeout: 1.5 })).rejects.toThrow(TypeError);
     await expect(open({ modprobe: 'no' as never })).rejects.toThrow(/options\.modprobe must be a boolean/);
+    // Node's codes for argument errors.
+    await expect(open({ netsn: '/run/netns/lb' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(open({ timeout: 0 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(open({ timeout: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 
   // This host's kernel has no IPVS, so open() tries modprobe: seen with strace.
