@@ -270,8 +270,7 @@ void Reading::StartLocked(size_t k, uint64_t from) {
     slices_[k].running = true;
   } catch (const std::system_error& e) {
     // The threads started see the failure and end.
-    FailLocked(std::make_exception_ptr(
-        KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN, std::string("starting a reader thread: ") + e.what())));
+    FailLocked(std::make_exception_ptr(ThreadStartError(e, "a reader thread")));
   }
 }
 
@@ -391,8 +390,7 @@ std::unique_ptr<Tally> Reading::Count(const Plan& plan, Tally::By by, Stop& stop
         }
       });
     } catch (const std::system_error& e) {
-      failures[n] = std::make_exception_ptr(KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN,
-                                                        std::string("starting a reader thread: ") + e.what()));
+      failures[n] = std::make_exception_ptr(ThreadStartError(e, "a reader thread"));
       stop.Request(ECANCELED);
     }
   }

@@ -174,6 +174,10 @@ void Stop::ThrowStopped(int errnum) {
   ThrowErrno(errnum, "stopped");
 }
 
+KernelError ThreadStartError(const std::system_error& e, const char* what) {
+  return KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN, std::string("starting ") + what + ": " + e.what());
+}
+
 void NameThread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 Netns::~Netns() {
@@ -213,8 +217,7 @@ void InNetns(const Netns& ns, const std::function<void()>& f) {
     });
     worker.join();
   } catch (const std::system_error& e) {
-    throw KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN,
-                      std::string("starting a thread to enter the network namespace: ") + e.what());
+    throw ThreadStartError(e, "a thread to enter the network namespace");
   }
   if (failure) std::rethrow_exception(failure);
 }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace ipvs {
@@ -61,6 +62,10 @@ using NetnsPtr = std::shared_ptr<const Netns>;
 // Opens `path` as a network namespace: refuses, without blocking, anything
 // else (a FIFO, a regular file, another kind of namespace). Throws KernelError.
 NetnsPtr OpenNetns(const std::string& path);
+
+// What a thread that could not start (std::thread threw `e`) fails with:
+// EAGAIN (or the error's own errno), saying what was starting.
+KernelError ThreadStartError(const std::system_error& e, const char* what);
 
 // Names the calling thread (as `top -H` and /proc/self/task/*/comm show it):
 // every thread the addon starts is called "ipvs-<what>".

@@ -106,8 +106,7 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
           }
         });
       } catch (const std::system_error& e) {
-        failures[threads] = std::make_exception_ptr(KernelError(
-            e.code().value() != 0 ? e.code().value() : EAGAIN, std::string("starting a snapshot thread: ") + e.what()));
+        failures[threads] = std::make_exception_ptr(ThreadStartError(e, "a snapshot thread"));
         stop.Request(ECANCELED);
       }
     }

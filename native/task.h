@@ -157,9 +157,8 @@ class ThreadTask {
       }).detach();
     } catch (const std::system_error& e) {
       napi_release_threadsafe_function(task->tsfn_, napi_tsfn_abort);
-      task->deferred_.Reject(
-          Failure{e.code().value() ? e.code().value() : EAGAIN, std::string("starting a thread: ") + e.what()}.ToJs(
-              env, op));
+      KernelError error = ThreadStartError(e, "a thread");
+      task->deferred_.Reject(Failure{error.errnum, error.what()}.ToJs(env, op));
       delete task;
     }
     return promise;
