@@ -23,7 +23,8 @@ import {
   daemonLine,
 } from '../src/cli/format.js';
 import { checkCompatibility } from '../src/cli/options.js';
-import { Failure, parse, parseHostPort, peekNetns } from '../src/cli/parse.js';
+import { Failure } from '../src/cli/failure.js';
+import { parse, parseHostPort, peekNetns } from '../src/cli/parse.js';
 import { Popt } from '../src/cli/popt.js';
 import { TABLE } from '../src/cli/options.js';
 import { stringify } from '../src/cli/json.js';

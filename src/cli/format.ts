@@ -16,11 +16,9 @@ export interface ListFormat {
   thresholds: boolean;
   persistentConn: boolean;
   tunInfo: boolean;
-  /** -S: rules instead of a table. */
-  save: boolean;
 }
 
-export function listFormat(options: ReadonlySet<Option>, save = false): ListFormat {
+export function listFormat(options: ReadonlySet<Option>): ListFormat {
   return {
     numeric: options.has('numeric'),
     exact: options.has('exact'),
@@ -29,7 +27,6 @@ export function listFormat(options: ReadonlySet<Option>, save = false): ListForm
     thresholds: options.has('thresholds'),
     persistentConn: options.has('persistent-conn'),
     tunInfo: options.has('tun-info'),
-    save,
   };
 }
 
@@ -77,9 +74,13 @@ export function largenum(v: bigint, exact: boolean): string {
   return `${right(v / 1_000_000_000_000n, 8)}T`;
 }
 
+/** The kernel's IPVS version word as `major.minor.patch`. */
+export function versionNumber(v: number): string {
+  return `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
+}
+
 export function versionLine(info: RawInfo): string {
-  const v = info.version;
-  return `IP Virtual Server version ${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff} (size=${info.connTabSize})\n`;
+  return `IP Virtual Server version ${versionNumber(info.version)} (size=${info.connTabSize})\n`;
 }
 
 export function title(f: ListFormat): string {

@@ -4,7 +4,7 @@
 // per-command rules. The result carries the raw structs exactly as ipvsadm
 // would send them; nothing here talks to the kernel.
 import { K } from '../constants.js';
-import type { RawDaemon, RawDestSpec, RawServiceSpec, RawTimeouts } from '../native.js';
+import { fail, Failure, tryHelp } from './failure.js';
 import {
   checkCompatibility,
   checkTunnel,
@@ -17,47 +17,7 @@ import {
 } from './options.js';
 import { Popt, type PoptEvent } from './popt.js';
 import { atoi, inetAton, inetPton4, inetPton6, toNumber, truncateBytes } from './syntax.js';
-
-/** A run that ends here: what to print on stderr and the exit status. */
-export class Failure {
-  /**
-   * `fatal`: ipvsadm exits on the spot (validation, `Try …`), which also ends
-   * a restore; otherwise (a popt error on a later option, a kernel error) the
-   * command only fails and a restore goes on with the next line.
-   */
-  constructor(
-    readonly status: number,
-    readonly stderr: string,
-    readonly fatal: boolean,
-  ) {}
-}
-
-/** ipvsadm's fail(2, …): message, exit status 2. */
-export function fail(message: string): Failure {
-  return new Failure(2, `${message}\n`, true);
-}
-
-export function tryHelp(argv0: string): Failure {
-  return new Failure(255, `Try \`${argv0} -h' or '${argv0} --help' for more information.\n`, true);
-}
-
-/** What a command line asks for, with the structs ipvsadm would send. */
-export interface Entry {
-  command: Command;
-  /** The tracked options given (for the checks and the list modes). */
-  options: Set<Option>;
-  service: RawServiceSpec;
-  dest: RawDestSpec;
-  daemon: RawDaemon;
-  timeouts: RawTimeouts;
-  /** Beyond ipvsadm. */
-  json: boolean;
-  atomic: boolean;
-  comments: boolean;
-  netns: string | undefined;
-}
-
-export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; entry: Entry };
+import type { Entry, Parsed } from './types.js';
 
 /** Seconds: IP_VS's largest timeout that ipvsadm accepts (31 days). */
 const MAX_TIMEOUT = 31 * 24 * 3600;
