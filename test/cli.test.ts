@@ -23,12 +23,13 @@ import {
   daemonLine,
 } from '../src/cli/format.js';
 import { checkCompatibility } from '../src/cli/options.js';
-import { Failure, parse, parseHostPort, peekNetns } from '../src/cli/parse.js';
+import { Failure } from '../src/cli/failure.js';
+import { parse, peekNetns } from '../src/cli/parse.js';
 import { Popt } from '../src/cli/popt.js';
 import { TABLE } from '../src/cli/options.js';
 import { stringify } from '../src/cli/json.js';
 import { restoreWords } from '../src/cli/restore.js';
-import { atoi, inetAton, strtol, toNumber } from '../src/cli/syntax.js';
+import { atoi, inetAton, parseHostPort, strtol, toNumber } from '../src/cli/syntax.js';
 
 const argv = (line: string): string[] => ['ipvsadm', ...line.split(' ').filter((w) => w !== '')];
 

@@ -6,12 +6,18 @@
 import { connectionBatches, type ConnectionBatch } from '../connections.js';
 import { K } from '../constants.js';
 import { addrport, namer, NUMERIC, pad, type Namer } from './format.js';
-import type { Json } from './json.js';
-import type { Context, Outcome } from './main.js';
-import type { Entry } from './parse.js';
+import { OK } from './kernel.js';
+import type { Context, Entry, Outcome } from './types.js';
 
 /** The kernel's protocol names, which ipvsadm prints as it reads them. */
-const KERNEL_NAMES: Record<string, string> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP', icmp: 'ICMP', icmpv6: 'ICMPv6', ip: 'IP' };
+const KERNEL_NAMES: Record<string, string> = {
+  tcp: 'TCP',
+  udp: 'UDP',
+  sctp: 'SCTP',
+  icmp: 'ICMP',
+  icmpv6: 'ICMPv6',
+  ip: 'IP',
+};
 const PORT_TABLES: Record<string, number> = { TCP: K.IPPROTO_TCP, UDP: K.IPPROTO_UDP, SCTP: K.IPPROTO_SCTP };
 
 /** Every batch of the table, in file order. */
@@ -19,25 +25,6 @@ export async function readConnections(ctx: Context): Promise<ConnectionBatch[]> 
   const batches: ConnectionBatch[] = [];
   for await (const batch of connectionBatches(ctx.raw)) batches.push(batch);
   return batches;
-}
-
-export function connectionsJson(batches: readonly ConnectionBatch[]): Json {
-  const out: Json[] = [];
-  for (const batch of batches) {
-    for (const c of batch) {
-      out.push({
-        protocol: c.protocol,
-        client: { ...c.client },
-        virtual: { ...c.virtual },
-        destination: { ...c.destination },
-        state: c.state,
-        expires: c.expires,
-        persistenceEngine: c.persistenceEngine ?? null,
-        persistenceData: c.persistenceData ?? null,
-      });
-    }
-  }
-  return out;
 }
 
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -69,10 +56,11 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
   const withPe = e.options.has('persistent-conn');
   const names = e.options.has('numeric') ? NUMERIC : await connectionNamer(batches);
   const parts: string[] = ['IPVS connection entries\n'];
+  const columns = `pro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)}`;
   parts.push(
     withPe
-      ? `pro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n`
-      : `pro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)} destination\n`,
+      ? `${columns} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n`
+      : `${columns} destination\n`,
   );
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {
@@ -84,7 +72,9 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
       const client = addrport(af, b.clientAddress(i), b.clientPort[i]!, protocol, names);
       const virt = addrport(af, b.virtualAddress(i), b.virtualPort[i]!, protocol, names);
       const dest = addrport(b.destinationFamily[i]!, b.destinationAddress(i), b.destinationPort[i]!, protocol, names);
-      const head = `${pad(proto, 3)} ${pad(`${two(Math.trunc(expires / 60))}:${two(expires % 60)}`, 6)} ${pad(b.states[b.stateIndex[i]!]!, 11)} ${pad(client, 18)} ${pad(virt, 18)}`;
+      const expire = `${two(Math.trunc(expires / 60))}:${two(expires % 60)}`;
+      const state = b.states[b.stateIndex[i]!]!;
+      const head = `${pad(proto, 3)} ${pad(expire, 6)} ${pad(state, 11)} ${pad(client, 18)} ${pad(virt, 18)}`;
       const pe = b.persistenceEngineIndex[i]!;
       // ipvsadm's sscanf must fill all 11 fields: an engine and its data.
       const data = pe === 0 ? '' : b.persistenceData[b.persistenceDataIndex[i]!]!.split(/\s/)[0]!;
@@ -96,5 +86,5 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
     }
   }
   ctx.io.stdout(parts.join(''));
-  return { status: 0, fatal: false };
+  return OK;
 }

@@ -16,11 +16,9 @@ export interface ListFormat {
   thresholds: boolean;
   persistentConn: boolean;
   tunInfo: boolean;
-  /** -S: rules instead of a table. */
-  save: boolean;
 }
 
-export function listFormat(options: ReadonlySet<Option>, save = false): ListFormat {
+export function listFormat(options: ReadonlySet<Option>): ListFormat {
   return {
     numeric: options.has('numeric'),
     exact: options.has('exact'),
@@ -29,7 +27,6 @@ export function listFormat(options: ReadonlySet<Option>, save = false): ListForm
     thresholds: options.has('thresholds'),
     persistentConn: options.has('persistent-conn'),
     tunInfo: options.has('tun-info'),
-    save,
   };
 }
 
@@ -77,19 +74,27 @@ export function largenum(v: bigint, exact: boolean): string {
   return `${right(v / 1_000_000_000_000n, 8)}T`;
 }
 
+/** The kernel's IPVS version word as `major.minor.patch`. */
+export function versionNumber(v: number): string {
+  return `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
+}
+
 export function versionLine(info: RawInfo): string {
-  const v = info.version;
-  return `IP Virtual Server version ${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff} (size=${info.connTabSize})\n`;
+  return `IP Virtual Server version ${versionNumber(info.version)} (size=${info.connTabSize})\n`;
 }
 
 export function title(f: ListFormat): string {
+  const service = pad('Prot LocalAddress:Port', 33);
   const dest = '  -> RemoteAddress:Port\n';
-  if (f.stats) return `${pad('Prot LocalAddress:Port', 33)} ${['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'].map((s) => right(s, 8)).join(' ')}\n${dest}`;
-  if (f.rate) return `${pad('Prot LocalAddress:Port', 33)} ${['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'].map((s) => right(s, 8)).join(' ')}\n${dest}`;
-  if (f.thresholds) return `${pad('Prot LocalAddress:Port', 33)} ${['Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'].map((s) => pad(s, 10)).join(' ')}\n${dest}`;
-  if (f.persistentConn) return `${pad('Prot LocalAddress:Port', 33)} ${pad('Weight', 9)} ${pad('PersistConn', 11)} ${pad('ActiveConn', 10)} ${pad('InActConn', 10)}\n${dest}`;
-  if (f.tunInfo) return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n';
-  return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
+  const rightAligned = (words: string[]): string => words.map((s) => right(s, 8)).join(' ');
+  if (f.stats) return `${service} ${rightAligned(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'])}\n${dest}`;
+  if (f.rate) return `${service} ${rightAligned(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'])}\n${dest}`;
+  const conns = `${pad('ActiveConn', 10)} ${pad('InActConn', 10)}`;
+  if (f.thresholds) return `${service} ${pad('Uthreshold', 10)} ${pad('Lthreshold', 10)} ${conns}\n${dest}`;
+  if (f.persistentConn) return `${service} ${pad('Weight', 9)} ${pad('PersistConn', 11)} ${conns}\n${dest}`;
+  const table = 'Prot LocalAddress:Port Scheduler Flags\n';
+  if (f.tunInfo) return `${table}  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n`;
+  return `${table}  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n`;
 }
 
 function protocolName(protocol: number): string {
@@ -191,20 +196,23 @@ export function serviceEntry(s: RawService, dests: readonly RawDest[], f: ListFo
     out += '\n';
   }
   for (const d of dests) {
-    const dn = destName(s, d, names);
+    const dn = pad(destName(s, d, names), 28);
     const st = destStats(d.stats);
+    const weight = pad(String(d.weight), 6);
+    const conns = `${pad(String(d.activeConns), 10)} ${pad(String(d.inactConns), 10)}`;
     if (f.stats) {
-      out += `  -> ${pad(dn, 28)}${fiveNumbers([st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes], f.exact)}\n`;
+      out += `  -> ${dn}${fiveNumbers([st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes], f.exact)}\n`;
     } else if (f.rate) {
-      out += `  -> ${pad(dn, 28)} ${right(st.cps, 8)} ${right(st.inpps, 8)} ${right(st.outpps, 8)}${fiveNumbers([st.inbps, st.outbps], f.exact)}\n`;
+      const packets = `${right(st.cps, 8)} ${right(st.inpps, 8)} ${right(st.outpps, 8)}`;
+      out += `  -> ${dn} ${packets}${fiveNumbers([st.inbps, st.outbps], f.exact)}\n`;
     } else if (f.thresholds) {
-      out += `  -> ${pad(dn, 28)} ${[d.uThreshold, d.lThreshold, d.activeConns, d.inactConns].map((v) => pad(String(v), 10)).join(' ')}\n`;
+      out += `  -> ${dn} ${pad(String(d.uThreshold), 10)} ${pad(String(d.lThreshold), 10)} ${conns}\n`;
     } else if (f.persistentConn) {
-      out += `  -> ${pad(dn, 28)} ${pad(String(d.weight), 9)} ${pad(String(d.persistConns), 11)} ${pad(String(d.activeConns), 10)} ${pad(String(d.inactConns), 10)}\n`;
+      out += `  -> ${dn} ${pad(String(d.weight), 9)} ${pad(String(d.persistConns), 11)} ${conns}\n`;
     } else if (f.tunInfo) {
-      out += `  -> ${pad(dn, 28)} ${pad(fwdName(d.fwdMethod), 7)} ${pad(tunnelInfo(d), 13)} ${pad(String(d.weight), 6)} ${pad(String(d.activeConns), 10)} ${pad(String(d.inactConns), 10)}\n`;
+      out += `  -> ${dn} ${pad(fwdName(d.fwdMethod), 7)} ${pad(tunnelInfo(d), 13)} ${weight} ${conns}\n`;
     } else {
-      out += `  -> ${pad(dn, 28)} ${pad(fwdName(d.fwdMethod), 7)} ${pad(String(d.weight), 6)} ${pad(String(d.activeConns), 10)} ${pad(String(d.inactConns), 10)}\n`;
+      out += `  -> ${dn} ${pad(fwdName(d.fwdMethod), 7)} ${weight} ${conns}\n`;
     }
   }
   return out;
@@ -217,7 +225,13 @@ function dotted(mask: number): string {
 function serviceSpec(s: RawService, names: Namer): string {
   if (s.fwmark !== 0) return `-f ${int32(s.fwmark)}${s.af === K.AF_INET6 ? ' -6' : ''}`;
   const flag =
-    s.protocol === K.IPPROTO_TCP ? '-t' : s.protocol === K.IPPROTO_UDP ? '-u' : s.protocol === K.IPPROTO_SCTP ? '--sctp-service' : '--xxx-service';
+    s.protocol === K.IPPROTO_TCP
+      ? '-t'
+      : s.protocol === K.IPPROTO_UDP
+        ? '-u'
+        : s.protocol === K.IPPROTO_SCTP
+          ? '--sctp-service'
+          : '--xxx-service';
   return `${flag} ${addrport(s.af, s.addr, s.port, s.protocol, names)}`;
 }
 
@@ -241,7 +255,14 @@ export function saveEntry(s: RawService, dests: readonly RawDest[], names: Namer
   out += '\n';
   for (const d of dests) {
     const fwd = d.fwdMethod & 7;
-    const sw = fwd === K.IP_VS_CONN_F_MASQ ? '-m' : fwd === K.IP_VS_CONN_F_TUNNEL ? '-i' : fwd === K.IP_VS_CONN_F_DROUTE || fwd === K.IP_VS_CONN_F_LOCALNODE ? '-g' : '(null)';
+    const sw =
+      fwd === K.IP_VS_CONN_F_MASQ
+        ? '-m'
+        : fwd === K.IP_VS_CONN_F_TUNNEL
+          ? '-i'
+          : fwd === K.IP_VS_CONN_F_DROUTE || fwd === K.IP_VS_CONN_F_LOCALNODE
+            ? '-g'
+            : '(null)';
     out += `-a ${spec} -r ${addrport(d.af, d.addr, d.port, s.protocol, names)} ${sw} -w ${d.weight}`;
     if (fwd === K.IP_VS_CONN_F_TUNNEL) {
       const flag = TUN_FLAG_OPTIONS[d.tunFlags] ?? '(null)';

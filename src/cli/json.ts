@@ -2,37 +2,51 @@
 // library's info types (docs/cli.md). Every field is always present (null
 // when it does not apply); 64-bit counters are written as exact integers
 // (JSON numbers of any size, not strings); addresses are numeric.
-import { destinationFromRaw } from '../destination.js';
+import type { ConnectionBatch } from '../connections.js';
 import { daemonFromRaw } from '../daemon.js';
+import { destinationFromRaw } from '../destination.js';
+import type { RawDaemon, RawDest, RawService } from '../native.js';
 import { serviceFromRaw } from '../service.js';
-import type { RawDest, RawService } from '../native.js';
-import { IpvsError } from '../errors.js';
-import { compareDests, msort } from './format.js';
-import type { Context, Outcome } from './main.js';
-import type { Entry } from './parse.js';
-import { errorText, fetchTable, serviceKey } from './run.js';
+import type { Stats } from '../stats.js';
+import { compareDests, msort, versionNumber } from './format.js';
+import { fetchTable, listFailed, OK, serviceKey } from './kernel.js';
+import type { Context, Entry, Outcome } from './types.js';
 
 export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json };
 
 /** JSON text with bigints as exact integers. */
 export function stringify(value: Json, indent = 2): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${BIGINT}${v}${BIGINT}` : v), indent);
+  const marked = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? `${BIGINT}${v}${BIGINT}` : v);
+  const text = JSON.stringify(value, marked, indent);
   return text.replace(BIGINTS, '$1');
 }
 /** Marks a bigint's digits in a JSON string, to be unquoted; no field of ours can contain it. */
 const BIGINT = '@@ipvs-bigint@@';
 const BIGINTS = new RegExp(`"${BIGINT}(-?\\d+)${BIGINT}"`, 'g');
 
-function stats(s: { conns: bigint; inPackets: bigint; outPackets: bigint; inBytes: bigint; outBytes: bigint }): Json {
-  return { connections: s.conns, inPackets: s.inPackets, outPackets: s.outPackets, inBytes: s.inBytes, outBytes: s.outBytes };
+function stats(s: Stats): Json {
+  return {
+    connections: s.conns,
+    inPackets: s.inPackets,
+    outPackets: s.outPackets,
+    inBytes: s.inBytes,
+    outBytes: s.outBytes,
+  };
 }
 
-function rates(s: { cps: bigint; inPps: bigint; outPps: bigint; inBps: bigint; outBps: bigint }): Json {
-  return { connectionsPerSecond: s.cps, inPacketsPerSecond: s.inPps, outPacketsPerSecond: s.outPps, inBytesPerSecond: s.inBps, outBytesPerSecond: s.outBps };
+function rates(s: Stats): Json {
+  return {
+    connectionsPerSecond: s.cps,
+    inPacketsPerSecond: s.inPps,
+    outPacketsPerSecond: s.outPps,
+    inBytesPerSecond: s.inBps,
+    outBytesPerSecond: s.outBps,
+  };
 }
 
 export function destinationJson(raw: RawDest): Json {
   const d = destinationFromRaw(raw);
+  const t = d.tunnel;
   return {
     family: d.family,
     address: d.address,
@@ -41,7 +55,7 @@ export function destinationJson(raw: RawDest): Json {
     weight: d.weight,
     upperThreshold: d.upperThreshold,
     lowerThreshold: d.lowerThreshold,
-    tunnel: d.tunnel ? { type: d.tunnel.type, port: d.tunnel.type === 'gue' ? d.tunnel.port : null, checksum: d.tunnel.checksum } : null,
+    tunnel: t ? { type: t.type, port: t.type === 'gue' ? t.port : null, checksum: t.checksum } : null,
     activeConnections: d.activeConnections,
     inactiveConnections: d.inactiveConnections,
     persistentConnections: d.persistentConnections,
@@ -69,35 +83,56 @@ export function serviceJson(raw: RawService, dests: readonly RawDest[]): Json {
   };
 }
 
-function failed(ctx: Context, error: unknown, op?: string): Outcome {
-  if (!(error instanceof IpvsError)) throw error;
-  ctx.io.stderr(`${errorText(error, op)}\n`);
-  return { status: 1, fatal: true };
+export function connectionsJson(batches: readonly ConnectionBatch[]): Json {
+  const out: Json[] = [];
+  for (const batch of batches) {
+    for (const c of batch) {
+      out.push({
+        protocol: c.protocol,
+        client: { ...c.client },
+        virtual: { ...c.virtual },
+        destination: { ...c.destination },
+        state: c.state,
+        expires: c.expires,
+        persistenceEngine: c.persistenceEngine ?? null,
+        persistenceData: c.persistenceData ?? null,
+      });
+    }
+  }
+  return out;
+}
+
+function daemonsJson(raws: readonly RawDaemon[]): Json {
+  return raws.map((raw) => {
+    const d = daemonFromRaw(raw);
+    return {
+      state: d.state,
+      interface: d.interface,
+      syncId: d.syncId,
+      maxLength: d.maxLength,
+      group: d.group ?? null,
+      port: d.port,
+      ttl: d.ttl,
+    };
+  });
 }
 
 /** `-L … --json`: the same selection as the table, as JSON. */
 export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
   const out = (value: Json): Outcome => {
     ctx.io.stdout(`${stringify(value)}\n`);
-    return { status: 0, fatal: false };
+    return OK;
   };
   const o = e.options;
   // The operation whose failure message applies (ipvsadm's for the same listing).
   let op: string | undefined;
   try {
     if (o.has('connection')) {
-      const { connectionsJson, readConnections } = await import('./connections.js');
+      const { readConnections } = await import('./connections.js');
       return out(connectionsJson(await readConnections(ctx)));
     }
     if (o.has('timeout')) return out({ ...(await ctx.raw.getTimeouts()) });
-    if (o.has('daemon')) {
-      return out(
-        (await ctx.raw.listDaemons()).map((raw) => {
-          const d = daemonFromRaw(raw);
-          return { state: d.state, interface: d.interface, syncId: d.syncId, maxLength: d.maxLength, group: d.group ?? null, port: d.port, ttl: d.ttl };
-        }),
-      );
-    }
+    if (o.has('daemon')) return out(daemonsJson(await ctx.raw.listDaemons()));
     if (o.has('service-address')) {
       op = 'getService';
       const svc = await ctx.raw.getService(serviceKey(e));
@@ -107,13 +142,12 @@ export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
       return out(serviceJson(svc, dests));
     }
   } catch (error) {
-    return failed(ctx, error, op);
+    return listFailed(ctx, error, op);
   }
   const table = await fetchTable(ctx, !o.has('nosort'));
-  if (table.failure) return failed(ctx, table.failure.error, table.failure.op);
-  const v = ctx.info.version;
+  if (table.failure) return listFailed(ctx, table.failure.error, table.failure.op);
   return out({
-    version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`,
+    version: versionNumber(ctx.info.version),
     connectionTableSize: ctx.info.connTabSize,
     services: table.services.map((s, i) => serviceJson(s, table.dests[i]!)),
   });

@@ -1,39 +1,18 @@
 // The `ipvs` command: ipvsadm 1.31's command line on top of the library.
 // `main` is the whole program as a function (argv, stdin, stdout/stderr sinks
 // in; exit status out), so it runs in-process in tests; bin.ts wires it to the
-// real process. Nothing here exits the process.
+// real process. It only starts the program: reads the argv, opens IPVS as
+// ipvsadm does, hands the command line to the dispatcher and returns the exit
+// status. Nothing here exits the process.
 import { existsSync } from 'node:fs';
 
 import { open, type RawIpvs } from '../client.js';
 import { IpvsError, ipvsadmMessage } from '../errors.js';
 import type { RawInfo } from '../native.js';
-import { parse, peekNetns, wantsHelp, Failure, type Entry } from './parse.js';
-import { runEntry } from './run.js';
-
-export interface CliIo {
-  /** Receives everything for stdout, in order. */
-  stdout(text: string): void;
-  /** Receives everything for stderr, in order. */
-  stderr(text: string): void;
-  /** stdin's whole text, read when a command needs it (-R). Default: none. */
-  stdin?: () => string | Promise<string>;
-  /** A network namespace to work in when the command line names none (a path). */
-  netns?: string;
-}
-
-/** What one command line came to: its exit status, and whether ipvsadm would have exited there. */
-export interface Outcome {
-  status: number;
-  fatal: boolean;
-}
-
-/** Shared by the command lines of one run (a restore runs many). */
-export interface Context {
-  raw: RawIpvs;
-  info: RawInfo;
-  io: CliIo;
-  argv0: string;
-}
+import { runLine } from './dispatch.js';
+import { versionNumber } from './format.js';
+import { parse, peekNetns, wantsHelp } from './parse.js';
+import type { CliIo } from './types.js';
 
 /** The exit status of a C program returning `n` from main. */
 const exitStatus = (n: number): number => n & 0xff;
@@ -52,27 +31,6 @@ async function initialize(netns: string | undefined): Promise<{ raw: RawIpvs; in
     await raw.close();
     throw e;
   }
-}
-
-/** Parses and runs one command line (the program's, or a line of -R input). */
-export async function runLine(argv: readonly string[], ctx: Context, inRestore: boolean): Promise<Outcome> {
-  let entry: Entry;
-  try {
-    const parsed = await parse(argv, inRestore);
-    if (parsed.kind !== 'run') {
-      const { helpText, versionText } = await import('./help.js');
-      ctx.io.stdout(parsed.kind === 'help' ? helpText(ctx.argv0) : versionText());
-      return { status: 0, fatal: true };
-    }
-    entry = parsed.entry;
-  } catch (e) {
-    if (e instanceof Failure) {
-      ctx.io.stderr(e.stderr);
-      return { status: e.status, fatal: e.fatal };
-    }
-    throw e;
-  }
-  return runEntry(entry, ctx, inRestore);
 }
 
 /**
@@ -110,15 +68,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     try {
       ({ raw, info } = await initialize(netns));
     } catch (e) {
-      io.stderr(`Can't initialize ipvs: ${describeInitError(e)}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n`);
+      io.stderr(
+        `Can't initialize ipvs: ${describeInitError(e)}\n` +
+          'Are you sure that IP Virtual Server is built in the kernel or as module?\n',
+      );
       return 2;
     }
   }
   try {
     if (info.version < 0x010104) {
-      const v = info.version;
       io.stderr(
-        `Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version ${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}\n` +
+        `Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version ${versionNumber(info.version)}\n` +
           '  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n',
       );
     }

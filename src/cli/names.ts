@@ -70,7 +70,8 @@ function hostsFile(): HostsLine[] {
   for (const raw of readText('/etc/hosts').split('\n')) {
     const f = raw.replace(/#.*/, '').split(/[ \t]+/).filter((w) => w !== '');
     const parsed = f.length >= 2 ? parseAddress(f[0]!) : undefined;
-    if (parsed) hostsLines.push({ family: parsed.family, address: formatAddress(parsed.family, parsed.bytes), names: f.slice(1) });
+    if (!parsed) continue;
+    hostsLines.push({ family: parsed.family, address: formatAddress(parsed.family, parsed.bytes), names: f.slice(1) });
   }
   return hostsLines;
 }

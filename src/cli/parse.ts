@@ -4,7 +4,7 @@
 // per-command rules. The result carries the raw structs exactly as ipvsadm
 // would send them; nothing here talks to the kernel.
 import { K } from '../constants.js';
-import type { RawDaemon, RawDestSpec, RawServiceSpec, RawTimeouts } from '../native.js';
+import { fail, Failure, tryHelp } from './failure.js';
 import {
   checkCompatibility,
   checkTunnel,
@@ -16,48 +16,8 @@ import {
   type Option,
 } from './options.js';
 import { Popt, type PoptEvent } from './popt.js';
-import { atoi, inetAton, inetPton4, inetPton6, toNumber, truncateBytes } from './syntax.js';
-
-/** A run that ends here: what to print on stderr and the exit status. */
-export class Failure {
-  /**
-   * `fatal`: ipvsadm exits on the spot (validation, `Try …`), which also ends
-   * a restore; otherwise (a popt error on a later option, a kernel error) the
-   * command only fails and a restore goes on with the next line.
-   */
-  constructor(
-    readonly status: number,
-    readonly stderr: string,
-    readonly fatal: boolean,
-  ) {}
-}
-
-/** ipvsadm's fail(2, …): message, exit status 2. */
-export function fail(message: string): Failure {
-  return new Failure(2, `${message}\n`, true);
-}
-
-export function tryHelp(argv0: string): Failure {
-  return new Failure(255, `Try \`${argv0} -h' or '${argv0} --help' for more information.\n`, true);
-}
-
-/** What a command line asks for, with the structs ipvsadm would send. */
-export interface Entry {
-  command: Command;
-  /** The tracked options given (for the checks and the list modes). */
-  options: Set<Option>;
-  service: RawServiceSpec;
-  dest: RawDestSpec;
-  daemon: RawDaemon;
-  timeouts: RawTimeouts;
-  /** Beyond ipvsadm. */
-  json: boolean;
-  atomic: boolean;
-  comments: boolean;
-  netns: string | undefined;
-}
-
-export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; entry: Entry };
+import { atoi, inetPton4, inetPton6, parseHostPort, parseNetmask, toNumber, truncateBytes } from './syntax.js';
+import type { Entry, Parsed } from './types.js';
 
 /** Seconds: IP_VS's largest timeout that ipvsadm accepts (31 days). */
 const MAX_TIMEOUT = 31 * 24 * 3600;
@@ -66,57 +26,186 @@ const DEFAULT_SCHEDULER = 'wlc';
 const DEFAULT_MCAST_IFN = 'eth0';
 const SCHED_FLAGS = K.IP_VS_SVC_F_SCHED1 | K.IP_VS_SVC_F_SCHED2 | K.IP_VS_SVC_F_SCHED3;
 
-interface HostPort {
-  af: number;
-  addr: Uint8Array;
-  port: number | undefined;
+// --- the options ---------------------------------------------------------------
+
+/** A command line being read: its entry, and what can be checked only after every option. */
+interface Draft {
+  readonly e: Entry;
+  /** -b's words: which are valid depends on the scheduler, known at the end. */
+  schedFlags?: string;
 }
 
 /**
- * ipvsadm's `host[:port]`, `[v6]:port` or bare IPv6, on top of `base` (the
- * 16 bytes an IPv4 address only partly overwrites). Ports by number or by
- * the service name of `protocol`. Undefined when it does not parse.
+ * What one option does once popt has read it: the tracked option it counts as
+ * (given twice: `multiple '…' options specified`), then `apply`, which checks
+ * its argument and sets what it means. `arg` is the argument ('' when none);
+ * `given` says whether there was one (only -p's is optional).
  */
-export async function parseHostPort(text: string, base: Uint8Array, protocol: number): Promise<HostPort | undefined> {
-  if (/^\d*$/.test(text)) return undefined;
-  let host = text;
-  let portText: string | undefined;
-  if (host.startsWith('[')) {
-    host = host.slice(1);
-    const close = host.indexOf(']');
-    if (close < 0 || host[close + 1] !== ':') return undefined;
-    portText = host.slice(close + 2);
-    host = host.slice(0, close);
-  }
-  const addr = base.slice();
-  let af: number;
-  const v6 = inetPton6(host);
-  if (v6) {
-    af = K.AF_INET6;
-    addr.set(v6);
-  } else {
-    // ipvsadm looks for the port again inside the host part: `[1.2.3.4]:80` has none.
-    const colon = host.lastIndexOf(':');
-    portText = colon < 0 ? undefined : host.slice(colon + 1);
-    if (colon >= 0) host = host.slice(0, colon);
-    const v4 = inetAton(host) ?? (await (await import('./names.js')).hostToAddr(host));
-    if (!v4) return undefined;
-    af = K.AF_INET;
-    addr.set(v4);
-  }
-  let port: number | undefined;
-  if (portText !== undefined) {
-    port = toNumber(portText, 0, 65535) ?? (await import('./names.js')).serviceToPort(portText, protocol);
-    if (port === undefined) return undefined;
-  }
-  return { af, addr, port };
+interface Handler {
+  readonly counts?: Option;
+  readonly apply?: (d: Draft, arg: string, given: boolean) => void | Promise<void>;
 }
 
-/** `-M` for an IPv4 service: inet_aton, else a host name's address; as a host-order number. */
-async function parseNetmask(text: string): Promise<number | undefined> {
-  const b = inetAton(text) ?? (await (await import('./names.js')).hostToAddr(text));
-  if (!b) return undefined;
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+/** The options a command line may give after its command (our own extensions are read apart). */
+type OptionKey = Exclude<Key, Command | 'help' | 'version' | 'json' | 'netns' | 'atomic' | 'comments'>;
+
+/** A flag that only counts: the list modes, which the listings read from `Entry.options`. */
+const flag = (option: Option): Handler => ({ counts: option });
+
+/** An integer option in `min..max`, or `illegal <what> specified`. */
+function number(text: string, min: number, max: number, what: string): number {
+  const v = toNumber(text, min, max);
+  if (v === undefined) throw fail(`illegal ${what} specified`);
+  return v;
+}
+
+const HANDLERS: Record<OptionKey, Handler> = {
+  'tcp-service': { counts: 'service-address', apply: (d, arg) => virtualService(d, K.IPPROTO_TCP, arg) },
+  'udp-service': { counts: 'service-address', apply: (d, arg) => virtualService(d, K.IPPROTO_UDP, arg) },
+  'sctp-service': { counts: 'service-address', apply: (d, arg) => virtualService(d, K.IPPROTO_SCTP, arg) },
+  'fwmark-service': {
+    counts: 'service-address',
+    apply: ({ e }, arg) => {
+      const mark = toNumber(arg, 1, 0xffffffff);
+      if (mark === undefined) throw fail(`invalid fwmark value \`${arg}' specified`);
+      e.service.fwmark = mark;
+      e.service.af = K.AF_INET;
+      e.service.protocol = K.IPPROTO_TCP;
+    },
+  },
+  scheduler: {
+    counts: 'scheduler',
+    apply: ({ e }, arg) => void (e.service.scheduler = truncateBytes(arg, K.IP_VS_SCHEDNAME_MAXLEN - 1)),
+  },
+  persistent: {
+    counts: 'persistent',
+    apply: ({ e }, arg, given) => {
+      e.service.flags |= K.IP_VS_SVC_F_PERSISTENT;
+      e.service.timeout = given ? parseTimeout(arg, 1) : 360;
+    },
+  },
+  netmask: {
+    counts: 'netmask',
+    apply: async ({ e }, arg) => {
+      if (e.service.af !== K.AF_INET6) {
+        const mask = await parseNetmask(arg);
+        if (mask === undefined) throw fail('illegal virtual server persistent mask specified');
+        e.service.netmask = mask;
+      } else {
+        const bits = atoi(arg);
+        if (bits < 1 || bits > 128) throw fail('illegal ipv6 netmask specified');
+        e.service.netmask = bits;
+      }
+    },
+  },
+  pe: { counts: 'pe', apply: ({ e }, arg) => void (e.service.pe = truncateBytes(arg, K.IP_VS_PENAME_MAXLEN)) },
+  'sched-flags': { counts: 'sched-flags', apply: (d, arg) => void (d.schedFlags = arg) },
+  ops: { counts: 'ops', apply: ({ e }) => void (e.service.flags |= K.IP_VS_SVC_F_ONEPACKET) },
+  ipv6: {
+    // Not tracked: -6 may be given more than once.
+    apply: ({ e }) => {
+      if (e.service.fwmark === 0) throw fail('-6 used before -f\n');
+      e.service.af = K.AF_INET6;
+      e.service.netmask = 128;
+    },
+  },
+  'real-server': {
+    counts: 'real-server',
+    apply: async ({ e }, arg) => {
+      const hp = await parseHostPort(arg, e.service.addr, e.service.protocol);
+      if (!hp) throw fail('illegal real server address[:port] specified');
+      e.dest.af = hp.af;
+      e.dest.addr = hp.addr;
+      e.dest.port = hp.port ?? e.service.port;
+    },
+  },
+  masquerading: { counts: 'forwarding-method', apply: ({ e }) => void (e.dest.fwdMethod = K.IP_VS_CONN_F_MASQ) },
+  ipip: { counts: 'forwarding-method', apply: ({ e }) => void (e.dest.fwdMethod = K.IP_VS_CONN_F_TUNNEL) },
+  gatewaying: { counts: 'forwarding-method', apply: ({ e }) => void (e.dest.fwdMethod = K.IP_VS_CONN_F_DROUTE) },
+  weight: { counts: 'weight', apply: ({ e }, arg) => void (e.dest.weight = number(arg, 0, INT_MAX, 'weight')) },
+  'u-threshold': {
+    counts: 'u-threshold',
+    apply: ({ e }, arg) => void (e.dest.uThreshold = number(arg, 0, INT_MAX, 'u_threshold')),
+  },
+  'l-threshold': {
+    counts: 'l-threshold',
+    apply: ({ e }, arg) => void (e.dest.lThreshold = number(arg, 0, INT_MAX, 'l_threshold')),
+  },
+  'tun-type': {
+    counts: 'tun-type',
+    apply: ({ e }, arg) => {
+      if (arg === 'ipip') e.dest.tunType = K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP;
+      else if (arg === 'gue') e.dest.tunType = K.IP_VS_CONN_F_TUNNEL_TYPE_GUE;
+      else if (arg === 'gre') e.dest.tunType = K.IP_VS_CONN_F_TUNNEL_TYPE_GRE;
+      else throw fail('illegal tunnel type specified');
+    },
+  },
+  'tun-port': {
+    counts: 'tun-port',
+    apply: ({ e }, arg) => void (e.dest.tunPort = number(arg, 1, 65535, 'tunnel port')),
+  },
+  'tun-nocsum': { counts: 'tun-nocsum', apply: ({ e }) => void (e.dest.tunFlags = K.IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM) },
+  'tun-csum': { counts: 'tun-csum', apply: ({ e }) => void (e.dest.tunFlags = K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM) },
+  'tun-remcsum': {
+    counts: 'tun-remcsum',
+    apply: ({ e }) => void (e.dest.tunFlags = K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM),
+  },
+  'mcast-interface': {
+    counts: 'mcast-interface',
+    apply: ({ e }, arg) => void (e.daemon.ifname = truncateBytes(arg, K.IP_VS_IFNAME_MAXLEN - 1)),
+  },
+  syncid: { counts: 'syncid', apply: ({ e }, arg) => void (e.daemon.syncId = number(arg, 0, 255, 'syncid')) },
+  'mcast-group': {
+    counts: 'mcast-group',
+    apply: ({ e }, arg) => {
+      if (arg.includes(':')) {
+        const g = inetPton6(arg);
+        if (!g || g[0] !== 0xff) throw fail(`invalid IPv6 mcast-group \`${arg}'`);
+        e.daemon.groupAf = K.AF_INET6;
+        e.daemon.group = g;
+      } else {
+        const g = inetPton4(arg);
+        if (!g || (g[0]! & 0xf0) !== 0xe0) throw fail(`invalid IPv4 mcast-group \`${arg}'`);
+        e.daemon.groupAf = K.AF_INET;
+        e.daemon.group = new Uint8Array(16);
+        e.daemon.group.set(g);
+      }
+    },
+  },
+  'mcast-port': {
+    counts: 'mcast-port',
+    apply: ({ e }, arg) => void (e.daemon.port = number(arg, 1, 65535, 'mcast-port')),
+  },
+  'mcast-ttl': { counts: 'mcast-ttl', apply: ({ e }, arg) => void (e.daemon.ttl = number(arg, 1, 255, 'mcast-ttl')) },
+  'sync-maxlen': {
+    counts: 'sync-maxlen',
+    apply: ({ e }, arg) => void (e.daemon.maxLen = number(arg, 1, 65507, 'sync-maxlen')),
+  },
+  numeric: flag('numeric'),
+  connection: flag('connection'),
+  timeout: flag('timeout'),
+  daemon: flag('daemon'),
+  stats: flag('stats'),
+  rate: flag('rate'),
+  thresholds: flag('thresholds'),
+  'persistent-conn': flag('persistent-conn'),
+  nosort: flag('nosort'),
+  exact: flag('exact'),
+  'tun-info': flag('tun-info'),
+  // Accepted and ignored, as ipvsadm does (sorting is the default).
+  sort: {},
+};
+
+/** -t, -u, --sctp-service: the virtual service's protocol, address and port. */
+async function virtualService({ e }: Draft, protocol: number, arg: string): Promise<void> {
+  const svc = e.service;
+  svc.protocol = protocol;
+  const hp = await parseHostPort(arg, svc.addr, svc.protocol);
+  if (!hp) throw fail('illegal virtual server address[:port] specified');
+  svc.af = hp.af;
+  svc.addr = hp.addr;
+  if (hp.port !== undefined) svc.port = hp.port;
+  if (hp.af === K.AF_INET6) svc.netmask = 128;
 }
 
 /** `-b`: comma-separated flag words for the scheduler in effect. */
@@ -145,6 +234,63 @@ function parseTimeout(text: string, min: number): number {
   if (v === undefined) throw fail(`invalid timeout value \`${text}' specified`);
   return v;
 }
+
+// --- the command's own rules ---------------------------------------------------
+
+/** -A, -E: a port unless persistent or a fwmark; -o only for UDP; the default scheduler. */
+function finishService({ service: svc }: Entry): void {
+  if (svc.fwmark === 0 && svc.port === 0 && !(svc.flags & K.IP_VS_SVC_F_PERSISTENT)) {
+    throw fail('Zero port specified for non-persistent service');
+  }
+  if (svc.flags & K.IP_VS_SVC_F_ONEPACKET && svc.fwmark === 0 && svc.protocol !== K.IPPROTO_UDP) {
+    throw fail('One-Packet Scheduling is only for UDP virtual services');
+  }
+  if (svc.scheduler === '') svc.scheduler = DEFAULT_SCHEDULER;
+}
+
+/** -a, -e: the service's port for DR and tunnels, the family rule, the tunnel options. */
+function finishServer(e: Entry): void {
+  const { service: svc, dest } = e;
+  if ((dest.fwdMethod === K.IP_VS_CONN_F_DROUTE || dest.fwdMethod === K.IP_VS_CONN_F_TUNNEL) && svc.fwmark === 0) {
+    dest.port = svc.port;
+  }
+  if (dest.af !== svc.af && dest.fwdMethod !== K.IP_VS_CONN_F_TUNNEL) {
+    throw fail('Different address family is allowed only for tunneling servers');
+  }
+  const tunnelOptions: Option[] = ['tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'];
+  if (dest.fwdMethod !== K.IP_VS_CONN_F_TUNNEL && tunnelOptions.some((o) => e.options.has(o))) {
+    throw fail('Tunnel options conflict with forward method');
+  }
+  const type = ['ipip', 'gue', 'gre'][dest.tunType]!;
+  const tunnelProblem = checkTunnel(type, e.options);
+  if (tunnelProblem) throw fail(tunnelProblem);
+}
+
+/** -L: the connection, timeout and daemon modes take no table columns. */
+function finishList({ options: o }: Entry): void {
+  const special = o.has('connection') || o.has('timeout') || o.has('daemon');
+  const columns = o.has('stats') || o.has('rate') || o.has('thresholds');
+  if ((special && columns) || ((o.has('timeout') || o.has('daemon')) && o.has('persistent-conn'))) {
+    throw fail('options conflicts in the list command');
+  }
+}
+
+/** --start-daemon: the default multicast interface. */
+function finishDaemon({ daemon }: Entry): void {
+  if (daemon.ifname === '') daemon.ifname = DEFAULT_MCAST_IFN;
+}
+
+/** Per command, what ipvsadm checks and fills in after the command/option table. */
+const FINISH: Partial<Record<Command, (e: Entry) => void>> = {
+  'add-service': finishService,
+  'edit-service': finishService,
+  'start-daemon': finishDaemon,
+  'add-server': finishServer,
+  'edit-server': finishServer,
+  list: finishList,
+};
+
+// --- the command line ----------------------------------------------------------
 
 function newEntry(command: Command): Entry {
   return {
@@ -209,6 +355,15 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return ev.kind === 'option' && (ev.def.key === 'help' || ev.def.key === 'version');
 }
 
+/** The state ipvsadm's --start-daemon/--stop-daemon argument names. */
+function daemonState(command: 'start-daemon' | 'stop-daemon', arg: string | undefined): number {
+  if (arg === 'master') return K.IP_VS_STATE_MASTER;
+  if (arg === 'backup') return K.IP_VS_STATE_BACKUP;
+  // ipvsadm words the two differently.
+  if (command === 'start-daemon') throw fail('illegal start-daemon parameter specified');
+  throw fail('illegal start_daemon specified');
+}
+
 /**
  * Parses one command line (argv[0] the program name) and runs every check
  * ipvsadm runs before talking to the kernel. Throws a Failure.
@@ -229,205 +384,41 @@ export async function parse(argv: readonly string[], inRestore = false): Promise
     }
   };
 
+  // The command: the first option that is not one of ours.
   let first = popt.next();
   while (first.kind === 'option' && EXTENSIONS.has(first.def.key as Key)) {
     extension(first);
     first = popt.next();
   }
   if (first.kind !== 'option') throw tryHelp(argv0);
-  const firstKey = first.def.key as Key;
-  if (firstKey === 'help') return { kind: 'help' };
-  if (firstKey === 'version') return { kind: 'version' };
-  if (!isCommand(firstKey)) throw tryHelp(argv0);
-  const e = newEntry(firstKey);
-  if (firstKey === 'start-daemon' || firstKey === 'stop-daemon') {
-    const state = first.arg === 'master' ? K.IP_VS_STATE_MASTER : first.arg === 'backup' ? K.IP_VS_STATE_BACKUP : 0;
-    if (state === 0) {
-      throw fail(firstKey === 'start-daemon' ? 'illegal start-daemon parameter specified' : 'illegal start_daemon specified');
-    }
-    e.daemon.state = state;
-  }
+  const command = first.def.key as Key;
+  if (command === 'help') return { kind: 'help' };
+  if (command === 'version') return { kind: 'version' };
+  if (!isCommand(command)) throw tryHelp(argv0);
+  const e = newEntry(command);
+  if (command === 'start-daemon' || command === 'stop-daemon') e.daemon.state = daemonState(command, first.arg);
 
-  const svc = e.service;
-  const dest = e.dest;
-  const set = (option: Option): void => {
-    if (e.options.has(option)) throw fail(`multiple '${option}' options specified`);
-    e.options.add(option);
-  };
-  const number = (text: string, min: number, max: number, what: string): number => {
-    const v = toNumber(text, min, max);
-    if (v === undefined) throw fail(`illegal ${what} specified`);
-    return v;
-  };
-  let schedFlags: string | undefined;
-
+  // Each option as it comes.
+  const draft: Draft = { e };
   for (;;) {
     const ev = popt.next();
     if (ev.kind === 'end') break;
     if (ev.kind === 'error') throw new Failure(255, `${ev.word}: ${ev.error}\n`, false);
     const key = ev.def.key as Key;
-    const arg = ev.arg ?? '';
     if (EXTENSIONS.has(key)) {
       extension(ev);
       continue;
     }
     if (isCommand(key) || key === 'help' || key === 'version') throw fail(`invalid option \`${popt.lastWord}'`);
-    switch (key) {
-      case 'tcp-service':
-      case 'udp-service':
-      case 'sctp-service': {
-        set('service-address');
-        svc.protocol = key === 'tcp-service' ? K.IPPROTO_TCP : key === 'udp-service' ? K.IPPROTO_UDP : K.IPPROTO_SCTP;
-        const hp = await parseHostPort(arg, svc.addr, svc.protocol);
-        if (!hp) throw fail('illegal virtual server address[:port] specified');
-        svc.af = hp.af;
-        svc.addr = hp.addr;
-        if (hp.port !== undefined) svc.port = hp.port;
-        if (hp.af === K.AF_INET6) svc.netmask = 128;
-        break;
-      }
-      case 'fwmark-service': {
-        set('service-address');
-        const mark = toNumber(arg, 1, 0xffffffff);
-        if (mark === undefined) throw fail(`invalid fwmark value \`${arg}' specified`);
-        svc.fwmark = mark;
-        svc.af = K.AF_INET;
-        svc.protocol = K.IPPROTO_TCP;
-        break;
-      }
-      case 'scheduler':
-        set('scheduler');
-        svc.scheduler = truncateBytes(arg, K.IP_VS_SCHEDNAME_MAXLEN - 1);
-        break;
-      case 'persistent':
-        set('persistent');
-        svc.flags |= K.IP_VS_SVC_F_PERSISTENT;
-        svc.timeout = ev.arg === undefined ? 360 : parseTimeout(ev.arg, 1);
-        break;
-      case 'netmask':
-        set('netmask');
-        if (svc.af !== K.AF_INET6) {
-          const mask = await parseNetmask(arg);
-          if (mask === undefined) throw fail('illegal virtual server persistent mask specified');
-          svc.netmask = mask;
-        } else {
-          const bits = atoi(arg);
-          if (bits < 1 || bits > 128) throw fail('illegal ipv6 netmask specified');
-          svc.netmask = bits;
-        }
-        break;
-      case 'pe':
-        set('pe');
-        svc.pe = truncateBytes(arg, K.IP_VS_PENAME_MAXLEN);
-        break;
-      case 'sched-flags':
-        set('sched-flags');
-        schedFlags = arg;
-        break;
-      case 'ops':
-        set('ops');
-        svc.flags |= K.IP_VS_SVC_F_ONEPACKET;
-        break;
-      case 'real-server': {
-        set('real-server');
-        const hp = await parseHostPort(arg, svc.addr, svc.protocol);
-        if (!hp) throw fail('illegal real server address[:port] specified');
-        dest.af = hp.af;
-        dest.addr = hp.addr;
-        dest.port = hp.port ?? svc.port;
-        break;
-      }
-      case 'masquerading':
-      case 'ipip':
-      case 'gatewaying':
-        set('forwarding-method');
-        dest.fwdMethod = key === 'masquerading' ? K.IP_VS_CONN_F_MASQ : key === 'ipip' ? K.IP_VS_CONN_F_TUNNEL : K.IP_VS_CONN_F_DROUTE;
-        break;
-      case 'weight':
-        set('weight');
-        dest.weight = number(arg, 0, INT_MAX, 'weight');
-        break;
-      case 'u-threshold':
-        set('u-threshold');
-        dest.uThreshold = number(arg, 0, INT_MAX, 'u_threshold');
-        break;
-      case 'l-threshold':
-        set('l-threshold');
-        dest.lThreshold = number(arg, 0, INT_MAX, 'l_threshold');
-        break;
-      case 'ipv6':
-        if (svc.fwmark === 0) throw fail('-6 used before -f\n');
-        svc.af = K.AF_INET6;
-        svc.netmask = 128;
-        break;
-      case 'mcast-interface':
-        set('mcast-interface');
-        e.daemon.ifname = truncateBytes(arg, K.IP_VS_IFNAME_MAXLEN - 1);
-        break;
-      case 'syncid':
-        set('syncid');
-        e.daemon.syncId = number(arg, 0, 255, 'syncid');
-        break;
-      case 'mcast-group': {
-        set('mcast-group');
-        if (arg.includes(':')) {
-          const g = inetPton6(arg);
-          if (!g || g[0] !== 0xff) throw fail(`invalid IPv6 mcast-group \`${arg}'`);
-          e.daemon.groupAf = K.AF_INET6;
-          e.daemon.group = g;
-        } else {
-          const g = inetPton4(arg);
-          if (!g || (g[0]! & 0xf0) !== 0xe0) throw fail(`invalid IPv4 mcast-group \`${arg}'`);
-          e.daemon.groupAf = K.AF_INET;
-          e.daemon.group = new Uint8Array(16);
-          e.daemon.group.set(g);
-        }
-        break;
-      }
-      case 'mcast-port':
-        set('mcast-port');
-        e.daemon.port = number(arg, 1, 65535, 'mcast-port');
-        break;
-      case 'mcast-ttl':
-        set('mcast-ttl');
-        e.daemon.ttl = number(arg, 1, 255, 'mcast-ttl');
-        break;
-      case 'sync-maxlen':
-        set('sync-maxlen');
-        e.daemon.maxLen = number(arg, 1, 65507, 'sync-maxlen');
-        break;
-      case 'tun-type':
-        set('tun-type');
-        if (arg === 'ipip') dest.tunType = K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP;
-        else if (arg === 'gue') dest.tunType = K.IP_VS_CONN_F_TUNNEL_TYPE_GUE;
-        else if (arg === 'gre') dest.tunType = K.IP_VS_CONN_F_TUNNEL_TYPE_GRE;
-        else throw fail('illegal tunnel type specified');
-        break;
-      case 'tun-port':
-        set('tun-port');
-        dest.tunPort = number(arg, 1, 65535, 'tunnel port');
-        break;
-      case 'tun-nocsum':
-        set('tun-nocsum');
-        dest.tunFlags = K.IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM;
-        break;
-      case 'tun-csum':
-        set('tun-csum');
-        dest.tunFlags = K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM;
-        break;
-      case 'tun-remcsum':
-        set('tun-remcsum');
-        dest.tunFlags = K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM;
-        break;
-      case 'sort':
-        break;
-      default:
-        // numeric, connection, timeout, daemon, stats, rate, thresholds,
-        // persistent-conn, nosort, exact, tun-info: flags for the listing.
-        set(key as Option);
+    const handler = HANDLERS[key as OptionKey];
+    if (handler.counts !== undefined) {
+      if (e.options.has(handler.counts)) throw fail(`multiple '${handler.counts}' options specified`);
+      e.options.add(handler.counts);
     }
+    await handler.apply?.(draft, ev.arg ?? '', ev.arg !== undefined);
   }
 
+  // Then what needs every option.
   if (e.command === 'set') {
     const tcp = popt.nextArg();
     const fin = tcp === undefined ? undefined : popt.nextArg();
@@ -438,47 +429,15 @@ export async function parse(argv: readonly string[], inRestore = false): Promise
   const extra = popt.nextArg();
   if (extra !== undefined) throw fail(`unexpected argument ${extra}`);
 
-  if (schedFlags !== undefined) {
-    const bits = parseSchedFlags(svc.scheduler === '' ? DEFAULT_SCHEDULER : svc.scheduler, schedFlags);
+  if (draft.schedFlags !== undefined) {
+    const svc = e.service;
+    const bits = parseSchedFlags(svc.scheduler === '' ? DEFAULT_SCHEDULER : svc.scheduler, draft.schedFlags);
     svc.flags = (svc.flags & ~SCHED_FLAGS) | bits;
   }
 
   const problem = checkCompatibility(e.command, e.options);
   if (problem) throw fail(problem);
-
-  if (e.command === 'add-service' || e.command === 'edit-service') {
-    if (svc.fwmark === 0 && svc.port === 0 && !(svc.flags & K.IP_VS_SVC_F_PERSISTENT)) {
-      throw fail('Zero port specified for non-persistent service');
-    }
-    if (svc.flags & K.IP_VS_SVC_F_ONEPACKET && svc.fwmark === 0 && svc.protocol !== K.IPPROTO_UDP) {
-      throw fail('One-Packet Scheduling is only for UDP virtual services');
-    }
-    if (svc.scheduler === '') svc.scheduler = DEFAULT_SCHEDULER;
-  }
-  if (e.command === 'start-daemon' && e.daemon.ifname === '') e.daemon.ifname = DEFAULT_MCAST_IFN;
-  if (e.command === 'add-server' || e.command === 'edit-server') {
-    if ((dest.fwdMethod === K.IP_VS_CONN_F_DROUTE || dest.fwdMethod === K.IP_VS_CONN_F_TUNNEL) && svc.fwmark === 0) {
-      dest.port = svc.port;
-    }
-    if (dest.af !== svc.af && dest.fwdMethod !== K.IP_VS_CONN_F_TUNNEL) {
-      throw fail('Different address family is allowed only for tunneling servers');
-    }
-    const tunnelOptions: Option[] = ['tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'];
-    if (dest.fwdMethod !== K.IP_VS_CONN_F_TUNNEL && tunnelOptions.some((o) => e.options.has(o))) {
-      throw fail('Tunnel options conflict with forward method');
-    }
-    const type = ['ipip', 'gue', 'gre'][dest.tunType]!;
-    const tunnelProblem = checkTunnel(type, e.options);
-    if (tunnelProblem) throw fail(tunnelProblem);
-  }
-  if (e.command === 'list') {
-    const o = e.options;
-    const special = o.has('connection') || o.has('timeout') || o.has('daemon');
-    const columns = o.has('stats') || o.has('rate') || o.has('thresholds');
-    if ((special && columns) || ((o.has('timeout') || o.has('daemon')) && o.has('persistent-conn'))) {
-      throw fail('options conflicts in the list command');
-    }
-  }
+  FINISH[e.command]?.(e);
 
   // Our own options, checked after everything ipvsadm checks.
   if (ext.has('json') && e.command !== 'list') throw fail(`Illegal 'json' option with the '${e.command}' command`);

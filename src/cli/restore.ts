@@ -10,9 +10,11 @@
 import { K } from '../constants.js';
 import { IpvsError } from '../errors.js';
 import type { RawDaemon, RawDest, RawService, RawServiceSpec, RawTimeouts } from '../native.js';
-import { runLine, type Context, type Outcome } from './main.js';
-import { Failure, parse, type Entry } from './parse.js';
-import { errorText, fetchTable, runEntry, serviceKey, zeroKey } from './run.js';
+import { isChange, send, type ChangeCommand } from './change.js';
+import { Failure } from './failure.js';
+import { errorText, fetchTable, serviceKey } from './kernel.js';
+import { parse } from './parse.js';
+import type { Context, Entry, Outcome, Runner } from './types.js';
 
 /** The words of one line of restore input; none for a line to skip. */
 export function restoreWords(line: string, comments: boolean): string[] {
@@ -28,15 +30,16 @@ function inputLines(text: string): string[] {
   return lines;
 }
 
-export async function restore(e: Entry, ctx: Context): Promise<Outcome> {
+/** `-R`: `run` runs each line, as the program runs its own command line. */
+export async function restore(e: Entry, ctx: Context, run: Runner): Promise<Outcome> {
   const text = ctx.io.stdin ? await ctx.io.stdin() : '';
   const lines = inputLines(text);
-  if (e.atomic) return restoreAtomic(lines, e.comments, ctx);
+  if (e.atomic) return restoreAtomic(lines, e.comments, ctx, run);
   let result: Outcome = { status: 0, fatal: false };
   for (const line of lines) {
     const words = restoreWords(line, e.comments);
     if (words.length === 0) continue;
-    const outcome = await runLine([ctx.argv0, ...words], ctx, true);
+    const outcome = await run.line([ctx.argv0, ...words], ctx, true);
     if (outcome.fatal) return outcome;
     result = outcome;
   }
@@ -53,8 +56,13 @@ function specOf(s: RawService): RawServiceSpec {
   return { af, protocol, addr, port, fwmark, scheduler, pe, flags: flags & ~K.IP_VS_SVC_F_HASHED, timeout, netmask };
 }
 
-const sameDest = (a: { af: number; addr: Uint8Array; port: number }, b: { af: number; addr: Uint8Array; port: number }): boolean =>
-  a.af === b.af && a.port === b.port && Buffer.compare(Buffer.from(a.addr.subarray(0, a.af === K.AF_INET6 ? 16 : 4)), Buffer.from(b.addr.subarray(0, b.af === K.AF_INET6 ? 16 : 4))) === 0;
+type Endpoint = { af: number; addr: Uint8Array; port: number };
+
+/** The address bytes that count for the endpoint's family. */
+const addressOf = (x: Endpoint): Buffer => Buffer.from(x.addr.subarray(0, x.af === K.AF_INET6 ? 16 : 4));
+
+const sameDest = (a: Endpoint, b: Endpoint): boolean =>
+  a.af === b.af && a.port === b.port && Buffer.compare(addressOf(a), addressOf(b)) === 0;
 
 async function readd(ctx: Context, s: RawService, dests: readonly RawDest[]): Promise<void> {
   await ctx.raw.addService(specOf(s));
@@ -66,66 +74,68 @@ async function readd(ctx: Context, s: RawService, dests: readonly RawDest[]): Pr
  * undo; zeroed counters cannot be restored). Throws the kernel's refusal.
  */
 async function apply(e: Entry, ctx: Context): Promise<Undo | undefined> {
+  if (!isChange(e.command)) return undefined;
+  const undo = await undoing(e.command, e, ctx);
+  await send(e.command, e, ctx.raw);
+  return undo;
+}
+
+/** How to take back a change, read from the kernel before it is sent. */
+async function undoing(command: ChangeCommand, e: Entry, ctx: Context): Promise<Undo | undefined> {
   const raw = ctx.raw;
   const key = serviceKey(e);
-  switch (e.command) {
+  switch (command) {
     case 'flush': {
       const before = await fetchTable(ctx, false);
       if (before.failure) throw before.failure.error;
-      await raw.clear();
       return async () => {
         for (const [i, s] of before.services.entries()) await readd(ctx, s, before.dests[i]!);
       };
     }
     case 'add-service':
-      await raw.addService(e.service);
       return () => raw.deleteService(key);
     case 'edit-service': {
       const prior = await raw.getService(key).catch(() => undefined);
-      await raw.editService(e.service);
       return prior && (() => raw.editService(specOf(prior)));
     }
     case 'delete-service': {
       const prior = await raw.getService(key).catch(() => undefined);
       const dests = prior ? await raw.listDestinations(prior) : [];
-      await raw.deleteService(key);
       return prior && (() => readd(ctx, prior, dests));
     }
-    case 'zero':
-      await raw.zero(zeroKey(e));
-      return undefined;
     case 'add-server':
-      await raw.addDestination(key, e.dest);
       return () => raw.deleteDestination(key, e.dest);
-    case 'edit-server':
+    case 'edit-server': {
+      const prior = await priorDest(e, ctx);
+      return prior && (() => raw.editDestination(key, prior));
+    }
     case 'delete-server': {
-      const prior = (await raw.listDestinations(key).catch(() => [] as RawDest[])).find((d) => sameDest(d, e.dest));
-      if (e.command === 'edit-server') {
-        await raw.editDestination(key, e.dest);
-        return prior && (() => raw.editDestination(key, prior));
-      }
-      await raw.deleteDestination(key, e.dest);
+      const prior = await priorDest(e, ctx);
       return prior && (() => raw.addDestination(key, prior));
     }
     case 'set': {
       const prior: RawTimeouts = await raw.getTimeouts();
-      await raw.setTimeouts(e.timeouts);
       return () => raw.setTimeouts(prior);
     }
     case 'start-daemon':
-      await raw.startDaemon(e.daemon);
       return () => raw.stopDaemon({ state: e.daemon.state });
     case 'stop-daemon': {
       const prior: RawDaemon | undefined = (await raw.listDaemons()).find((d) => d.state & e.daemon.state);
-      await raw.stopDaemon(e.daemon);
       return prior && (() => raw.startDaemon({ ...prior, state: e.daemon.state }));
     }
-    default:
+    case 'zero':
+      // Counters cannot be put back.
       return undefined;
   }
 }
 
-async function restoreAtomic(lines: string[], comments: boolean, ctx: Context): Promise<Outcome> {
+/** The real server a line names, as the kernel has it (undefined when it has none). */
+async function priorDest(e: Entry, ctx: Context): Promise<RawDest | undefined> {
+  const dests = await ctx.raw.listDestinations(serviceKey(e)).catch(() => [] as RawDest[]);
+  return dests.find((d) => sameDest(d, e.dest));
+}
+
+async function restoreAtomic(lines: string[], comments: boolean, ctx: Context, run: Runner): Promise<Outcome> {
   const say = (text: string): void => ctx.io.stderr(`${ctx.argv0}: ${text}\n`);
   // First every line is checked, so a mistake anywhere changes nothing.
   const entries: { line: number; entry: Entry }[] = [];
@@ -156,7 +166,8 @@ async function restoreAtomic(lines: string[], comments: boolean, ctx: Context): 
     if (entry.command === 'list' || entry.command === 'save') {
       // Listings print as usual; one that fails fails the restore.
       const errors: string[] = [];
-      const outcome = await runEntry(entry, { ...ctx, io: { ...ctx.io, stderr: (t) => errors.push(t) } }, true);
+      const capturing = { ...ctx, io: { ...ctx.io, stderr: (t: string) => errors.push(t) } };
+      const outcome = await run.entry(entry, capturing, true);
       if (outcome.status !== 0) {
         failed = errors.join('').trimEnd() || `the listing failed (exit status ${outcome.status})`;
         status = outcome.status;

@@ -1,8 +1,10 @@
-// How ipvsadm reads numbers and numeric addresses: the C library's strtol
-// (base 10, leading white space and a sign allowed, the whole word a number),
-// inet_aton (1 to 4 parts, each decimal, octal or hex, anything after white
-// space ignored) and inet_pton. Names (hosts, services) are in names.ts.
+// How ipvsadm reads numbers and addresses: the C library's strtol (base 10,
+// leading white space and a sign allowed, the whole word a number), inet_aton
+// (1 to 4 parts, each decimal, octal or hex, anything after white space
+// ignored) and inet_pton, and on top of them `host[:port]` and -M's netmask.
+// Names (hosts, services) are looked up in names.ts, loaded when one is given.
 import { parseAddress } from '../address.js';
+import { K } from '../constants.js';
 
 const SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
 const LONG_MAX = 2n ** 63n - 1n;
@@ -104,4 +106,57 @@ export function inetPton4(s: string): Uint8Array | undefined {
 export function truncateBytes(s: string, max: number): string {
   const b = Buffer.from(s);
   return b.length <= max ? s : b.subarray(0, max).toString();
+}
+
+interface HostPort {
+  af: number;
+  addr: Uint8Array;
+  port: number | undefined;
+}
+
+/**
+ * ipvsadm's `host[:port]`, `[v6]:port` or bare IPv6, on top of `base` (the
+ * 16 bytes an IPv4 address only partly overwrites). Ports by number or by
+ * the service name of `protocol`. Undefined when it does not parse.
+ */
+export async function parseHostPort(text: string, base: Uint8Array, protocol: number): Promise<HostPort | undefined> {
+  if (/^\d*$/.test(text)) return undefined;
+  let host = text;
+  let portText: string | undefined;
+  if (host.startsWith('[')) {
+    host = host.slice(1);
+    const close = host.indexOf(']');
+    if (close < 0 || host[close + 1] !== ':') return undefined;
+    portText = host.slice(close + 2);
+    host = host.slice(0, close);
+  }
+  const addr = base.slice();
+  let af: number;
+  const v6 = inetPton6(host);
+  if (v6) {
+    af = K.AF_INET6;
+    addr.set(v6);
+  } else {
+    // ipvsadm looks for the port again inside the host part: `[1.2.3.4]:80` has none.
+    const colon = host.lastIndexOf(':');
+    portText = colon < 0 ? undefined : host.slice(colon + 1);
+    if (colon >= 0) host = host.slice(0, colon);
+    const v4 = inetAton(host) ?? (await (await import('./names.js')).hostToAddr(host));
+    if (!v4) return undefined;
+    af = K.AF_INET;
+    addr.set(v4);
+  }
+  let port: number | undefined;
+  if (portText !== undefined) {
+    port = toNumber(portText, 0, 65535) ?? (await import('./names.js')).serviceToPort(portText, protocol);
+    if (port === undefined) return undefined;
+  }
+  return { af, addr, port };
+}
+
+/** `-M` for an IPv4 service: inet_aton, else a host name's address; as a host-order number. */
+export async function parseNetmask(text: string): Promise<number | undefined> {
+  const b = inetAton(text) ?? (await (await import('./names.js')).hostToAddr(text));
+  if (!b) return undefined;
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }

@@ -1,0 +1,13 @@
+// -S: the table as the command lines that build it again, always sorted,
+// names unless -n.
+import { saveEntry } from './format.js';
+import { printTable } from './kernel.js';
+import type { Context, Entry, Outcome } from './types.js';
+
+export function save(e: Entry, ctx: Context): Promise<Outcome> {
+  return printTable(ctx, true, e.options.has('numeric'), (services, dests, names) => {
+    let out = '';
+    services.forEach((s, i) => (out += saveEntry(s, dests[i]!, names)));
+    return out;
+  });
+}
