@@ -8,17 +8,8 @@ import { K } from '../constants.js';
 import { addrport, namer, NUMERIC, pad, type Namer } from './format.js';
 import { OK } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
+import { protocolByName } from '../vocabulary/protocols.js';
 
-/** The kernel's protocol names, which ipvsadm prints as it reads them. */
-const KERNEL_NAMES: Record<string, string> = {
-  tcp: 'TCP',
-  udp: 'UDP',
-  sctp: 'SCTP',
-  icmp: 'ICMP',
-  icmpv6: 'ICMPv6',
-  ip: 'IP',
-};
-const PORT_TABLES: Record<string, number> = { TCP: K.IPPROTO_TCP, UDP: K.IPPROTO_UDP, SCTP: K.IPPROTO_SCTP };
 
 /** Every batch of the table, in file order. */
 export async function readConnections(ctx: Context): Promise<ConnectionBatch[]> {
@@ -65,8 +56,11 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {
       const lower = b.protocols[b.protocolIndex[i]!]!;
-      const proto = KERNEL_NAMES[lower] ?? lower;
-      const protocol = PORT_TABLES[proto] ?? 0;
+      // The kernel's protocol name, which ipvsadm prints as it reads it;
+      // port names only for the protocols services have.
+      const entry = protocolByName(lower);
+      const proto = entry?.kernel ?? lower;
+      const protocol = entry?.option !== undefined ? entry.number : 0;
       const af = b.family[i]!;
       const expires = b.expires[i]!;
       const client = addrport(af, b.clientAddress(i), b.clientPort[i]!, protocol, names);

@@ -7,6 +7,11 @@ import { K } from '../constants.js';
 import type { RawDest, RawInfo, RawService, RawServiceKey, RawStats, RawTimeouts, RawDaemon } from '../native.js';
 import type { HostNames } from './names.js';
 import type { Option } from './options.js';
+import { forwardingByValue } from '../vocabulary/forwarding.js';
+import { dottedMask } from '../vocabulary/netmask.js';
+import { protocolByNumber } from '../vocabulary/protocols.js';
+import { SCHEDULER_FLAG_BITS, schedulerFlagNames } from '../vocabulary/scheduler-flags.js';
+import { versionText } from '../vocabulary/version.js';
 
 export interface ListFormat {
   numeric: boolean;
@@ -75,9 +80,7 @@ export function largenum(v: bigint, exact: boolean): string {
 }
 
 /** The kernel's IPVS version word as `major.minor.patch`. */
-export function versionNumber(v: number): string {
-  return `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
-}
+export const versionNumber = versionText;
 
 export function versionLine(info: RawInfo): string {
   return `IP Virtual Server version ${versionNumber(info.version)} (size=${info.connTabSize})\n`;
@@ -97,11 +100,10 @@ export function title(f: ListFormat): string {
   return `${table}  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n`;
 }
 
+/** A service's protocol as ipvsadm lists it; `?` for one a service cannot have. */
 function protocolName(protocol: number): string {
-  if (protocol === K.IPPROTO_TCP) return 'TCP';
-  if (protocol === K.IPPROTO_UDP) return 'UDP';
-  if (protocol === K.IPPROTO_SCTP) return 'SCTP';
-  return '?';
+  const p = protocolByNumber(protocol);
+  return p?.option !== undefined ? p.ipvsadm : '?';
 }
 
 /** `%d` of a u32: fwmarks of 2^31 and more print negative. */
@@ -121,19 +123,13 @@ function destName(s: RawService, d: RawDest, names: Namer): string {
 
 /** The scheduler flag words shown for a flag word (SCHED3 is ignored for sh and mh). */
 export function schedFlagWords(scheduler: string, flags: number): string {
-  const words: string[] = [];
-  const own = scheduler === 'sh' || scheduler === 'mh' ? scheduler : undefined;
-  if (flags & K.IP_VS_SVC_F_SCHED1) words.push(own ? `${own}-fallback` : 'flag-1');
-  if (flags & K.IP_VS_SVC_F_SCHED2) words.push(own ? `${own}-port` : 'flag-2');
-  if (!own && flags & K.IP_VS_SVC_F_SCHED3) words.push('flag-3');
-  return words.join(',');
+  return schedulerFlagNames(scheduler, flags, { ipvsadm: true }).join(',');
 }
 
-const SCHED_FLAGS = K.IP_VS_SVC_F_SCHED1 | K.IP_VS_SVC_F_SCHED2 | K.IP_VS_SVC_F_SCHED3;
 
-const FWD_NAMES = ['Masq', 'Local', 'Tunnel', 'Route'];
+
 /** glibc prints a NULL `%s` as `(null)`: what ipvsadm shows for an unknown method. */
-export const fwdName = (fwd: number): string => FWD_NAMES[fwd & 7] ?? '(null)';
+export const fwdName = (fwd: number): string => forwardingByValue(fwd)?.ipvsadm ?? '(null)';
 
 const CSUM_NAMES = ['-c', '+c', 'r+c'];
 
@@ -182,11 +178,11 @@ export function serviceEntry(s: RawService, dests: readonly RawDest[], f: ListFo
     out = `${pad(name, 33)}${fiveNumbers([st.cps, st.inpps, st.outpps, st.inbps, st.outbps], f.exact)}\n`;
   } else {
     out = `${name} ${s.scheduler}`;
-    if (s.flags & SCHED_FLAGS) out += ` (${schedFlagWords(s.scheduler, s.flags)})`;
+    if (s.flags & SCHEDULER_FLAG_BITS) out += ` (${schedFlagWords(s.scheduler, s.flags)})`;
     if (s.flags & K.IP_VS_SVC_F_PERSISTENT) {
       out += ` persistent ${s.timeout}`;
       if (s.af === K.AF_INET) {
-        if (s.netmask !== 0xffffffff) out += ` mask ${dotted(s.netmask)}`;
+        if (s.netmask !== 0xffffffff) out += ` mask ${dottedMask(s.netmask)}`;
       } else if (s.netmask !== 128) {
         out += ` mask ${s.netmask | 0}`;
       }
@@ -218,20 +214,10 @@ export function serviceEntry(s: RawService, dests: readonly RawDest[], f: ListFo
   return out;
 }
 
-function dotted(mask: number): string {
-  return `${mask >>> 24}.${(mask >>> 16) & 0xff}.${(mask >>> 8) & 0xff}.${mask & 0xff}`;
-}
 
 function serviceSpec(s: RawService, names: Namer): string {
   if (s.fwmark !== 0) return `-f ${int32(s.fwmark)}${s.af === K.AF_INET6 ? ' -6' : ''}`;
-  const flag =
-    s.protocol === K.IPPROTO_TCP
-      ? '-t'
-      : s.protocol === K.IPPROTO_UDP
-        ? '-u'
-        : s.protocol === K.IPPROTO_SCTP
-          ? '--sctp-service'
-          : '--xxx-service';
+  const flag = protocolByNumber(s.protocol)?.option ?? '--xxx-service';
   return `${flag} ${addrport(s.af, s.addr, s.port, s.protocol, names)}`;
 }
 
@@ -244,14 +230,14 @@ export function saveEntry(s: RawService, dests: readonly RawDest[], names: Namer
   if (s.flags & K.IP_VS_SVC_F_PERSISTENT) {
     out += ` -p ${s.timeout}`;
     if (s.af === K.AF_INET) {
-      if (s.netmask !== 0xffffffff) out += ` -M ${dotted(s.netmask)}`;
+      if (s.netmask !== 0xffffffff) out += ` -M ${dottedMask(s.netmask)}`;
     } else if (s.netmask !== 128) {
       out += ` -M ${s.netmask | 0}`;
     }
   }
   if (s.pe !== '') out += ` --pe ${s.pe}`;
   if (s.flags & K.IP_VS_SVC_F_ONEPACKET) out += ' -o';
-  if (s.flags & SCHED_FLAGS) out += ` -b ${schedFlagWords(s.scheduler, s.flags)}`;
+  if (s.flags & SCHEDULER_FLAG_BITS) out += ` -b ${schedFlagWords(s.scheduler, s.flags)}`;
   out += '\n';
   for (const d of dests) {
     const fwd = d.fwdMethod & 7;

@@ -124,8 +124,6 @@ export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
     return OK;
   };
   const o = e.options;
-  // The operation whose failure message applies (ipvsadm's for the same listing).
-  let op: string | undefined;
   try {
     if (o.has('connection')) {
       const { readConnections } = await import('./connections.js');
@@ -134,18 +132,16 @@ export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
     if (o.has('timeout')) return out({ ...(await ctx.raw.getTimeouts()) });
     if (o.has('daemon')) return out(daemonsJson(await ctx.raw.listDaemons()));
     if (o.has('service-address')) {
-      op = 'getService';
       const svc = await ctx.raw.getService(serviceKey(e));
-      op = 'listDestinations';
       let dests = await ctx.raw.listDestinations(svc);
       if (!o.has('nosort')) dests = msort(dests, compareDests);
       return out(serviceJson(svc, dests));
     }
   } catch (error) {
-    return listFailed(ctx, error, op);
+    return listFailed(ctx, error);
   }
   const table = await fetchTable(ctx, !o.has('nosort'));
-  if (table.failure) return listFailed(ctx, table.failure.error, table.failure.op);
+  if (table.failure) return listFailed(ctx, table.failure.error);
   return out({
     version: versionNumber(ctx.info.version),
     connectionTableSize: ctx.info.connTabSize,

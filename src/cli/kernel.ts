@@ -2,19 +2,19 @@
 // send, the table as ipvsadm fetches and prints it, and how a failed call is
 // reported (ipvsadm's message for the operation, and its exit status).
 import { K } from '../constants.js';
-import { IpvsError, ipvsadmMessage } from '../errors.js';
+import { IpvsError } from '../errors.js';
 import type { RawDest, RawService, RawServiceKey } from '../native.js';
 import { compareDests, compareServices, msort, namer, NUMERIC, type Namer } from './format.js';
 import type { Context, Entry, Outcome } from './types.js';
 
 export const OK: Outcome = { status: 0, fatal: false };
 
-/** The text ipvsadm prints for a failed library call. */
-export function errorText(e: unknown, op?: string): string {
-  if (e instanceof IpvsError) {
-    if (!e.fromKernel) return e.message;
-    return op === undefined ? e.message : ipvsadmMessage(op, e.errno, e.detail);
-  }
+/**
+ * The text ipvsadm prints for a failed library call: an IpvsError's own
+ * message, computed once by the error for its operation (which is the one
+ * whose message ipvsadm prints).
+ */
+export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -26,9 +26,9 @@ export function refused(ctx: Context, e: unknown): Outcome {
 }
 
 /** A listing that fails: message, exit(1). */
-export function listFailed(ctx: Context, e: unknown, op?: string): Outcome {
+export function listFailed(ctx: Context, e: unknown): Outcome {
   if (!(e instanceof IpvsError)) throw e;
-  ctx.io.stderr(`${errorText(e, op)}\n`);
+  ctx.io.stderr(`${errorText(e)}\n`);
   return { status: 1, fatal: true };
 }
 
@@ -62,8 +62,8 @@ export async function namesFor(
 export interface Table {
   services: RawService[];
   dests: RawDest[][];
-  /** `op` '': the service dump itself failed, so there is nothing. */
-  failure?: { error: unknown; op?: string };
+  /** Which dump failed: the services' (nothing to show) or a destinations' (the services before it). */
+  failure?: { error: unknown; during: 'services' | 'destinations' };
 }
 
 /** The services (sorted unless --nosort) with their destinations, or where fetching failed. */
@@ -72,8 +72,7 @@ export async function fetchTable(ctx: Context, sort: boolean): Promise<Table> {
   try {
     services = await ctx.raw.listServices();
   } catch (error) {
-    // In netlink mode libipvs names no function for this dump: errno's own text.
-    return { services: [], dests: [], failure: { error, op: '' } };
+    return { services: [], dests: [], failure: { error, during: 'services' } };
   }
   if (sort) services = msort(services, compareServices);
   const dests: RawDest[][] = [];
@@ -82,7 +81,7 @@ export async function fetchTable(ctx: Context, sort: boolean): Promise<Table> {
       const d = await ctx.raw.listDestinations(s);
       dests.push(sort ? msort(d, compareDests) : d);
     } catch (error) {
-      return { services: services.slice(0, dests.length), dests, failure: { error, op: 'listDestinations' } };
+      return { services: services.slice(0, dests.length), dests, failure: { error, during: 'destinations' } };
     }
   }
   return { services, dests };
@@ -100,9 +99,9 @@ export async function printTable(
   render: (services: readonly RawService[], dests: readonly RawDest[][], names: Namer) => string,
 ): Promise<Outcome> {
   const table = await fetchTable(ctx, sort);
-  if (table.failure?.op === '') return listFailed(ctx, table.failure.error, '');
+  if (table.failure?.during === 'services') return listFailed(ctx, table.failure.error);
   const names = await namesFor(numeric, table.services, table.dests);
   ctx.io.stdout(render(table.services, table.dests, names));
-  if (table.failure) return listFailed(ctx, table.failure.error, table.failure.op);
+  if (table.failure) return listFailed(ctx, table.failure.error);
   return OK;
 }

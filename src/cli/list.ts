@@ -58,13 +58,13 @@ async function listService(e: Entry, ctx: Context): Promise<Outcome> {
   try {
     svc = await ctx.raw.getService(serviceKey(e));
   } catch (error) {
-    return listFailed(ctx, error, 'getService');
+    return listFailed(ctx, error);
   }
   try {
     dests = await ctx.raw.listDestinations(svc);
   } catch (error) {
     ctx.io.stdout(title(f));
-    return listFailed(ctx, error, 'listDestinations');
+    return listFailed(ctx, error);
   }
   if (!e.options.has('nosort')) dests = msort(dests, compareDests);
   const names = await namesFor(f.numeric, [svc], [dests]);

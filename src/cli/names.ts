@@ -15,7 +15,7 @@ import { lookup, lookupService, Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 
 import { formatAddress, parseAddress, type Family } from '../address.js';
-import { K } from '../constants.js';
+import { protocolByNumber } from '../vocabulary/protocols.js';
 
 /** How long one host lookup may take before it counts as failed. */
 export const LOOKUP_DEADLINE_MS = 2000;
@@ -148,11 +148,10 @@ function serviceTable(): ServiceEntry[] {
   return services;
 }
 
+/** /etc/services' name of a service protocol; undefined for any other. */
 function protoName(protocol: number): string | undefined {
-  if (protocol === K.IPPROTO_TCP) return 'tcp';
-  if (protocol === K.IPPROTO_UDP) return 'udp';
-  if (protocol === K.IPPROTO_SCTP) return 'sctp';
-  return undefined;
+  const p = protocolByNumber(protocol);
+  return p?.option !== undefined ? p.name : undefined;
 }
 
 /** getservbyname(name, proto of the service); undefined for other protocols or no match. */

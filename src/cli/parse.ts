@@ -18,13 +18,12 @@ import {
 import { Popt, type PoptEvent } from './popt.js';
 import { atoi, inetPton4, inetPton6, parseHostPort, parseNetmask, toNumber, truncateBytes } from './syntax.js';
 import type { Entry, Parsed } from './types.js';
+import { MAX_TIMEOUT } from '../vocabulary/limits.js';
+import { SCHEDULER_FLAG_BITS } from '../vocabulary/scheduler-flags.js';
 
-/** Seconds: IP_VS's largest timeout that ipvsadm accepts (31 days). */
-const MAX_TIMEOUT = 31 * 24 * 3600;
 const INT_MAX = 0x7fffffff;
 const DEFAULT_SCHEDULER = 'wlc';
 const DEFAULT_MCAST_IFN = 'eth0';
-const SCHED_FLAGS = K.IP_VS_SVC_F_SCHED1 | K.IP_VS_SVC_F_SCHED2 | K.IP_VS_SVC_F_SCHED3;
 
 // --- the options ---------------------------------------------------------------
 
@@ -432,7 +431,7 @@ export async function parse(argv: readonly string[], inRestore = false): Promise
   if (draft.schedFlags !== undefined) {
     const svc = e.service;
     const bits = parseSchedFlags(svc.scheduler === '' ? DEFAULT_SCHEDULER : svc.scheduler, draft.schedFlags);
-    svc.flags = (svc.flags & ~SCHED_FLAGS) | bits;
+    svc.flags = (svc.flags & ~SCHEDULER_FLAG_BITS) | bits;
   }
 
   const problem = checkCompatibility(e.command, e.options);
