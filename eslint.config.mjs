@@ -11,7 +11,10 @@ export default [
     ...importX.flatConfigs.typescript,
     languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },
     // Imports name './x.js' for './x.ts' (NodeNext): the TypeScript resolver maps them.
-    settings: { ...importX.flatConfigs.typescript.settings, 'import-x/resolver-next': [createTypeScriptImportResolver()] },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
     rules: {
       // A cycle means two modules are one concept, or a type lives in the wrong one.
       // Lazy import() counts too: it is still a dependency of the module.

@@ -12,7 +12,10 @@ class ConnectionTableFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const first = (f: TestSpecification) => (f.moduleId.endsWith('/connections.kernel.test.ts') ? 0 : 1);
-    return sorted.map((f, i) => ({ f, i })).sort((a, b) => first(a.f) - first(b.f) || a.i - b.i).map(({ f }) => f);
+    return sorted
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => first(a.f) - first(b.f) || a.i - b.i)
+      .map(({ f }) => f);
   }
 }
 

@@ -52,7 +52,10 @@ function table(title, floorName, rows, notes = []) {
   console.log(`\n### ${title}\n`);
   console.log(`| ${'contender'.padEnd(w)} | median ms | ratio to floor |`);
   console.log(`| ${'-'.repeat(w)} | --------: | -------------: |`);
-  for (const r of rows) console.log(`| ${r.name.padEnd(w)} | ${ms(r.ns).toFixed(2).padStart(9)} | ${(r.ns / floor).toFixed(2).padStart(14)} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name.padEnd(w)} | ${ms(r.ns).toFixed(2).padStart(9)} | ${(r.ns / floor).toFixed(2).padStart(14)} |`,
+    );
   for (const n of notes) console.log(`\n${n}`);
 }
 
@@ -83,10 +86,17 @@ async function stats() {
       { name: 'ipvs packedSnapshot, 1 socket', run: () => ipvs.packedSnapshot({ poolSize: 1 }) },
       { name: `ipvs packedSnapshot, pool of ${Math.min(4, availableParallelism())}`, run: () => ipvs.packedSnapshot() },
       { name: 'ipvs snapshot (objects)', run: () => ipvs.snapshot() },
-      { name: 'ipvsadm -Ln --stats --exact', run: async () => void spawnSync('ipvsadm', ['-Ln', '--stats', '--exact'], { stdio: ['ignore', 'ignore', 'inherit'] }) },
+      {
+        name: 'ipvsadm -Ln --stats --exact',
+        run: async () =>
+          void spawnSync('ipvsadm', ['-Ln', '--stats', '--exact'], { stdio: ['ignore', 'ignore', 'inherit'] }),
+      },
       {
         name: 'read + parse /proc/net/ip_vs (no counters)',
-        run: async () => void readFileSync('/proc/net/ip_vs', 'latin1').split('\n').filter((l) => l.startsWith('  ->')).length,
+        run: async () =>
+          void readFileSync('/proc/net/ip_vs', 'latin1')
+            .split('\n')
+            .filter((l) => l.startsWith('  ->')).length,
       },
     ]);
     const floor = rows[0].ns;
@@ -169,15 +179,28 @@ async function connections() {
         { name: `ipvs columnar, ${availableParallelism()} readers`, run: () => drain({ parallel: 'auto' }) },
         { name: 'ipvs objects (listConnections), 1 reader', run: () => ipvs.listConnections({ parallel: 1 }) },
         { name: 'ipvs objects, parallel', run: () => ipvs.listConnections({ parallel: 'auto' }) },
-        { name: 'ipvsadm -lnc', runs: Math.min(runs, 3), run: async () => void spawnSync('ipvsadm', ['-lnc'], { stdio: 'ignore' }) },
+        {
+          name: 'ipvsadm -lnc',
+          runs: Math.min(runs, 3),
+          run: async () => void spawnSync('ipvsadm', ['-lnc'], { stdio: 'ignore' }),
+        },
       ],
       !big,
     );
     const floor = rows[0].ns;
     table(`connections: ${have} entries (asked for ${n})`, rows[0].name, rows, [
-      verdict(rows[1].ns <= 1.1 * floor, `single reader at most 1.1x the dd floor (${(rows[1].ns / floor).toFixed(2)}x)`),
-      verdict(rows[5].ns >= 2 * rows[1].ns, `single reader at least 2x faster than ipvsadm -lnc (${(rows[5].ns / rows[1].ns).toFixed(1)}x)`),
-      verdict(floor >= 1.6 * rows[2].ns, `parallel reader at least 1.6x faster than the dd floor (${(floor / rows[2].ns).toFixed(2)}x)`),
+      verdict(
+        rows[1].ns <= 1.1 * floor,
+        `single reader at most 1.1x the dd floor (${(rows[1].ns / floor).toFixed(2)}x)`,
+      ),
+      verdict(
+        rows[5].ns >= 2 * rows[1].ns,
+        `single reader at least 2x faster than ipvsadm -lnc (${(rows[5].ns / rows[1].ns).toFixed(1)}x)`,
+      ),
+      verdict(
+        floor >= 1.6 * rows[2].ns,
+        `parallel reader at least 1.6x faster than the dd floor (${(floor / rows[2].ns).toFixed(2)}x)`,
+      ),
     ]);
   }
   await ipvs.clear();
@@ -204,7 +227,9 @@ async function memory() {
     console.log(`| ---- | ---: |`);
     console.log(`| columnar (typed arrays) | ${(bytes / k).toFixed(1)} |`);
     console.log(`| objects | ${objects.toFixed(1)} |`);
-    console.log(`\n${verdict(bytes / k <= 48, `columnar at most 48 bytes per connection (${(bytes / k).toFixed(1)})`)}`);
+    console.log(
+      `\n${verdict(bytes / k <= 48, `columnar at most 48 bytes per connection (${(bytes / k).toFixed(1)})`)}`,
+    );
   } else {
     console.log('(no connection table: run the connections scenario first for bytes per connection)');
   }
@@ -228,12 +253,21 @@ async function memory() {
     if (ticks === 10_000) controller.abort();
   }
   const growth = rss[rss.length - 1] - rss[0];
-  console.log(`\nRSS over ${ticks} polling ticks (100 services x 10 destinations), after each 1,000: ${rss.map((r) => (r / 2 ** 20).toFixed(1)).join(', ')} MiB`);
-  console.log(verdict(growth <= 1 * 2 ** 20, `no RSS growth over the polling run (${(growth / 2 ** 20).toFixed(2)} MiB from tick 1,000 to 10,000)`));
+  console.log(
+    `\nRSS over ${ticks} polling ticks (100 services x 10 destinations), after each 1,000: ${rss.map((r) => (r / 2 ** 20).toFixed(1)).join(', ')} MiB`,
+  );
+  console.log(
+    verdict(
+      growth <= 1 * 2 ** 20,
+      `no RSS growth over the polling run (${(growth / 2 ** 20).toFixed(2)} MiB from tick 1,000 to 10,000)`,
+    ),
+  );
   await ipvs.clear();
 }
 
-console.log(`ipvs benchmark: ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${availableParallelism()} CPUs, median of ${RUNS} runs after a warm-up (one run, no warm-up, for 200,000 connections)`);
+console.log(
+  `ipvs benchmark: ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${availableParallelism()} CPUs, median of ${RUNS} runs after a warm-up (one run, no warm-up, for 200,000 connections)`,
+);
 for (const s of scenarios) {
   if (s === 'stats') await stats();
   else if (s === 'connections') await connections();

@@ -44,7 +44,10 @@ static void exchange(int dump, void (*each)(struct nlmsghdr*)) {
       if (h->nlmsg_type == NLMSG_DONE) return;
       if (h->nlmsg_type == NLMSG_ERROR) {
         struct nlmsgerr* e = NLMSG_DATA(h);
-        if (e->error) { errno = -e->error; die("kernel"); }
+        if (e->error) {
+          errno = -e->error;
+          die("kernel");
+        }
         if (!dump) return;
         continue;
       }

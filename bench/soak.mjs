@@ -90,7 +90,8 @@ async function churn() {
     const service = { protocol: 'tcp', address: '192.0.2.250', port: 1 + (i % 100) };
     try {
       await ipvs.addService({ ...service, scheduler: 'rr' });
-      for (let j = 1; j <= 4; j++) await ipvs.addDestination(service, { address: `198.51.100.${j}`, forwarding: 'masq' });
+      for (let j = 1; j <= 4; j++)
+        await ipvs.addDestination(service, { address: `198.51.100.${j}`, forwarding: 'masq' });
       await ipvs.editDestination(service, { address: '198.51.100.1', forwarding: 'masq', weight: 0 });
       await ipvs.deleteDestination(service, { address: '198.51.100.2' });
       await ipvs.deleteService(service);
@@ -130,10 +131,16 @@ await ipvs.close();
 const first = samples[1];
 const last = samples[samples.length - 1];
 const problems = [];
-if (last.rss > first.rss * 1.15 + 16) problems.push(`RSS grew from ${first.rss.toFixed(1)} to ${last.rss.toFixed(1)} MiB`);
+if (last.rss > first.rss * 1.15 + 16)
+  problems.push(`RSS grew from ${first.rss.toFixed(1)} to ${last.rss.toFixed(1)} MiB`);
 if (last.threads > first.threads + 8) problems.push(`threads grew from ${first.threads} to ${last.threads}`);
-if (last.descriptors > first.descriptors + 8) problems.push(`descriptors grew from ${first.descriptors} to ${last.descriptors}`);
-if (counts.errors > 0) problems.push(`${counts.errors} calls failed: ${[...errors].map(([k, v]) => `${v} x ${k}`).join('; ')}`);
+if (last.descriptors > first.descriptors + 8)
+  problems.push(`descriptors grew from ${first.descriptors} to ${last.descriptors}`);
+if (counts.errors > 0)
+  problems.push(`${counts.errors} calls failed: ${[...errors].map(([k, v]) => `${v} x ${k}`).join('; ')}`);
 for (const p of problems) console.log(`\nFAILED: ${p}`);
-if (problems.length === 0) console.log(`\nno growth: RSS ${first.rss.toFixed(1)} -> ${last.rss.toFixed(1)} MiB, threads ${first.threads} -> ${last.threads}, descriptors ${first.descriptors} -> ${last.descriptors}; no call failed`);
+if (problems.length === 0)
+  console.log(
+    `\nno growth: RSS ${first.rss.toFixed(1)} -> ${last.rss.toFixed(1)} MiB, threads ${first.threads} -> ${last.threads}, descriptors ${first.descriptors} -> ${last.descriptors}; no call failed`,
+  );
 process.exit(problems.length ? 1 : 0);

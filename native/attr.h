@@ -44,28 +44,43 @@ struct AttrRule {
 // (EBADMSG) naming the attribute when a known one has a bad length.
 inline void ParseAttrs(nlattr** tb, int maxType, const AttrRule* rules, nlattr* head, int len) {
   for (int i = 0; i <= maxType; i++) tb[i] = nullptr;
-  for (nlattr* attr = head; len >= static_cast<int>(sizeof(nlattr)) && attr->nla_len >= sizeof(nlattr) && static_cast<int>(attr->nla_len) <= len;
-       len -= NLA_ALIGN(attr->nla_len), attr = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(attr) + NLA_ALIGN(attr->nla_len))) {
+  for (nlattr* attr = head; len >= static_cast<int>(sizeof(nlattr)) && attr->nla_len >= sizeof(nlattr) &&
+                            static_cast<int>(attr->nla_len) <= len;
+       len -= NLA_ALIGN(attr->nla_len),
+               attr = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(attr) + NLA_ALIGN(attr->nla_len))) {
     int type = attr->nla_type & NLA_TYPE_MASK;
     if (type > maxType || rules[type].name == nullptr) continue;
     const AttrRule& rule = rules[type];
     size_t got = static_cast<size_t>(AttrLen(attr));
     size_t want = 0;
     switch (rule.kind) {
-      case AttrKind::kU8: want = 1; break;
-      case AttrKind::kU16: want = 2; break;
-      case AttrKind::kU32: want = 4; break;
-      case AttrKind::kU64: want = 8; break;
-      case AttrKind::kAddr: want = 16; break;
-      case AttrKind::kFlags: want = 8; break;
+      case AttrKind::kU8:
+        want = 1;
+        break;
+      case AttrKind::kU16:
+        want = 2;
+        break;
+      case AttrKind::kU32:
+        want = 4;
+        break;
+      case AttrKind::kU64:
+        want = 8;
+        break;
+      case AttrKind::kAddr:
+        want = 16;
+        break;
+      case AttrKind::kFlags:
+        want = 8;
+        break;
       case AttrKind::kString:
         if (got == 0 || got > rule.maxString || memchr(AttrData(attr), 0, got) == nullptr)
-          throw KernelError(EBADMSG, std::string("the kernel sent ") + rule.name + " as " +
-                                         std::to_string(got) + " bytes, not a string of at most " +
-                                         std::to_string(rule.maxString - 1) + " characters");
+          throw KernelError(EBADMSG, std::string("the kernel sent ") + rule.name + " as " + std::to_string(got) +
+                                         " bytes, not a string of at most " + std::to_string(rule.maxString - 1) +
+                                         " characters");
         break;
       case AttrKind::kNested:
-      case AttrKind::kIgnored: break;
+      case AttrKind::kIgnored:
+        break;
     }
     if (want != 0 && got != want)
       throw KernelError(EBADMSG, std::string("the kernel sent ") + rule.name + " with " + std::to_string(got) +
@@ -86,8 +101,7 @@ inline void ParseNested(nlattr** tb, int maxType, const AttrRule* rules, nlattr*
 
 // Throws when a required attribute is missing from a kernel message.
 inline nlattr* Require(nlattr** tb, int type, const AttrRule* rules) {
-  if (tb[type] == nullptr)
-    throw KernelError(EBADMSG, std::string("the kernel's reply lacks ") + rules[type].name);
+  if (tb[type] == nullptr) throw KernelError(EBADMSG, std::string("the kernel's reply lacks ") + rules[type].name);
   return tb[type];
 }
 
@@ -102,9 +116,7 @@ inline const AttrRule kCmdRules[IPVS_CMD_ATTR_MAX + 1] = {
     {"IPVS_CMD_ATTR_TIMEOUT_UDP", AttrKind::kU32},
 };
 
-inline std::string GetString(nlattr* attr) {
-  return std::string(static_cast<const char*>(AttrData(attr)));
-}
+inline std::string GetString(nlattr* attr) { return std::string(static_cast<const char*>(AttrData(attr))); }
 
 // Message building: libnl reports only "no room", which cannot happen for
 // the fixed-size IPVS requests unless memory ran out.

@@ -9,7 +9,8 @@ void Canceller::Define(Napi::Env env) {
   env.GetInstanceData<Napi::ObjectReference>()->Set("Canceller", ctor);
 }
 
-Canceller::Canceller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Canceller>(info), stop_(std::make_shared<Stop>()) {}
+Canceller::Canceller(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Canceller>(info), stop_(std::make_shared<Stop>()) {}
 
 StopPtr Canceller::From(const Napi::Value& value) {
   if (value.IsUndefined() || value.IsNull()) return std::make_shared<Stop>();

@@ -60,7 +60,8 @@ Napi::TypedArrayOf<T> Column(Napi::Env env, std::vector<T>&& v) {
   }
   auto* owned = new std::vector<T>(std::move(v));
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
-      env, owned->data(), owned->size() * sizeof(T), [](Napi::Env, void*, std::vector<T>* hint) { delete hint; }, owned);
+      env, owned->data(), owned->size() * sizeof(T), [](Napi::Env, void*, std::vector<T>* hint) { delete hint; },
+      owned);
   return Napi::TypedArrayOf<T>::New(env, owned->size(), buffer, 0);
 }
 
@@ -72,7 +73,8 @@ class Batch {
   // have no unused capacity (up to kReserveMax entries: larger batches grow).
   explicit Batch(size_t n) {
     n = std::min(n, kReserveMax);
-    for (auto* v : {&protocolIndex_, &stateIndex_, &peNameIndex_, &clientPort_, &virtualPort_, &destinationPort_}) v->reserve(n);
+    for (auto* v : {&protocolIndex_, &stateIndex_, &peNameIndex_, &clientPort_, &virtualPort_, &destinationPort_})
+      v->reserve(n);
     for (auto* v : {&peDataIndex_, &expires_}) v->reserve(n);
     for (auto* v : {&af_, &destinationAf_}) v->reserve(n);
     for (auto* v : {&client_, &virtual_, &destination_}) v->reserve(4 * n);
@@ -156,8 +158,8 @@ class Batch {
 
   // About the bytes this batch holds (for the bound on what a read buffers).
   size_t bytes() const {
-    return length() * (3 * sizeof(uint16_t) + 2 * sizeof(uint32_t) + 2 + 3 * sizeof(uint16_t)) +
-           client_.size() + virtual_.size() + destination_.size();
+    return length() * (3 * sizeof(uint16_t) + 2 * sizeof(uint32_t) + 2 + 3 * sizeof(uint16_t)) + client_.size() +
+           virtual_.size() + destination_.size();
   }
 
  private:

@@ -209,7 +209,8 @@ uint64_t ReadSlice(const Plan& plan, size_t k, uint64_t start, const Stop& stop,
   size_t have = 0;
   while (!done && !stop.requested()) {
     if (buf.size() - have < plan.readSize) buf.resize(have + plan.readSize);
-    size_t n = ahead ? ahead->Take(buf.data() + have, plan.readSize) : ReadSome(fd.fd, buf.data() + have, plan.readSize, plan.name);
+    size_t n = ahead ? ahead->Take(buf.data() + have, plan.readSize)
+                     : ReadSome(fd.fd, buf.data() + have, plan.readSize, plan.name);
     size_t filled = have + n;
     size_t taken = SplitLines(buf.data(), filled, onLine);
     if (n == 0) {
@@ -238,7 +239,8 @@ bool Plan::Prefetching() const {
 
 uint64_t Plan::End(size_t slice) const { return slice + 1 < bounds.size() ? bounds[slice + 1] : kToEnd; }
 
-Reading::Reading(Plan plan, StopPtr stop) : plan_(std::move(plan)), stop_(std::move(stop)), slices_(plan_.bounds.size()) {}
+Reading::Reading(Plan plan, StopPtr stop)
+    : plan_(std::move(plan)), stop_(std::move(stop)), slices_(plan_.bounds.size()) {}
 
 Reading::~Reading() { stop_->SetWaker(nullptr); }
 
@@ -351,9 +353,8 @@ bool Reading::Push(size_t k, std::unique_ptr<Batch> batch) {
   // Backpressure: the slice being handed out waits for the consumer beyond a
   // few batches; a later one pauses (its thread and descriptor end) once the
   // whole read holds kMaxBuffered bytes, and goes on when it is handed out.
-  cv_.wait(lock, [&] {
-    return stop_->requested() || failure_ || k != current_ || slices_[k].ready.size() < kReadAhead;
-  });
+  cv_.wait(lock,
+           [&] { return stop_->requested() || failure_ || k != current_ || slices_[k].ready.size() < kReadAhead; });
   if (stop_->requested() || failure_) return false;  // ReadSlice sees the stop next
   buffered_ += batch->bytes();
   slices_[k].ready.push_back(std::move(batch));

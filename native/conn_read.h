@@ -30,10 +30,10 @@ namespace ipvs {
 // What a read needs to know: what to read, where its slices start, and what
 // to keep.
 struct Plan {
-  NetnsPtr ns;          // whose /proc/net/ip_vs_conn is read
-  int fd = -1;          // a caller's descriptor of a file to read instead (tests); -1: the table
+  NetnsPtr ns;                                // whose /proc/net/ip_vs_conn is read
+  int fd = -1;                                // a caller's descriptor of a file to read instead (tests); -1: the table
   std::string name = "/proc/net/ip_vs_conn";  // for messages
-  std::vector<uint64_t> bounds;  // slice k is [bounds[k], bounds[k+1]), the last one to the end
+  std::vector<uint64_t> bounds;               // slice k is [bounds[k], bounds[k+1]), the last one to the end
   size_t batchSize = 4096;
   size_t readSize = 65536;
   bool filtered = false;

@@ -125,8 +125,9 @@ struct Bridge {
 class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "ConnectionReader",
-                       {InstanceMethod<&ConnectionReader::Next>("next"), InstanceMethod<&ConnectionReader::Close>("close")});
+    return DefineClass(
+        env, "ConnectionReader",
+        {InstanceMethod<&ConnectionReader::Next>("next"), InstanceMethod<&ConnectionReader::Close>("close")});
   }
 
   explicit ConnectionReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConnectionReader>(info) {
@@ -286,7 +287,8 @@ Napi::Value ConnectionStats(const Napi::CallbackInfo& info) {
 
 Napi::Value ParseConnections(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     throw Napi::TypeError::New(env, "expected the text as a Uint8Array");
   // Every argument is read before the text's pointer is taken: the filter's
   // getters run JavaScript, which could detach or shrink the text's buffer.

@@ -3,8 +3,8 @@
 #include "constants.h"
 
 #include <linux/ip_vs.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 namespace ipvs {
 

@@ -24,15 +24,24 @@ inline Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t i, const ch
 // The JavaScript type of a value, for messages ("got a string").
 inline const char* TypeName(const Napi::Value& v) {
   switch (v.Type()) {
-    case napi_undefined: return "undefined";
-    case napi_null: return "null";
-    case napi_boolean: return "a boolean";
-    case napi_number: return "a number";
-    case napi_string: return "a string";
-    case napi_symbol: return "a symbol";
-    case napi_bigint: return "a bigint";
-    case napi_function: return "a function";
-    default: return "an object";
+    case napi_undefined:
+      return "undefined";
+    case napi_null:
+      return "null";
+    case napi_boolean:
+      return "a boolean";
+    case napi_number:
+      return "a number";
+    case napi_string:
+      return "a string";
+    case napi_symbol:
+      return "a symbol";
+    case napi_bigint:
+      return "a bigint";
+    case napi_function:
+      return "a function";
+    default:
+      return "an object";
   }
 }
 
@@ -45,17 +54,20 @@ inline const char* TypeName(const Napi::Value& v) {
 inline int64_t IntField(const Napi::Object& obj, const char* name, int64_t min, int64_t max) {
   Napi::Value v = obj.Get(name);
   auto message = [&](const std::string& got) {
-    return std::string("field ") + name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-           ", got " + got;
+    return std::string("field ") + name + " must be an integer from " + std::to_string(min) + " to " +
+           std::to_string(max) + ", got " + got;
   };
   if (!v.IsNumber()) throw Napi::TypeError::New(obj.Env(), message(TypeName(v)));
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != std::trunc(d)) {
     // As JavaScript prints it: NaN, Infinity, 65616, 80.5.
     char got[32];
-    if (std::isnan(d)) snprintf(got, sizeof got, "NaN");
-    else if (std::isinf(d)) snprintf(got, sizeof got, "%sInfinity", d < 0 ? "-" : "");
-    else snprintf(got, sizeof got, "%.17g", d);
+    if (std::isnan(d))
+      snprintf(got, sizeof got, "NaN");
+    else if (std::isinf(d))
+      snprintf(got, sizeof got, "%sInfinity", d < 0 ? "-" : "");
+    else
+      snprintf(got, sizeof got, "%.17g", d);
     throw Napi::RangeError::New(obj.Env(), message(got));
   }
   return static_cast<int64_t>(d);
@@ -82,7 +94,8 @@ inline int32_t I32Field(const Napi::Object& obj, const char* name) {
 // A string the kernel gets as a C string: a NUL would cut it short there.
 inline std::string StringField(const Napi::Object& obj, const char* name) {
   Napi::Value v = obj.Get(name);
-  if (!v.IsString()) throw Napi::TypeError::New(obj.Env(), std::string("field ") + name + " must be a string, got " + TypeName(v));
+  if (!v.IsString())
+    throw Napi::TypeError::New(obj.Env(), std::string("field ") + name + " must be a string, got " + TypeName(v));
   std::string s = v.As<Napi::String>().Utf8Value();
   if (s.find('\0') != std::string::npos)
     throw Napi::RangeError::New(obj.Env(), std::string("field ") + name + " must not contain a NUL character");

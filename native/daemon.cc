@@ -40,7 +40,8 @@ Daemon DaemonFrom(const Napi::Object& obj, bool stop) {
   // Not a kernel field but which group attribute to send: no other value means anything.
   d.groupAf = U16Field(obj, "groupAf");
   if (d.groupAf != 0 && d.groupAf != AF_INET && d.groupAf != AF_INET6)
-    throw Napi::RangeError::New(obj.Env(), "field groupAf must be 0 (no group), AF_INET or AF_INET6, got " + std::to_string(d.groupAf));
+    throw Napi::RangeError::New(
+        obj.Env(), "field groupAf must be 0 (no group), AF_INET or AF_INET6, got " + std::to_string(d.groupAf));
   AddrField(obj, "group", d.group);
   d.port = U16Field(obj, "port");
   d.ttl = U8Field(obj, "ttl");

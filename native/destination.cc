@@ -55,7 +55,8 @@ T SettingFrom(const Napi::Object& obj, const char* name) {
 template <typename T>
 T Order(T v, bool net) {
   if (!net || sizeof(T) == 1) return v;
-  return sizeof(T) == 2 ? static_cast<T>(htons(static_cast<uint16_t>(v))) : static_cast<T>(htonl(static_cast<uint32_t>(v)));
+  return sizeof(T) == 2 ? static_cast<T>(htons(static_cast<uint16_t>(v)))
+                        : static_cast<T>(htonl(static_cast<uint32_t>(v)));
 }
 constexpr bool Host = false, Net = true;
 

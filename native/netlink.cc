@@ -5,10 +5,10 @@
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
 #include <linux/nsfs.h>
+#include <netinet/in.h>
 #include <netlink/errno.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -146,14 +146,14 @@ std::string ExtAckMessage(const nlmsghdr* hdr) {
   // Without NLM_F_CAPPED the kernel echoes the whole request before the TLVs.
   if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - NLMSG_HDRLEN;
   if (offset >= hdr->nlmsg_len) return "";
-  auto* head = reinterpret_cast<nlattr*>(const_cast<char*>(reinterpret_cast<const char*>(hdr)) +
-                                         NLMSG_ALIGN(offset));
+  auto* head = reinterpret_cast<nlattr*>(const_cast<char*>(reinterpret_cast<const char*>(hdr)) + NLMSG_ALIGN(offset));
   int len = static_cast<int>(hdr->nlmsg_len) - static_cast<int>(NLMSG_ALIGN(offset));
   nlattr* attr;
   int rem;
   nla_for_each_attr(attr, head, len, rem) {
     if (nla_type(attr) == NLMSGERR_ATTR_MSG && nla_len(attr) > 0)
-      return std::string(static_cast<const char*>(nla_data(attr)), strnlen(static_cast<const char*>(nla_data(attr)), nla_len(attr)));
+      return std::string(static_cast<const char*>(nla_data(attr)),
+                         strnlen(static_cast<const char*>(nla_data(attr)), nla_len(attr)));
   }
   return "";
 }
@@ -164,9 +164,7 @@ void ThrowVerdict(int errnum, const std::string& kernelMessage) {
   throw KernelError(errnum, Strerror(errnum), kernelMessage, true);
 }
 
-void ThrowErrno(int errnum, const std::string& what) {
-  throw KernelError(errnum, what + ": " + Strerror(errnum));
-}
+void ThrowErrno(int errnum, const std::string& what) { throw KernelError(errnum, what + ": " + Strerror(errnum)); }
 
 void Stop::ThrowStopped(int errnum) {
   if (errnum == EBADF) throw KernelError(EBADF, "this IPVS client is closed");
@@ -175,7 +173,8 @@ void Stop::ThrowStopped(int errnum) {
 }
 
 KernelError ThreadStartError(const std::system_error& e, const char* what) {
-  return KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN, std::string("starting ") + what + ": " + e.what());
+  return KernelError(e.code().value() != 0 ? e.code().value() : EAGAIN,
+                     std::string("starting ") + what + ": " + e.what());
 }
 
 void NameThread(const char* name) { pthread_setname_np(pthread_self(), name); }
@@ -194,8 +193,9 @@ NetnsPtr OpenNetns(const std::string& path) {
   }
   auto ns = std::make_shared<const Netns>(fd);
   if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
-    throw KernelError(EINVAL, path + " is not a network namespace (expected a file such as /run/netns/NAME or "
-                                     "/proc/PID/ns/net)");
+    throw KernelError(EINVAL, path +
+                                  " is not a network namespace (expected a file such as /run/netns/NAME or "
+                                  "/proc/PID/ns/net)");
   return ns;
 }
 
@@ -304,8 +304,9 @@ void GenlSocket::Track(const std::shared_ptr<Stop>& stop) {
   {
     std::lock_guard<std::mutex> lock(poolMu_);
     if (!closed_) {
-      tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(), [](const std::weak_ptr<Stop>& w) { return w.expired(); }),
-                     tracked_.end());
+      tracked_.erase(
+          std::remove_if(tracked_.begin(), tracked_.end(), [](const std::weak_ptr<Stop>& w) { return w.expired(); }),
+          tracked_.end());
       tracked_.push_back(stop);
       return;
     }
@@ -372,8 +373,7 @@ void GenlSocket::Exchange(nl_msg* request, const std::function<void(const nlmsgh
   if (broken_) Connect(false);
   for (int attempt = 0;; attempt++) {
     if (!ExchangeOnce(request, onReply)) return;
-    if (attempt == kDumpRetries)
-      throw KernelError(EAGAIN, "the IPVS table kept changing during a dump; try again");
+    if (attempt == kDumpRetries) throw KernelError(EAGAIN, "the IPVS table kept changing during a dump; try again");
     if (onRestart) onRestart();
   }
 }

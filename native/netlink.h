@@ -167,15 +167,15 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   nl_sock* sock_ = nullptr;
   int family_ = 0;
   int legacyFd_ = -1;
-  int wakeFd_ = -1;       // an eventfd that Close() writes, to end a wait
-  std::mutex wakeMu_;     // orders Close()'s write with the close of wakeFd_
-  bool broken_ = false;   // a reply went missing: reconnect before the next exchange
+  int wakeFd_ = -1;      // an eventfd that Close() writes, to end a wait
+  std::mutex wakeMu_;    // orders Close()'s write with the close of wakeFd_
+  bool broken_ = false;  // a reply went missing: reconnect before the next exchange
   std::atomic<bool> closed_{false};
   uint32_t seq_ = 0;
   int timeoutMs_ = 5000;
-  std::vector<uint8_t> buf_;  // the receive buffer, reused by every exchange
-  NetnsPtr netns_;            // read with std::atomic_load: Close() resets it
-  std::mutex poolMu_;         // guards pool_ and tracked_
+  std::vector<uint8_t> buf_;                       // the receive buffer, reused by every exchange
+  NetnsPtr netns_;                                 // read with std::atomic_load: Close() resets it
+  std::mutex poolMu_;                              // guards pool_ and tracked_
   std::vector<std::shared_ptr<GenlSocket>> pool_;  // siblings, without this one
   std::vector<std::weak_ptr<Stop>> tracked_;
 };

@@ -27,7 +27,8 @@ namespace {
 constexpr std::string_view kThreadNet = "/proc/thread-self/net/";
 constexpr std::string_view kNet = "/proc/net/";
 constexpr std::string_view kSysctls = "/proc/sys/net/ipv4/vs/";
-constexpr std::string_view kNetFiles[] = {"ip_vs", "ip_vs_stats", "ip_vs_stats_percpu", "ip_vs_conn", "ip_vs_conn_sync"};
+constexpr std::string_view kNetFiles[] = {"ip_vs", "ip_vs_stats", "ip_vs_stats_percpu", "ip_vs_conn",
+                                          "ip_vs_conn_sync"};
 
 // readProcFile reads whole files into memory: the connection table, which
 // may be far larger, has its own reader.
@@ -45,7 +46,8 @@ bool IsSysctlName(std::string_view name) {
 // /proc/thread-self/net/NAME: /proc/net shows the namespace of the process's
 // main thread, not that of the thread that opens it inside the client's.
 std::string Allowed(std::string_view path, bool write) {
-  if (path.substr(0, kSysctls.size()) == kSysctls && IsSysctlName(path.substr(kSysctls.size()))) return std::string(path);
+  if (path.substr(0, kSysctls.size()) == kSysctls && IsSysctlName(path.substr(kSysctls.size())))
+    return std::string(path);
   if (write) return "";
   for (std::string_view dir : {kThreadNet, kNet}) {
     if (path.substr(0, dir.size()) != dir) continue;
@@ -82,11 +84,12 @@ std::string PathArg(const Napi::CallbackInfo& info, size_t i, bool write) {
   std::string open = Allowed(path, write);
   if (open.empty()) {
     throw Napi::TypeError::New(
-        info.Env(), write ? "writeProcFile writes only IPVS's sysctls (/proc/sys/net/ipv4/vs/NAME), not " + Quote(path)
-                          : "readProcFile reads only IPVS's /proc files (/proc/net/ip_vs, ip_vs_stats, ip_vs_stats_percpu, "
-                            "ip_vs_conn, ip_vs_conn_sync, also under /proc/thread-self/net, and "
-                            "/proc/sys/net/ipv4/vs/NAME), not " +
-                                Quote(path));
+        info.Env(),
+        write ? "writeProcFile writes only IPVS's sysctls (/proc/sys/net/ipv4/vs/NAME), not " + Quote(path)
+              : "readProcFile reads only IPVS's /proc files (/proc/net/ip_vs, ip_vs_stats, ip_vs_stats_percpu, "
+                "ip_vs_conn, ip_vs_conn_sync, also under /proc/thread-self/net, and "
+                "/proc/sys/net/ipv4/vs/NAME), not " +
+                    Quote(path));
   }
   return open;
 }
@@ -100,7 +103,8 @@ int OpenProcFile(const Netns& ns, const std::string& path, int flags) {
     int e = errno;
     ThrowErrno(e, "checking " + path);
   }
-  if (fs.f_type != PROC_SUPER_MAGIC) throw KernelError(EXDEV, path + " is not on procfs (something is mounted over it): refused");
+  if (fs.f_type != PROC_SUPER_MAGIC)
+    throw KernelError(EXDEV, path + " is not on procfs (something is mounted over it): refused");
   int fd = f.fd;
   f.fd = -1;
   return fd;
@@ -153,7 +157,8 @@ Napi::Value WriteProcFile(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[2].IsString()) throw Napi::TypeError::New(info.Env(), "expected the text to write");
   std::string text = info[2].As<Napi::String>().Utf8Value();
   if (text.find('\0') != std::string::npos)
-    throw Napi::RangeError::New(info.Env(), "the text to write must not contain a NUL character (the kernel would stop there)");
+    throw Napi::RangeError::New(info.Env(),
+                                "the text to write must not contain a NUL character (the kernel would stop there)");
   auto sock = Socket::From(info[0]);
   return Task<Nothing>::Run(
       info.Env(), "writeProcFile",

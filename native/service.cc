@@ -168,8 +168,7 @@ Napi::Value ListServices(const Napi::CallbackInfo& info) {
       [sock](Entries& out) {
         Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
         sock->Exchange(
-            msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeService(hdr)); },
-            [&out] { out.clear(); });
+            msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeService(hdr)); }, [&out] { out.clear(); });
       },
       [](Napi::Env env, Entries& out) -> Napi::Value { return ArrayToJs(env, out, ServiceToJs); });
 }

@@ -45,7 +45,8 @@ SocketOptions SocketOptionsFrom(const Napi::CallbackInfo& info) {
   }
   Napi::Value timeout = o.Get("timeout");
   double ms = timeout.IsNumber() ? timeout.As<Napi::Number>().DoubleValue() : -1;
-  if (!(ms >= 1 && ms <= 2147483647.0)) throw Napi::RangeError::New(info.Env(), "field timeout must be 1 to 2147483647 ms");
+  if (!(ms >= 1 && ms <= 2147483647.0))
+    throw Napi::RangeError::New(info.Env(), "field timeout must be 1 to 2147483647 ms");
   options.timeoutMs = static_cast<int>(ms);
   Napi::Value modprobe = o.Get("modprobe");
   if (!modprobe.IsBoolean()) throw Napi::TypeError::New(info.Env(), "field modprobe must be a boolean");

@@ -83,7 +83,8 @@ struct ServiceDest {
   ip_vs_service_user svc;
   ip_vs_dest_user dest;
 } __attribute__((packed));
-static_assert(sizeof(ServiceDest) == sizeof(ip_vs_service_user) + sizeof(ip_vs_dest_user), "no padding between the two");
+static_assert(sizeof(ServiceDest) == sizeof(ip_vs_service_user) + sizeof(ip_vs_dest_user),
+              "no padding between the two");
 
 ip_vs_dest_user DestUser(const DestSpec& d) {
   if (d.af != AF_INET) Unsupported("IPv6 destinations");
@@ -257,8 +258,8 @@ Napi::Value Zero(const Napi::CallbackInfo& info) {
 Napi::Value Clear(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);
   return Task<Nothing>::Run(
-      info.Env(), "clear", [sock](Nothing&) { sock->WithLegacy([](int fd) { Set(fd, IP_VS_SO_SET_FLUSH, nullptr, 0); }); },
-      Undefined);
+      info.Env(), "clear",
+      [sock](Nothing&) { sock->WithLegacy([](int fd) { Set(fd, IP_VS_SO_SET_FLUSH, nullptr, 0); }); }, Undefined);
 }
 
 Napi::Value ListDestinations(const Napi::CallbackInfo& info) {
@@ -330,15 +331,18 @@ std::function<ServiceDest()> ServiceDestArgs(const Napi::CallbackInfo& info, boo
 }
 
 Napi::Value AddDestination(const Napi::CallbackInfo& info) {
-  return SetCommand(info, "addDestination", IP_VS_SO_SET_ADDDEST, [](const Napi::CallbackInfo& i) { return ServiceDestArgs(i, false); });
+  return SetCommand(info, "addDestination", IP_VS_SO_SET_ADDDEST,
+                    [](const Napi::CallbackInfo& i) { return ServiceDestArgs(i, false); });
 }
 
 Napi::Value EditDestination(const Napi::CallbackInfo& info) {
-  return SetCommand(info, "editDestination", IP_VS_SO_SET_EDITDEST, [](const Napi::CallbackInfo& i) { return ServiceDestArgs(i, false); });
+  return SetCommand(info, "editDestination", IP_VS_SO_SET_EDITDEST,
+                    [](const Napi::CallbackInfo& i) { return ServiceDestArgs(i, false); });
 }
 
 Napi::Value DeleteDestination(const Napi::CallbackInfo& info) {
-  return SetCommand(info, "deleteDestination", IP_VS_SO_SET_DELDEST, [](const Napi::CallbackInfo& i) { return ServiceDestArgs(i, true); });
+  return SetCommand(info, "deleteDestination", IP_VS_SO_SET_DELDEST,
+                    [](const Napi::CallbackInfo& i) { return ServiceDestArgs(i, true); });
 }
 
 Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
@@ -405,11 +409,13 @@ ip_vs_daemon_user DaemonUserFrom(const Daemon& d) {
 }
 
 Napi::Value StartDaemon(const Napi::CallbackInfo& info) {
-  return SetCommand(info, "startDaemon", IP_VS_SO_SET_STARTDAEMON, [](const Napi::CallbackInfo& i) { return DaemonUser(i, false); });
+  return SetCommand(info, "startDaemon", IP_VS_SO_SET_STARTDAEMON,
+                    [](const Napi::CallbackInfo& i) { return DaemonUser(i, false); });
 }
 
 Napi::Value StopDaemon(const Napi::CallbackInfo& info) {
-  return SetCommand(info, "stopDaemon", IP_VS_SO_SET_STOPDAEMON, [](const Napi::CallbackInfo& i) { return DaemonUser(i, true); });
+  return SetCommand(info, "stopDaemon", IP_VS_SO_SET_STOPDAEMON,
+                    [](const Napi::CallbackInfo& i) { return DaemonUser(i, true); });
 }
 
 }  // namespace legacy

@@ -120,8 +120,11 @@ class Task : public Napi::AsyncWorker {
 
  private:
   Task(Napi::Env env, const char* op, Work work, Build build)
-      : Napi::AsyncWorker(env, op), deferred_(Napi::Promise::Deferred::New(env)), op_(op),
-        work_(std::move(work)), build_(std::move(build)) {}
+      : Napi::AsyncWorker(env, op),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        op_(op),
+        work_(std::move(work)),
+        build_(std::move(build)) {}
 
   Napi::Promise::Deferred deferred_;
   std::string op_;
@@ -166,7 +169,10 @@ class ThreadTask {
 
  private:
   ThreadTask(Napi::Env env, const char* op, StopPtr stop, Work work, Build build)
-      : deferred_(Napi::Promise::Deferred::New(env)), op_(op), stop_(std::move(stop)), work_(std::move(work)),
+      : deferred_(Napi::Promise::Deferred::New(env)),
+        op_(op),
+        stop_(std::move(stop)),
+        work_(std::move(work)),
         build_(std::move(build)) {
     if (!stop_) stop_ = std::make_shared<Stop>();
   }

@@ -32,7 +32,8 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
           nlattr* tb[IPVS_CMD_ATTR_MAX + 1];
           ParseGenl(tb, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
           if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]));
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out.tcpFin = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]));
+          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN])
+            out.tcpFin = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]));
           if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]));
         });
       },

@@ -69,9 +69,15 @@ export function parseAddress(text: string): ParsedAddress | undefined {
  */
 export function addressField(field: string, record: Record<string, unknown>): ParsedAddress {
   const parsed = typeof record.address === 'string' ? parseAddress(record.address) : undefined;
-  if (!parsed) throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(record.address)}`);
-  if (record.family !== undefined && oneOf(`${field}.family`, record.family, ['inet', 'inet6'] as const) !== parsed.family) {
-    throw outOfRange(`${field}.family '${String(record.family)}' does not match ${field}.address ${String(record.address)}, which is ${parsed.family}`);
+  if (!parsed)
+    throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(record.address)}`);
+  if (
+    record.family !== undefined &&
+    oneOf(`${field}.family`, record.family, ['inet', 'inet6'] as const) !== parsed.family
+  ) {
+    throw outOfRange(
+      `${field}.family '${String(record.family)}' does not match ${field}.address ${String(record.address)}, which is ${parsed.family}`,
+    );
   }
   return parsed;
 }
@@ -83,7 +89,7 @@ export function formatAddress(family: Family, bytes: Uint8Array): string {
   // The longest run of two or more zero words (the first of equals) becomes "::".
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

@@ -16,7 +16,10 @@ export function signalOption(field: string, value: unknown): AbortSignal | undef
  * with an AbortError at once if the signal has aborted, and when it aborts
  * while the call runs, whatever the native side rejected with.
  */
-export async function cancellable<T>(signal: AbortSignal | undefined, call: (canceller: NativeCanceller | null) => Promise<T>): Promise<T> {
+export async function cancellable<T>(
+  signal: AbortSignal | undefined,
+  call: (canceller: NativeCanceller | null) => Promise<T>,
+): Promise<T> {
   if (signal === undefined) return call(null);
   if (signal.aborted) throw abortError(signal);
   const canceller = native().canceller();

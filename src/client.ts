@@ -31,8 +31,22 @@ import { packed, poll, unpack, type PackedSnapshot, type PollOptions, type Snaps
 import { availableParallelism } from 'node:os';
 import { parseTotals, type Stats } from './stats.js';
 import { formatSysctl, parseSysctl, SYSCTL_NAMES, sysctlPath, type SysctlName, type Sysctls } from './sysctl.js';
-import { daemonFromRaw, daemonSpecToRaw, daemonStateToRaw, type DaemonInfo, type DaemonSpec, type DaemonState } from './daemon.js';
-import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw, type ServiceInfo, type ServiceKey, type ServiceSpec } from './service.js';
+import {
+  daemonFromRaw,
+  daemonSpecToRaw,
+  daemonStateToRaw,
+  type DaemonInfo,
+  type DaemonSpec,
+  type DaemonState,
+} from './daemon.js';
+import {
+  serviceFromRaw,
+  serviceKeyToRaw,
+  serviceSpecToRaw,
+  type ServiceInfo,
+  type ServiceKey,
+  type ServiceSpec,
+} from './service.js';
 import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
 
 const DEFAULT_POOL = Math.min(4, availableParallelism());
@@ -96,7 +110,8 @@ export class Ipvs implements AsyncDisposable {
     if (o.netns !== undefined && (typeof o.netns !== 'string' || o.netns === '' || o.netns.includes('\0'))) {
       throw invalidType(`options.netns must be a path to a network namespace (without NUL), got ${describe(o.netns)}`);
     }
-    const backend = o.backend === undefined ? 'netlink' : oneOf('options.backend', o.backend, ['netlink', 'sockopt'] as const);
+    const backend =
+      o.backend === undefined ? 'netlink' : oneOf('options.backend', o.backend, ['netlink', 'sockopt'] as const);
     const timeout = o.timeout === undefined ? DEFAULT_TIMEOUT : integer('options.timeout', o.timeout, 1, 2 ** 31 - 1);
     if (o.modprobe !== undefined && typeof o.modprobe !== 'boolean') {
       throw invalidType(`options.modprobe must be a boolean, got ${describe(o.modprobe)}`);
@@ -308,7 +323,9 @@ export class Ipvs implements AsyncDisposable {
   }
 
   /** Counts of the connections by state, destination or virtual service, computed in the addon. */
-  async connectionStats<By extends ConnectionStatsBy>(options: ConnectionStatsOptions<By>): Promise<ConnectionCount<ConnectionStatsKeys[By]>[]> {
+  async connectionStats<By extends ConnectionStatsBy>(
+    options: ConnectionStatsOptions<By>,
+  ): Promise<ConnectionCount<ConnectionStatsKeys[By]>[]> {
     return connectionStats(this.raw, options);
   }
 

@@ -236,7 +236,8 @@ function endpointFilterToRaw(field: string, value: unknown): RawConnectionMatch 
   const match = { ...ANY };
   if (e.address !== undefined) {
     const parsed = typeof e.address === 'string' ? parseAddress(e.address) : undefined;
-    if (!parsed) throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(e.address)}`);
+    if (!parsed)
+      throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(e.address)}`);
     match.af = afOf(parsed.family);
     match.addr = parsed.bytes;
   }
@@ -245,7 +246,10 @@ function endpointFilterToRaw(field: string, value: unknown): RawConnectionMatch 
 }
 
 /** Validates a filter and converts it for the addon; null keeps everything. */
-export function connectionFilterToRaw(filter: ConnectionFilter | undefined, field = 'filter'): RawConnectionFilter | null {
+export function connectionFilterToRaw(
+  filter: ConnectionFilter | undefined,
+  field = 'filter',
+): RawConnectionFilter | null {
   if (filter === undefined) return null;
   const f = object(field, filter);
   knownKeys(field, f, FILTER_FIELDS);
@@ -253,7 +257,9 @@ export function connectionFilterToRaw(filter: ConnectionFilter | undefined, fiel
   if (f.state !== undefined) {
     if (typeof f.state !== 'string') throw invalidType(`${field}.state must be a string, got ${describe(f.state)}`);
     if (!/^\S{1,32}$/.test(f.state)) {
-      throw outOfRange(`${field}.state must be a state name as the kernel prints it (such as 'ESTABLISHED'), got ${describe(f.state)}`);
+      throw outOfRange(
+        `${field}.state must be a state name as the kernel prints it (such as 'ESTABLISHED'), got ${describe(f.state)}`,
+      );
     }
     state = f.state;
   }
@@ -292,14 +298,20 @@ const STATS_FIELDS = ['by', 'filter', 'parallel', 'signal'] as const;
  * Validates read options, of which `fields` are allowed (`by` is the
  * caller's to check); throws TypeError or RangeError naming the field.
  */
-export function readRequest(options: ConnectionReadOptions | undefined, fields: readonly string[] = READ_FIELDS): ReadRequest {
+export function readRequest(
+  options: ConnectionReadOptions | undefined,
+  fields: readonly string[] = READ_FIELDS,
+): ReadRequest {
   const field = 'options';
   const o = object(field, options ?? {});
   knownKeys(field, o, fields);
   const parallel = o.parallel ?? 1;
   return {
     filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),
-    readers: parallel === 'auto' ? Math.min(availableParallelism(), MAX_READERS) : integer(`${field}.parallel`, parallel, 1, MAX_READERS),
+    readers:
+      parallel === 'auto'
+        ? Math.min(availableParallelism(), MAX_READERS)
+        : integer(`${field}.parallel`, parallel, 1, MAX_READERS),
     batchSize: o.batchSize === undefined ? DEFAULT_BATCH : integer(`${field}.batchSize`, o.batchSize, 1, 1 << 20),
     signal: signalOption(`${field}.signal`, o.signal),
   };
@@ -348,7 +360,8 @@ export function sliceBounds(size: number, readers: number): number[] {
     else hi = mid;
   }
   const out: number[] = [];
-  for (const b of bounds(hi).map(Math.round)) if (out.length === 0 || (b > out[out.length - 1]! && b < size)) out.push(b);
+  for (const b of bounds(hi).map(Math.round))
+    if (out.length === 0 || (b > out[out.length - 1]! && b < size)) out.push(b);
   return out;
 }
 
@@ -377,7 +390,8 @@ export async function estimateTableBytes(raw: RawIpvs, signal?: AbortSignal): Pr
     const services: RawService[] = await raw.listServices();
     const dests: RawDest[][] = await Promise.all(services.map((s) => raw.listDestinations(s)));
     services.forEach((s, i) => {
-      for (const d of dests[i]!) bytes += (d.activeConns + d.inactConns + d.persistConns) * entryBytes(s.af, d.af, s.pe);
+      for (const d of dests[i]!)
+        bytes += (d.activeConns + d.inactConns + d.persistConns) * entryBytes(s.af, d.af, s.pe);
     });
     return bytes;
   }
@@ -395,7 +409,10 @@ export async function estimateTableBytes(raw: RawIpvs, signal?: AbortSignal): Pr
 
 async function plan(raw: RawIpvs, request: ReadRequest, op: string): Promise<RawConnectionRead> {
   if (raw.closed) throw closedError(op);
-  const size = request.readers > 1 ? await estimateTableBytes(raw, request.signal).catch((e: unknown) => Promise.reject(withOp(e, op))) : 0;
+  const size =
+    request.readers > 1
+      ? await estimateTableBytes(raw, request.signal).catch((e: unknown) => Promise.reject(withOp(e, op)))
+      : 0;
   const bounds = request.readers > 1 ? sliceBounds(size, request.readers) : [0];
   return { fd: -1, bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
 }
@@ -440,14 +457,20 @@ export async function* readBatches(
 }
 
 /** The batches of a client's table; options are checked now, the read starts with the first next(). */
-export function connectionBatches(raw: RawIpvs, options?: ConnectionReadOptions): AsyncGenerator<ConnectionBatch, void, undefined> {
+export function connectionBatches(
+  raw: RawIpvs,
+  options?: ConnectionReadOptions,
+): AsyncGenerator<ConnectionBatch, void, undefined> {
   const request = readRequest(options);
   return (async function* () {
     yield* readBatches(raw.socket, await plan(raw, request, 'connectionBatches'), request.signal);
   })();
 }
 
-export function connections(raw: RawIpvs, options?: ConnectionReadOptions): AsyncGenerator<Connection, void, undefined> {
+export function connections(
+  raw: RawIpvs,
+  options?: ConnectionReadOptions,
+): AsyncGenerator<Connection, void, undefined> {
   const batches = connectionBatches(raw, options);
   return (async function* () {
     for await (const batch of batches) yield* batch;
@@ -488,15 +511,23 @@ export async function connectionStats<By extends ConnectionStatsBy>(
   const by = oneOf('options.by', o.by, ['state', 'destination', 'service'] as const);
   const request = readRequest(options, STATS_FIELDS);
   const read = await plan(raw, request, 'connectionStats');
-  const result = await cancellable(request.signal, (c) => native().connectionStats(raw.socket, { ...read, by }, c)).catch((e: unknown) => {
+  const result = await cancellable(request.signal, (c) =>
+    native().connectionStats(raw.socket, { ...read, by }, c),
+  ).catch((e: unknown) => {
     throw fromNative(e);
   });
   return statsFromRaw(by as By, result);
 }
 
 /** The addon's counts as keys and counts, most frequent first (ties in table order). */
-export function statsFromRaw<By extends ConnectionStatsBy>(by: By, raw: RawConnectionStats): ConnectionCount<ConnectionStatsKeys[By]>[] {
+export function statsFromRaw<By extends ConnectionStatsBy>(
+  by: By,
+  raw: RawConnectionStats,
+): ConnectionCount<ConnectionStatsKeys[By]>[] {
   const entries = new ConnectionBatch(raw.entries);
-  const counts = Array.from(raw.counts, (count, i) => ({ key: statsKey(by, entries, i) as ConnectionStatsKeys[By], count }));
+  const counts = Array.from(raw.counts, (count, i) => ({
+    key: statsKey(by, entries, i) as ConnectionStatsKeys[By],
+    count,
+  }));
   return counts.sort((a, b) => b.count - a.count);
 }

@@ -36,4 +36,3 @@ export const K = {
   IP_VS_IFNAME_MAXLEN: 16,
   IPVS_GENL_VERSION: 1,
 } as const;
-

@@ -2,7 +2,17 @@
 import { afOf, familyOf, formatAddress, parseAddress } from './address.js';
 import { K } from './constants.js';
 import type { RawDaemon } from './native.js';
-import { describe, type FieldOf, integer, invalidType, knownKeys, name, object, oneOf, outOfRange } from './validate.js';
+import {
+  describe,
+  type FieldOf,
+  integer,
+  invalidType,
+  knownKeys,
+  name,
+  object,
+  oneOf,
+  outOfRange,
+} from './validate.js';
 
 export type DaemonState = 'master' | 'backup';
 

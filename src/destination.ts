@@ -106,8 +106,10 @@ function tunnelToRaw(tunnel: unknown): Pick<RawDestSpec, 'tunType' | 'tunPort' |
   if (type === 'gue') tunPort = integer('tunnel.port', t.port, 1, 65535);
   // 0 is what an info reports for other types (no port), so it spreads back.
   else if (t.port !== undefined && t.port !== 0) throw outOfRange(`tunnel.port is only for gue tunnels, not ${type}`);
-  const checksum = t.checksum === undefined ? 'nocsum' : oneOf('tunnel.checksum', t.checksum, ['nocsum', 'csum', 'remcsum'] as const);
-  if (type === 'ipip' && checksum !== 'nocsum') throw outOfRange(`tunnel.checksum '${checksum}' is not available for ipip tunnels`);
+  const checksum =
+    t.checksum === undefined ? 'nocsum' : oneOf('tunnel.checksum', t.checksum, ['nocsum', 'csum', 'remcsum'] as const);
+  if (type === 'ipip' && checksum !== 'nocsum')
+    throw outOfRange(`tunnel.checksum '${checksum}' is not available for ipip tunnels`);
   if (type === 'gre' && checksum === 'remcsum') throw outOfRange("tunnel.checksum 'remcsum' is only for gue tunnels");
   return { tunType: TUNNEL_TYPES[type], tunPort, tunFlags: CHECKSUMS[checksum] };
 }
@@ -154,7 +156,12 @@ export function destinationFromRaw(raw: RawDest): DestinationInfo {
         ? {
             type: nameOf(TUNNEL_TYPES, raw.tunType) ?? 'ipip',
             port: raw.tunPort,
-            checksum: raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM ? 'remcsum' : raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM ? 'csum' : 'nocsum',
+            checksum:
+              raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM
+                ? 'remcsum'
+                : raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM
+                  ? 'csum'
+                  : 'nocsum',
           }
         : undefined,
     activeConnections: raw.activeConns,

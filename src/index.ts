@@ -1,6 +1,17 @@
 // The package entry: re-exports only.
 export { open, Ipvs, RawIpvs, type Backend, type OpenOptions } from './client.js';
-export type { RawDest, RawDestKey, RawDestSpec, RawInfo, RawService, RawServiceKey, RawServiceSpec, RawStats, RawTimeouts, RawDaemon } from './native.js';
+export type {
+  RawDest,
+  RawDestKey,
+  RawDestSpec,
+  RawInfo,
+  RawService,
+  RawServiceKey,
+  RawServiceSpec,
+  RawStats,
+  RawTimeouts,
+  RawDaemon,
+} from './native.js';
 export { K as constants } from './constants.js';
 export { IpvsError } from './errors.js';
 export { formatAddress, parseAddress, type Family } from './address.js';

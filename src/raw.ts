@@ -60,22 +60,28 @@ export class RawIpvs {
    */
   #run<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError(op));
-    const result = this.#tail.then(() => call(this.#sock)).catch((e: unknown) => {
-      throw fromNative(e);
-    });
+    const result = this.#tail
+      .then(() => call(this.#sock))
+      .catch((e: unknown) => {
+        throw fromNative(e);
+      });
     this.#tail = result.catch(() => undefined);
     return result;
   }
 
   info = (): Promise<RawInfo> => this.#run('info', (s) => this.#ops.info(s));
   listServices = (): Promise<RawService[]> => this.#run('listServices', (s) => this.#ops.listServices(s));
-  getService = (key: RawServiceKey): Promise<RawService> => this.#run('getService', (s) => this.#ops.getService(s, key));
+  getService = (key: RawServiceKey): Promise<RawService> =>
+    this.#run('getService', (s) => this.#ops.getService(s, key));
   addService = (spec: RawServiceSpec): Promise<void> => this.#run('addService', (s) => this.#ops.addService(s, spec));
-  editService = (spec: RawServiceSpec): Promise<void> => this.#run('editService', (s) => this.#ops.editService(s, spec));
-  deleteService = (key: RawServiceKey): Promise<void> => this.#run('deleteService', (s) => this.#ops.deleteService(s, key));
+  editService = (spec: RawServiceSpec): Promise<void> =>
+    this.#run('editService', (s) => this.#ops.editService(s, spec));
+  deleteService = (key: RawServiceKey): Promise<void> =>
+    this.#run('deleteService', (s) => this.#ops.deleteService(s, key));
   clear = (): Promise<void> => this.#run('clear', (s) => this.#ops.clear(s));
   zero = (key: RawServiceKey | null): Promise<void> => this.#run('zero', (s) => this.#ops.zero(s, key));
-  listDestinations = (service: RawServiceKey): Promise<RawDest[]> => this.#run('listDestinations', (s) => this.#ops.listDestinations(s, service));
+  listDestinations = (service: RawServiceKey): Promise<RawDest[]> =>
+    this.#run('listDestinations', (s) => this.#ops.listDestinations(s, service));
   addDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
     this.#run('addDestination', (s) => this.#ops.addDestination(s, service, dest));
   editDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
@@ -83,10 +89,12 @@ export class RawIpvs {
   deleteDestination = (service: RawServiceKey, dest: RawDestKey): Promise<void> =>
     this.#run('deleteDestination', (s) => this.#ops.deleteDestination(s, service, dest));
   getTimeouts = (): Promise<RawTimeouts> => this.#run('getTimeouts', (s) => this.#ops.getTimeouts(s));
-  setTimeouts = (timeouts: RawTimeouts): Promise<void> => this.#run('setTimeouts', (s) => this.#ops.setTimeouts(s, timeouts));
+  setTimeouts = (timeouts: RawTimeouts): Promise<void> =>
+    this.#run('setTimeouts', (s) => this.#ops.setTimeouts(s, timeouts));
   listDaemons = (): Promise<RawDaemon[]> => this.#run('listDaemons', (s) => this.#ops.listDaemons(s));
   startDaemon = (daemon: RawDaemon): Promise<void> => this.#run('startDaemon', (s) => this.#ops.startDaemon(s, daemon));
-  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> => this.#run('stopDaemon', (s) => this.#ops.stopDaemon(s, daemon));
+  stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> =>
+    this.#run('stopDaemon', (s) => this.#ops.stopDaemon(s, daemon));
 
   /**
    * Netlink only: the legacy interface has no dumps to spread (EAFNOSUPPORT).
@@ -107,7 +115,8 @@ export class RawIpvs {
 
   // /proc files need no netlink exchange, so they skip the queue.
   readProcFile = (path: string): Promise<Buffer> => this.#direct('readProcFile', (s) => native().readProcFile(s, path));
-  writeProcFile = (path: string, text: string): Promise<void> => this.#direct('writeProcFile', (s) => native().writeProcFile(s, path, text));
+  writeProcFile = (path: string, text: string): Promise<void> =>
+    this.#direct('writeProcFile', (s) => native().writeProcFile(s, path, text));
 
   #direct<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError(op));
@@ -130,4 +139,3 @@ export class RawIpvs {
     await this.#tail;
   }
 }
-

@@ -5,10 +5,25 @@ import { K } from './constants.js';
 import { DEFAULT_PERSISTENCE_TIMEOUT, MAX_TIMEOUT } from './vocabulary/limits.js';
 import { dottedMask, FULL_MASK, prefixToMask } from './vocabulary/netmask.js';
 import { protocolByName, protocolByNumber, SERVICE_PROTOCOLS, type ServiceProtocol } from './vocabulary/protocols.js';
-import { SCHEDULER_FLAG_NAMES, SCHEDULER_FLAGS, schedulerFlagNames, type SchedulerFlag } from './vocabulary/scheduler-flags.js';
+import {
+  SCHEDULER_FLAG_NAMES,
+  SCHEDULER_FLAGS,
+  schedulerFlagNames,
+  type SchedulerFlag,
+} from './vocabulary/scheduler-flags.js';
 import type { RawService, RawServiceKey, RawServiceSpec } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
-import { describe, type FieldOf, integer, invalidType, knownKeys, name, object, oneOf, outOfRange } from './validate.js';
+import {
+  describe,
+  type FieldOf,
+  integer,
+  invalidType,
+  knownKeys,
+  name,
+  object,
+  oneOf,
+  outOfRange,
+} from './validate.js';
 
 export type Protocol = ServiceProtocol;
 
@@ -80,7 +95,6 @@ export type ServiceInfo = (
 ) &
   ServiceDetails;
 
-
 // What a key or spec may hold: its own fields and every field of an info, so
 // that an info names its service and spreads into a spec (`{ ...info,
 // scheduler: 'rr' }`). The observed ones (flags, stats) are ignored.
@@ -98,7 +112,10 @@ const SERVICE_FIELDS = Object.keys({
   flags: true,
   stats: true,
 } satisfies Record<FieldOf<ServiceSpec | ServiceInfo>, true>);
-const PERSISTENCE_FIELDS = Object.keys({ timeout: true, netmask: true } satisfies Record<FieldOf<Persistence | NonNullable<ServiceInfo['persistence']>>, true>);
+const PERSISTENCE_FIELDS = Object.keys({ timeout: true, netmask: true } satisfies Record<
+  FieldOf<Persistence | NonNullable<ServiceInfo['persistence']>>,
+  true
+>);
 
 /** Validates a key and converts it for the addon. */
 export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceKey {
@@ -136,7 +153,9 @@ function netmaskToRaw(family: Family, netmask: unknown): number {
   }
   const parsed = typeof netmask === 'string' ? parseAddress(netmask) : undefined;
   if (!parsed || parsed.family !== 'inet') {
-    throw invalidType(`persistence.netmask must be a dotted IPv4 mask or a prefix length 0..32, got ${describe(netmask)}`);
+    throw invalidType(
+      `persistence.netmask must be a dotted IPv4 mask or a prefix length 0..32, got ${describe(netmask)}`,
+    );
   }
   const b = parsed.bytes;
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
@@ -155,7 +174,8 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
     const p = object('persistence', s.persistence);
     knownKeys('persistence', p, PERSISTENCE_FIELDS);
     flags |= K.IP_VS_SVC_F_PERSISTENT;
-    timeout = p.timeout === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : integer('persistence.timeout', p.timeout, 1, MAX_TIMEOUT);
+    timeout =
+      p.timeout === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : integer('persistence.timeout', p.timeout, 1, MAX_TIMEOUT);
     if (p.netmask !== undefined) netmask = netmaskToRaw(family, p.netmask);
   }
   if (key.fwmark === 0 && key.port === 0 && !(flags & K.IP_VS_SVC_F_PERSISTENT)) {
@@ -171,7 +191,8 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
     flags |= K.IP_VS_SVC_F_ONEPACKET;
   }
   if (s.schedulerFlags !== undefined) {
-    if (!Array.isArray(s.schedulerFlags)) throw invalidType(`schedulerFlags must be an array, got ${describe(s.schedulerFlags)}`);
+    if (!Array.isArray(s.schedulerFlags))
+      throw invalidType(`schedulerFlags must be an array, got ${describe(s.schedulerFlags)}`);
     for (const flag of s.schedulerFlags) {
       const known = SCHEDULER_FLAGS.find((f) => f.name === oneOf('schedulerFlags[]', flag, SCHEDULER_FLAG_NAMES))!;
       if (known.scheduler !== undefined && known.scheduler !== scheduler) {
@@ -180,7 +201,8 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
       flags |= known.bit;
     }
   }
-  const pe = s.persistenceEngine === undefined ? '' : name('persistenceEngine', s.persistenceEngine, K.IP_VS_PENAME_MAXLEN - 1);
+  const pe =
+    s.persistenceEngine === undefined ? '' : name('persistenceEngine', s.persistenceEngine, K.IP_VS_PENAME_MAXLEN - 1);
   return { ...key, scheduler, pe, flags, timeout, netmask };
 }
 

@@ -25,7 +25,18 @@ import { integer, outOfRange } from './validate.js';
  */
 export type PackedSnapshot = RawSnapshot & { serviceCount: number; destinationCount: number };
 
-export const COUNTERS = ['conns', 'inPackets', 'outPackets', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps', 'outBps'] as const;
+export const COUNTERS = [
+  'conns',
+  'inPackets',
+  'outPackets',
+  'inBytes',
+  'outBytes',
+  'cps',
+  'inPps',
+  'outPps',
+  'inBps',
+  'outBps',
+] as const;
 
 /**
  * The packed columns as the addon lays them out (native/snapshot.cc, its one
@@ -33,8 +44,29 @@ export const COUNTERS = ['conns', 'inPackets', 'outPackets', 'inBytes', 'outByte
  * them): the raw counters (in COUNTERS' order), a service's row and a
  * destination's row, each named as in RawService and RawDest.
  */
-export const COUNTER_COLUMNS = ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes', 'cps', 'inpps', 'outpps', 'inbps', 'outbps'] as const;
-export const SERVICE_COLUMNS = ['af', 'protocol', 'port', 'fwmark', 'flags', 'timeout', 'netmask', 'scheduler', 'pe'] as const;
+export const COUNTER_COLUMNS = [
+  'conns',
+  'inpkts',
+  'outpkts',
+  'inbytes',
+  'outbytes',
+  'cps',
+  'inpps',
+  'outpps',
+  'inbps',
+  'outbps',
+] as const;
+export const SERVICE_COLUMNS = [
+  'af',
+  'protocol',
+  'port',
+  'fwmark',
+  'flags',
+  'timeout',
+  'netmask',
+  'scheduler',
+  'pe',
+] as const;
 export const DEST_COLUMNS = [
   'af',
   'port',
@@ -137,11 +169,15 @@ function keys(p: PackedSnapshot): string[] {
   const out: string[] = [];
   for (let i = 0; i < p.serviceCount; i++) {
     const s = p.services;
-    out.push(`${s[i * S]}/${s[i * S + 1]}/${s[i * S + 2]}/${s[i * S + 3]}/${p.serviceAddrs.subarray(i * 16, i * 16 + 16).join('.')}`);
+    out.push(
+      `${s[i * S]}/${s[i * S + 1]}/${s[i * S + 2]}/${s[i * S + 3]}/${p.serviceAddrs.subarray(i * 16, i * 16 + 16).join('.')}`,
+    );
   }
   for (let i = 0; i < p.serviceCount; i++) {
     for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
-      out.push(`${out[i]}>${p.dests[j * D]}/${p.dests[j * D + 1]}/${p.destAddrs.subarray(j * 16, j * 16 + 16).join('.')}`);
+      out.push(
+        `${out[i]}>${p.dests[j * D]}/${p.dests[j * D + 1]}/${p.destAddrs.subarray(j * 16, j * 16 + 16).join('.')}`,
+      );
     }
   }
   return out;
@@ -193,7 +229,10 @@ export interface PollOptions {
  * a slow snapshot overran is skipped rather than queued. Allocates nothing per
  * tick beyond the snapshot itself.
  */
-export async function* poll(take: () => Promise<PackedSnapshot>, options: PollOptions): AsyncGenerator<PackedSnapshot, void, undefined> {
+export async function* poll(
+  take: () => Promise<PackedSnapshot>,
+  options: PollOptions,
+): AsyncGenerator<PackedSnapshot, void, undefined> {
   const interval = integer('interval', options.interval, 1, 2 ** 31 - 1);
   const signal = options.signal;
   let next = performance.now();

@@ -42,7 +42,8 @@ export function parseTotals(text: string): Stats {
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length === 5 && f.every((x) => /^[0-9A-Fa-f]+$/.test(x)));
-  if (rows.length !== 2) throw badMessage('totals', `unexpected /proc/net/ip_vs_stats format: ${JSON.stringify(text.slice(0, 64))}`);
+  if (rows.length !== 2)
+    throw badMessage('totals', `unexpected /proc/net/ip_vs_stats format: ${JSON.stringify(text.slice(0, 64))}`);
   const [c, r] = rows.map((row) => row.map((x) => BigInt(`0x${x}`))) as [bigint[], bigint[]];
   return {
     conns: c[0]!,

@@ -47,7 +47,13 @@ const CPU_LIST = /^\d+(-\d+(:\d+\/\d+)?)?(,\d+(-\d+(:\d+\/\d+)?)?)*$/;
 export type SysctlName = keyof typeof SPEC;
 
 /** The values by name; `sync_threshold` is [threshold, period], `est_cpulist` a CPU list. */
-export type Sysctls = { [K in SysctlName]: (typeof SPEC)[K] extends 'pair' ? [number, number] : (typeof SPEC)[K] extends 'text' ? string : number };
+export type Sysctls = {
+  [K in SysctlName]: (typeof SPEC)[K] extends 'pair'
+    ? [number, number]
+    : (typeof SPEC)[K] extends 'text'
+      ? string
+      : number;
+};
 
 export const SYSCTL_NAMES = Object.keys(SPEC) as SysctlName[];
 
@@ -67,15 +73,21 @@ export function parseSysctl<K extends SysctlName>(name: K, text: string): Sysctl
 export function formatSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): string {
   const spec = SPEC[name];
   if (spec === 'text') {
-    if (typeof value !== 'string') throw invalidType(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
+    if (typeof value !== 'string')
+      throw invalidType(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
     if (!CPU_LIST.test(value)) throw outOfRange(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
     return value;
   }
   if (spec === 'pair') {
-    if (!Array.isArray(value) || value.length !== 2) throw invalidType(`${name} must be [threshold, period], got ${describe(value)}`);
-    const [threshold, period] = [integer(`${name}[0]`, value[0], 0, 2 ** 31 - 1), integer(`${name}[1]`, value[1], 0, 2 ** 31 - 1)];
+    if (!Array.isArray(value) || value.length !== 2)
+      throw invalidType(`${name} must be [threshold, period], got ${describe(value)}`);
+    const [threshold, period] = [
+      integer(`${name}[0]`, value[0], 0, 2 ** 31 - 1),
+      integer(`${name}[1]`, value[1], 0, 2 ** 31 - 1),
+    ];
     // The kernel's rule: the period is 0 (every packet) or above the threshold.
-    if (period !== 0 && period <= threshold) throw outOfRange(`${name}: the period (${period}) must be 0 or greater than the threshold (${threshold})`);
+    if (period !== 0 && period <= threshold)
+      throw outOfRange(`${name}: the period (${period}) must be 0 or greater than the threshold (${threshold})`);
     return `${threshold} ${period}`;
   }
   if (spec === 'power of two') {

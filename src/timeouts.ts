@@ -18,6 +18,7 @@ const TIMEOUT_FIELDS = Object.keys({ tcp: true, tcpFin: true, udp: true } satisf
 export function timeoutsToRaw(timeouts: Partial<Timeouts>): RawTimeouts {
   const t = object('timeouts', timeouts);
   knownKeys('timeouts', t, TIMEOUT_FIELDS);
-  const field = (name: keyof Timeouts) => (t[name] === undefined ? 0 : integer(`timeouts.${name}`, t[name], 0, MAX_TIMEOUT));
+  const field = (name: keyof Timeouts) =>
+    t[name] === undefined ? 0 : integer(`timeouts.${name}`, t[name], 0, MAX_TIMEOUT);
   return { tcp: field('tcp'), tcpFin: field('tcpFin'), udp: field('udp') };
 }

@@ -31,15 +31,28 @@ describe('IPv6', () => {
   });
 
   it('puts the bytes in network order', () => {
-    expect([...parseAddress('2001:db8::1')!.bytes]).toEqual([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect([...parseAddress('2001:db8::1')!.bytes]).toEqual([
+      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    ]);
   });
 
-  it.each(['', ':', ':::', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::1', '1:2:3:4:5:6:7', '::1.2.3', '1.2.3.4::', '::1.2.3.4:5', 'fe80::1%eth0', '[::1]'])(
-    'rejects %j',
-    (input) => {
-      expect(parseAddress(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    ':',
+    ':::',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::',
+    'g::1',
+    '1:2:3:4:5:6:7',
+    '::1.2.3',
+    '1.2.3.4::',
+    '::1.2.3.4:5',
+    'fe80::1%eth0',
+    '[::1]',
+  ])('rejects %j', (input) => {
+    expect(parseAddress(input)).toBeUndefined();
+  });
 });
 
 describe('IPv4', () => {
@@ -50,7 +63,10 @@ describe('IPv4', () => {
     expect(formatAddress('inet', p.bytes)).toBe('192.0.2.255');
   });
 
-  it.each(['1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1.2.3.4 ', ' 1.2.3.4', '0x1.2.3.4', '1234', 'example.com'])('rejects %j', (input) => {
-    expect(parseAddress(input)).toBeUndefined();
-  });
+  it.each(['1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1.2.3.4 ', ' 1.2.3.4', '0x1.2.3.4', '1234', 'example.com'])(
+    'rejects %j',
+    (input) => {
+      expect(parseAddress(input)).toBeUndefined();
+    },
+  );
 });

@@ -4,8 +4,12 @@
 // §3; generated ones add option-order permutations and random sequences.
 import { words, type Case, type Step } from './helpers/differential.js';
 
-const S = (line: string, stdin?: string): Step => (stdin === undefined ? { args: words(line) } : { args: words(line), stdin });
-const c = (name: string, ...lines: (string | Step)[]): Case => ({ name, steps: lines.map((l) => (typeof l === 'string' ? S(l) : l)) });
+const S = (line: string, stdin?: string): Step =>
+  stdin === undefined ? { args: words(line) } : { args: words(line), stdin };
+const c = (name: string, ...lines: (string | Step)[]): Case => ({
+  name,
+  steps: lines.map((l) => (typeof l === 'string' ? S(l) : l)),
+});
 
 const V = '192.0.2.10';
 const V6 = '2001:db8::10';
@@ -124,7 +128,9 @@ const serviceAddresses: Case[] = [
 
 const serviceOptions: Case[] = [
   withLists('default scheduler wlc', `-A -t ${V}:80`),
-  ...['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'].map((s) => withLists(`scheduler ${s}`, `-A -t ${V}:80 -s ${s}`)),
+  ...['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'].map((s) =>
+    withLists(`scheduler ${s}`, `-A -t ${V}:80 -s ${s}`),
+  ),
   withLists('unknown scheduler', `-A -t ${V}:80 -s nosuch`),
   withLists('scheduler name cut to 15 characters', `-A -t ${V}:80 -s rrrrrrrrrrrrrrrrrrrr`),
   withLists('empty scheduler means wlc', { args: ['-A', '-t', `${V}:80`, '-s', ''] }),
@@ -241,7 +247,9 @@ const servers: Case[] = [
   withThresholds('server broadcast', `-A -t ${V}:80`, `-a -t ${V}:80 -r 255.255.255.255 -m`),
   withThresholds('server localhost', `-A -t ${V}:80`, `-a -t ${V}:80 -r 127.0.0.1:80`),
   ...['0', '1', '65535', '2147483647', '2147483648', '-1', 'abc', "''", ' 7', '+7'].map((w) =>
-    withThresholds(`weight ${w}`, `-A -t ${V}:80`, { args: ['-a', '-t', `${V}:80`, '-r', R1, '-w', w === "''" ? '' : w] }),
+    withThresholds(`weight ${w}`, `-A -t ${V}:80`, {
+      args: ['-a', '-t', `${V}:80`, '-r', R1, '-w', w === "''" ? '' : w],
+    }),
   ),
   withThresholds('-x and -y', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -x 100 -y 50`),
   withThresholds('-y without -x is ERANGE', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -y 5`),
@@ -249,13 +257,33 @@ const servers: Case[] = [
   withThresholds('-x only', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -x 2147483647`),
   withThresholds('-x too big', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -x 2147483648`),
   withThresholds('-y bad', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -y x`),
-  withThresholds('long threshold options', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} --u-threshold 9 --l-threshold 3 --weight 4`),
+  withThresholds(
+    'long threshold options',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1} --u-threshold 9 --l-threshold 3 --weight 4`,
+  ),
   withThresholds('tun-type gue', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080`),
-  withThresholds('tun-type gue csum', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080 --tun-csum`),
-  withThresholds('tun-type gue remcsum', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080 --tun-remcsum`),
-  withThresholds('tun-type gue nocsum', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080 --tun-nocsum`),
+  withThresholds(
+    'tun-type gue csum',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080 --tun-csum`,
+  ),
+  withThresholds(
+    'tun-type gue remcsum',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080 --tun-remcsum`,
+  ),
+  withThresholds(
+    'tun-type gue nocsum',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 6080 --tun-nocsum`,
+  ),
   withThresholds('tun-type gue without port', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gue`),
-  withThresholds('tun-type gue two csum options', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 1 --tun-csum --tun-remcsum`),
+  withThresholds(
+    'tun-type gue two csum options',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 1 --tun-csum --tun-remcsum`,
+  ),
   withThresholds('tun-type gre', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gre`),
   withThresholds('tun-type gre csum', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gre --tun-csum`),
   withThresholds('tun-type gre remcsum', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -i --tun-type gre --tun-remcsum`),
@@ -268,14 +296,39 @@ const servers: Case[] = [
   withThresholds('tunnel options with masq', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} -m --tun-type gre`),
   withThresholds('tunnel options with DR', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1} --tun-csum`),
   withThresholds('tunnel options on delete', `-A -t ${V}:80`, `-d -t ${V}:80 -r ${R1} --tun-type gre`),
-  withThresholds('edit server resets to defaults', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1}:8080 -m -w 5 -x 10 -y 2`, `-e -t ${V}:80 -r ${R1}:8080`),
-  withThresholds('edit server masq to DR keeps entry', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1}:80 -m -w 5`, `-e -t ${V}:80 -r ${R1} -w 7`),
+  withThresholds(
+    'edit server resets to defaults',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1}:8080 -m -w 5 -x 10 -y 2`,
+    `-e -t ${V}:80 -r ${R1}:8080`,
+  ),
+  withThresholds(
+    'edit server masq to DR keeps entry',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1}:80 -m -w 5`,
+    `-e -t ${V}:80 -r ${R1} -w 7`,
+  ),
   withThresholds('edit server missing', `-A -t ${V}:80`, `-e -t ${V}:80 -r ${R1}`),
   withThresholds('edit server missing service', `-e -t ${V}:80 -r ${R1}`),
-  withThresholds('edit server to tunnel gue', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1}`, `-e -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 9 --tun-csum`),
+  withThresholds(
+    'edit server to tunnel gue',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1}`,
+    `-e -t ${V}:80 -r ${R1} -i --tun-type gue --tun-port 9 --tun-csum`,
+  ),
   withThresholds('delete server', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1}`, `-d -t ${V}:80 -r ${R1}`),
-  withThresholds('delete server keeps given port', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1}`, `-d -t ${V}:80 -r ${R1}:8080`),
-  withThresholds('delete server masq port', `-A -t ${V}:80`, `-a -t ${V}:80 -r ${R1}:8080 -m`, `-d -t ${V}:80 -r ${R1}:8080`),
+  withThresholds(
+    'delete server keeps given port',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1}`,
+    `-d -t ${V}:80 -r ${R1}:8080`,
+  ),
+  withThresholds(
+    'delete server masq port',
+    `-A -t ${V}:80`,
+    `-a -t ${V}:80 -r ${R1}:8080 -m`,
+    `-d -t ${V}:80 -r ${R1}:8080`,
+  ),
   withThresholds('delete server missing', `-A -t ${V}:80`, `-d -t ${V}:80 -r ${R1}`),
   withThresholds('delete server missing service', `-d -t ${V}:80 -r ${R1}`),
   withThresholds('delete server with weight', `-A -t ${V}:80`, `-d -t ${V}:80 -r ${R1} -w 1`),
@@ -328,8 +381,12 @@ const zeroSetDaemon: Case[] = [
   ...['0', '65536', 'x'].map((v) => c(`mcast-port ${v}`, `--start-daemon master --mcast-port ${v}`)),
   ...['0', '256'].map((v) => c(`mcast-ttl ${v}`, `--start-daemon master --mcast-ttl ${v}`)),
   ...['0', '65508'].map((v) => c(`sync-maxlen ${v}`, `--start-daemon master --sync-maxlen ${v}`)),
-  ...['192.0.2.1', '239.1', 'x', '224.0.0.256'].map((v) => c(`mcast-group ${v}`, `--start-daemon master --mcast-group ${v}`)),
-  ...['2001:db8::1', 'ff02::1::2', 'ff02::zz'].map((v) => c(`mcast-group ${v}`, `--start-daemon master --mcast-group ${v}`)),
+  ...['192.0.2.1', '239.1', 'x', '224.0.0.256'].map((v) =>
+    c(`mcast-group ${v}`, `--start-daemon master --mcast-group ${v}`),
+  ),
+  ...['2001:db8::1', 'ff02::1::2', 'ff02::zz'].map((v) =>
+    c(`mcast-group ${v}`, `--start-daemon master --mcast-group ${v}`),
+  ),
   c('mcast-interface cut', '--start-daemon master --mcast-interface abcdefghijklmnopqrstu'),
 ];
 
@@ -343,8 +400,20 @@ const eth0 = [
   ['ip', 'link', 'set', 'eth0', 'multicast', 'on', 'up'],
 ];
 const daemons: Case[] = [
-  { ...c('start master', '--start-daemon master --mcast-interface sync0', '-L --daemon', '--start-daemon master --mcast-interface sync0', '-L --daemon'), setup: sync0 },
-  { ...c('start master default eth0', '--start-daemon master', '-L --daemon', '--stop-daemon master', '-L --daemon'), setup: eth0 },
+  {
+    ...c(
+      'start master',
+      '--start-daemon master --mcast-interface sync0',
+      '-L --daemon',
+      '--start-daemon master --mcast-interface sync0',
+      '-L --daemon',
+    ),
+    setup: sync0,
+  },
+  {
+    ...c('start master default eth0', '--start-daemon master', '-L --daemon', '--stop-daemon master', '-L --daemon'),
+    setup: eth0,
+  },
   {
     ...c(
       'master and backup with every option',
@@ -359,12 +428,34 @@ const daemons: Case[] = [
     ),
     setup: sync0,
   },
-  { ...c('backup then stop twice', '--start-daemon backup --mcast-interface sync0 --syncid 3', '-L --daemon', '--stop-daemon backup', '--stop-daemon backup'), setup: sync0 },
+  {
+    ...c(
+      'backup then stop twice',
+      '--start-daemon backup --mcast-interface sync0 --syncid 3',
+      '-L --daemon',
+      '--stop-daemon backup',
+      '--stop-daemon backup',
+    ),
+    setup: sync0,
+  },
   { ...c('daemon on unknown interface', '--start-daemon backup --mcast-interface nosuch0'), setup: sync0 },
   { ...c('daemon options on list', '-L --mcast-group 239.1.1.1'), setup: sync0 },
-  { ...c('daemon mcast group IPv6 on IPv4 daemon', '--start-daemon master --mcast-interface sync0 --mcast-group ff05::5', '-L --daemon'), setup: sync0 },
-  { ...c('daemon syncid on list', '--start-daemon master --mcast-interface sync0 --syncid 9', '-L --daemon --syncid 9'), setup: sync0 },
-  { ...c('start daemon long options with =', '--start-daemon=backup --mcast-interface=sync0 --syncid=4', '-L --daemon'), setup: sync0 },
+  {
+    ...c(
+      'daemon mcast group IPv6 on IPv4 daemon',
+      '--start-daemon master --mcast-interface sync0 --mcast-group ff05::5',
+      '-L --daemon',
+    ),
+    setup: sync0,
+  },
+  {
+    ...c('daemon syncid on list', '--start-daemon master --mcast-interface sync0 --syncid 9', '-L --daemon --syncid 9'),
+    setup: sync0,
+  },
+  {
+    ...c('start daemon long options with =', '--start-daemon=backup --mcast-interface=sync0 --syncid=4', '-L --daemon'),
+    setup: sync0,
+  },
 ];
 
 /** A table with a bit of everything, for the listing modes. */
@@ -433,7 +524,13 @@ const LIST_MODES = [
 const listings: Case[] = [
   c('listing modes on an empty table', ...LIST_MODES),
   c('listing modes on a mixed table', ...TABLE, ...LIST_MODES),
-  c('save restores into the same table', ...TABLE, { args: ['-C'] }, { args: ['-R'], stdin: `${TABLE.join('\n')}\n` }, '-Ln'),
+  c(
+    'save restores into the same table',
+    ...TABLE,
+    { args: ['-C'] },
+    { args: ['-R'], stdin: `${TABLE.join('\n')}\n` },
+    '-Ln',
+  ),
 ];
 
 const restores: Case[] = [
@@ -442,24 +539,40 @@ const restores: Case[] = [
   c('restore simple', { args: ['-R'], stdin: `-A -t ${V}:80\n-a -t ${V}:80 -r ${R1}\n` }, '-Ln'),
   c('restore without final newline', { args: ['-R'], stdin: `-A -t ${V}:80\n-a -t ${V}:80 -r ${R1}` }, '-Ln'),
   c('restore with CRLF', { args: ['-R'], stdin: `-A -t ${V}:80\r\n-a -t ${V}:80 -r ${R1}\r\n` }, '-Ln'),
-  c('restore drops ipvsadm words', { args: ['-R'], stdin: `ipvsadm -A -t ${V}:80\n-a ipvsadm -t ${V}:80 -r ${R1} ipvsadm\nipvsadm\n` }, '-Ln'),
+  c(
+    'restore drops ipvsadm words',
+    { args: ['-R'], stdin: `ipvsadm -A -t ${V}:80\n-a ipvsadm -t ${V}:80 -r ${R1} ipvsadm\nipvsadm\n` },
+    '-Ln',
+  ),
   c('restore comment line aborts', { args: ['-R'], stdin: `-A -t ${V}:80\n# comment\n-A -t ${V}:81\n` }, '-Ln'),
   c('restore trailing comment aborts', { args: ['-R'], stdin: `-A -t ${V}:80 # web\n-A -t ${V}:81\n` }, '-Ln'),
   c('restore kernel error continues', { args: ['-R'], stdin: `-A -t ${V}:80\n-A -t ${V}:80\n-A -t ${V}:81\n` }, '-Ln'),
   c('restore kernel error on last line', { args: ['-R'], stdin: `-A -t ${V}:80\n-A -t ${V}:80\n` }, '-Ln'),
-  c('restore validation error aborts', { args: ['-R'], stdin: `-A -t ${V}:80\n-A -t ${V}:81 -w 1\n-A -t ${V}:82\n` }, '-Ln'),
+  c(
+    'restore validation error aborts',
+    { args: ['-R'], stdin: `-A -t ${V}:80\n-A -t ${V}:81 -w 1\n-A -t ${V}:82\n` },
+    '-Ln',
+  ),
   c('restore popt error line', { args: ['-R'], stdin: `-A -t ${V}:80 --foo\n-A -t ${V}:81\n` }, '-Ln'),
   c('restore popt error last line', { args: ['-R'], stdin: `-A -t ${V}:81\n-L --foo\n` }, '-Ln'),
   c('restore with a restore line', { args: ['-R'], stdin: `-A -t ${V}:80\n-R\n-A -t ${V}:81\n` }, '-Ln'),
   c('restore with a list line', { args: ['-R'], stdin: `-A -t ${V}:80\n-Ln\n-A -t ${V}:81\n` }, '-Ln'),
-  c('restore with a failing list line', { args: ['-R'], stdin: `-A -t ${V}:80\n-Ln -t ${V}:99\n-A -t ${V}:81\n` }, '-Ln'),
+  c(
+    'restore with a failing list line',
+    { args: ['-R'], stdin: `-A -t ${V}:80\n-Ln -t ${V}:99\n-A -t ${V}:81\n` },
+    '-Ln',
+  ),
   c('restore with a save line', { args: ['-R'], stdin: `-A -t ${V}:80\n-Sn\n` }),
   c('restore quotes are kept', { args: ['-R'], stdin: `-A -t ${V}:80 -s "rr"\n` }, '-Ln'),
   c('restore a line without command', { args: ['-R'], stdin: `-t ${V}:80\n-A -t ${V}:81\n` }, '-Ln'),
   c('restore -n', { args: ['-R', '-n'], stdin: `-A -t ${V}:80\n` }),
   c('restore with extra argument', { args: ['-R', 'x'], stdin: `-A -t ${V}:80\n` }),
   c('restore long', { args: ['--restore'], stdin: `-A -t ${V}:80\n-E -t ${V}:80 -s rr\n` }, '-Ln'),
-  c('restore timeouts and daemons lines', { args: ['-R'], stdin: '--set 10 20 30\n-L --timeout\n--stop-daemon master\n' }, '-L --timeout'),
+  c(
+    'restore timeouts and daemons lines',
+    { args: ['-R'], stdin: '--set 10 20 30\n-L --timeout\n--stop-daemon master\n' },
+    '-L --timeout',
+  ),
   c('restore everything of the mixed table', { args: ['-R'], stdin: `${TABLE.join('\n')}\n` }, '-Ln', '-S'),
 ];
 
@@ -519,7 +632,21 @@ function validationOrder(count: number): Case[] {
     ['--nosort'],
     ['-X'],
   ];
-  const commands = ['-A', '-E', '-D', '-C', '-L', '-a', '-e', '-d', '-Z', '-S', '--start-daemon master', '--stop-daemon backup', '--set 1 2 3'];
+  const commands = [
+    '-A',
+    '-E',
+    '-D',
+    '-C',
+    '-L',
+    '-a',
+    '-e',
+    '-d',
+    '-Z',
+    '-S',
+    '--start-daemon master',
+    '--stop-daemon backup',
+    '--set 1 2 3',
+  ];
   const out: Case[] = [];
   for (let i = 0; i < count; i++) {
     const cmd = commands[Math.floor(rnd() * commands.length)]!;
@@ -543,7 +670,8 @@ function sequences(count: number, length: number): Case[] {
     () => `-E ${pick(services)} -s ${pick(scheds)}${rnd() < 0.3 ? ' -p' : ''}`,
     () => `-D ${pick(services)}`,
     () => `-a ${pick(services)} -r ${pick(reals)} ${pick(fwds)} -w ${Math.floor(rnd() * 10)}`,
-    () => `-e ${pick(services)} -r ${pick(reals)} ${pick(fwds)} -w ${Math.floor(rnd() * 10)}${rnd() < 0.3 ? ' -x 20 -y 10' : ''}`,
+    () =>
+      `-e ${pick(services)} -r ${pick(reals)} ${pick(fwds)} -w ${Math.floor(rnd() * 10)}${rnd() < 0.3 ? ' -x 20 -y 10' : ''}`,
     () => `-d ${pick(services)} -r ${pick(reals)}`,
     () => `-Z${rnd() < 0.5 ? ` ${pick(services)}` : ''}`,
     () => pick(['-Ln', '-Ln --thresholds', '-S -n', '-Ln --persistent-conn', '-Ln --tun-info']),
@@ -559,15 +687,56 @@ function sequences(count: number, length: number): Case[] {
 /** Sort order with 32-bit wrap-around: services and servers inserted in shuffled order. */
 function sorting(count: number): Case[] {
   const rnd = prng(77);
-  const addrs = ['192.168.1.1', '10.0.0.2', '10.0.0.1', '127.0.0.1', '200.1.1.1', '1.1.1.1', '255.255.255.254', '128.0.0.1', '127.255.255.255', '0.0.0.1'];
-  const out: Case[] = [c('sort example of the spec', `-A -t ${V}:80`, ...['192.168.1.1', '10.0.0.2', '10.0.0.1', '127.0.0.1', '200.1.1.1'].map((a) => `-a -t ${V}:80 -r ${a} -m`), '-Ln', '-Ln --nosort', '-Sn')];
+  const addrs = [
+    '192.168.1.1',
+    '10.0.0.2',
+    '10.0.0.1',
+    '127.0.0.1',
+    '200.1.1.1',
+    '1.1.1.1',
+    '255.255.255.254',
+    '128.0.0.1',
+    '127.255.255.255',
+    '0.0.0.1',
+  ];
+  const out: Case[] = [
+    c(
+      'sort example of the spec',
+      `-A -t ${V}:80`,
+      ...['192.168.1.1', '10.0.0.2', '10.0.0.1', '127.0.0.1', '200.1.1.1'].map((a) => `-a -t ${V}:80 -r ${a} -m`),
+      '-Ln',
+      '-Ln --nosort',
+      '-Sn',
+    ),
+  ];
   for (let i = 0; i < count; i++) {
-    const svcs = shuffle(addrs, rnd).slice(0, 6).map((a) => `-A -${rnd() < 0.5 ? 't' : 'u'} ${a}:${Math.floor(rnd() * 3) * 1000 + 80}`);
-    const marks = shuffle(['1', '2147483647', '2147483648', '3000000000', '4294967295', '5'], rnd).slice(0, 3).map((m) => `-A -f ${m}${rnd() < 0.3 ? ' -6' : ''}`);
-    const v6 = shuffle(['2001:db8::1', 'ff00::1', '::1', '8000::1', '2001:db8:8000::1'], rnd).slice(0, 3).map((a) => `-A -t [${a}]:80`);
-    const dests = shuffle(addrs, rnd).slice(0, 7).map((a) => `-a -t ${V}:80 -r ${a}:${Math.floor(rnd() * 2) + 1} -m`);
-    const dests6 = shuffle(['2001:db8::5', 'fe80::1', '8000::2', '::2'], rnd).slice(0, 3).map((a) => `-a -t ${V}:80 -r [${a}]:80 -i`);
-    out.push(c(`sort order #${i}`, `-A -t ${V}:80`, ...shuffle([...svcs, ...marks, ...v6], rnd), ...shuffle([...dests, ...dests6], rnd), '-Ln', '-Ln --nosort', '-Sn', '-S'));
+    const svcs = shuffle(addrs, rnd)
+      .slice(0, 6)
+      .map((a) => `-A -${rnd() < 0.5 ? 't' : 'u'} ${a}:${Math.floor(rnd() * 3) * 1000 + 80}`);
+    const marks = shuffle(['1', '2147483647', '2147483648', '3000000000', '4294967295', '5'], rnd)
+      .slice(0, 3)
+      .map((m) => `-A -f ${m}${rnd() < 0.3 ? ' -6' : ''}`);
+    const v6 = shuffle(['2001:db8::1', 'ff00::1', '::1', '8000::1', '2001:db8:8000::1'], rnd)
+      .slice(0, 3)
+      .map((a) => `-A -t [${a}]:80`);
+    const dests = shuffle(addrs, rnd)
+      .slice(0, 7)
+      .map((a) => `-a -t ${V}:80 -r ${a}:${Math.floor(rnd() * 2) + 1} -m`);
+    const dests6 = shuffle(['2001:db8::5', 'fe80::1', '8000::2', '::2'], rnd)
+      .slice(0, 3)
+      .map((a) => `-a -t ${V}:80 -r [${a}]:80 -i`);
+    out.push(
+      c(
+        `sort order #${i}`,
+        `-A -t ${V}:80`,
+        ...shuffle([...svcs, ...marks, ...v6], rnd),
+        ...shuffle([...dests, ...dests6], rnd),
+        '-Ln',
+        '-Ln --nosort',
+        '-Sn',
+        '-S',
+      ),
+    );
   }
   return out;
 }

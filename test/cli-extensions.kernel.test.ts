@@ -10,7 +10,11 @@ import { ARGV0, Netns, words, type Result } from './helpers/differential.js';
 async function bare(args: string[], stdin = ''): Promise<Result> {
   let stdout = '';
   let stderr = '';
-  const status = await main([ARGV0, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stdin: () => stdin });
+  const status = await main([ARGV0, ...args], {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    stdin: () => stdin,
+  });
   return { stdout, stderr, status };
 }
 
@@ -37,14 +41,31 @@ describe('--json', () => {
     const r = await ns.ipvs(['-L', '--json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const doc = JSON.parse(r.stdout) as { version: string; connectionTableSize: number; services: Record<string, unknown>[] };
+    const doc = JSON.parse(r.stdout) as {
+      version: string;
+      connectionTableSize: number;
+      services: Record<string, unknown>[];
+    };
     expect(doc.version).toBe('1.2.1');
     expect(doc.connectionTableSize).toBeGreaterThan(0);
     const stats = { connections: 0, inPackets: 0, outPackets: 0, inBytes: 0, outBytes: 0 };
-    const rates = { connectionsPerSecond: 0, inPacketsPerSecond: 0, outPacketsPerSecond: 0, inBytesPerSecond: 0, outBytesPerSecond: 0 };
+    const rates = {
+      connectionsPerSecond: 0,
+      inPacketsPerSecond: 0,
+      outPacketsPerSecond: 0,
+      inBytesPerSecond: 0,
+      outBytesPerSecond: 0,
+    };
     expect(doc.services).toEqual([
       // ipvsadm's order: fwmark 3000000000 - 0 is negative in 32 bits.
-      expect.objectContaining({ family: 'inet6', protocol: null, address: null, port: null, fwmark: 3000000000, destinations: [] }),
+      expect.objectContaining({
+        family: 'inet6',
+        protocol: null,
+        address: null,
+        port: null,
+        fwmark: 3000000000,
+        destinations: [],
+      }),
       {
         family: 'inet',
         protocol: 'tcp',
@@ -105,7 +126,13 @@ describe('--json', () => {
         stats,
         rates,
         destinations: [
-          expect.objectContaining({ family: 'inet6', address: '2001:db8:1::1', port: 53, forwarding: 'masq', weight: 1 }),
+          expect.objectContaining({
+            family: 'inet6',
+            address: '2001:db8:1::1',
+            port: 53,
+            forwarding: 'masq',
+            weight: 1,
+          }),
         ],
       },
     ]);
@@ -114,10 +141,16 @@ describe('--json', () => {
   });
 
   it('lists one service, timeouts and daemons as ipvsadm has them', async () => {
-    const one = JSON.parse((await ns.ipvs(['-L', '-t', '192.0.2.10:80', '--json'])).stdout) as { destinations: unknown[] };
+    const one = JSON.parse((await ns.ipvs(['-L', '-t', '192.0.2.10:80', '--json'])).stdout) as {
+      destinations: unknown[];
+    };
     expect(one.destinations).toHaveLength(2);
     expect(await ns.ipvsadm(['--set', '100', '20', '30'])).toMatchObject({ status: 0 });
-    expect(JSON.parse((await ns.ipvs(['-L', '--timeout', '--json'])).stdout)).toEqual({ tcp: 100, tcpFin: 20, udp: 30 });
+    expect(JSON.parse((await ns.ipvs(['-L', '--timeout', '--json'])).stdout)).toEqual({
+      tcp: 100,
+      tcpFin: 20,
+      udp: 30,
+    });
     expect(JSON.parse((await ns.ipvs(['-L', '--daemon', '--json'])).stdout)).toEqual([]);
     expect(JSON.parse((await ns.ipvs(['-L', '-c', '--json'])).stdout)).toEqual([]);
     const missing = await ns.ipvs(['-L', '-t', '192.0.2.10:81', '--json']);
@@ -125,7 +158,11 @@ describe('--json', () => {
   });
 
   it('is refused by commands that do not list', async () => {
-    expect(await ns.ipvs(['-A', '-t', '192.0.2.1:1', '--json'])).toEqual({ stdout: '', stderr: "Illegal 'json' option with the 'add-service' command\n", status: 2 });
+    expect(await ns.ipvs(['-A', '-t', '192.0.2.1:1', '--json'])).toEqual({
+      stdout: '',
+      stderr: "Illegal 'json' option with the 'add-service' command\n",
+      status: 2,
+    });
   });
 });
 
@@ -146,7 +183,11 @@ describe('--netns', () => {
     expect(await bare(['-Ln', `--netns=${ns.path}`])).toEqual(expected);
     // Our options alone: ipvsadm's "no arguments", a listing with names.
     expect(await bare(['--netns', ns.name])).toEqual(await ns.ipvsadm([]));
-    expect(await bare(['--netns', ns.name, '-A', '-u', '192.0.2.77:53'])).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(await bare(['--netns', ns.name, '-A', '-u', '192.0.2.77:53'])).toEqual({
+      stdout: '',
+      stderr: '',
+      status: 0,
+    });
     expect((await ns.ipvsadm(['-Sn'])).stdout).toContain('-A -u 192.0.2.77:53 -s wlc');
   });
 
@@ -160,7 +201,11 @@ describe('--netns', () => {
 
 describe('-R --atomic and --comments', () => {
   let ns: Netns;
-  const BEFORE = ['-A -t 192.0.2.20:80 -s wlc', '-a -t 192.0.2.20:80 -r 198.51.100.1:80 -m -w 3', '-A -u 192.0.2.20:53 -s rr -p 60'];
+  const BEFORE = [
+    '-A -t 192.0.2.20:80 -s wlc',
+    '-a -t 192.0.2.20:80 -r 198.51.100.1:80 -m -w 3',
+    '-A -u 192.0.2.20:53 -s rr -p 60',
+  ];
   beforeAll(async () => {
     ns = await Netns.create();
   });
@@ -176,7 +221,10 @@ describe('-R --atomic and --comments', () => {
 
   it('applies everything when every line succeeds', async () => {
     await reset();
-    const r = await ns.ipvs(['-R', '--atomic'], '-A -t 192.0.2.21:80\n-a -t 192.0.2.21:80 -r 198.51.100.5 -g\n-E -t 192.0.2.20:80 -s rr\n');
+    const r = await ns.ipvs(
+      ['-R', '--atomic'],
+      '-A -t 192.0.2.21:80\n-a -t 192.0.2.21:80 -r 198.51.100.5 -g\n-E -t 192.0.2.20:80 -s rr\n',
+    );
     expect(r).toEqual({ stdout: '', stderr: '', status: 0 });
     const table = (await ns.ipvsadm(['-Sn'])).stdout;
     expect(table).toContain('-A -t 192.0.2.21:80 -s wlc');
@@ -213,20 +261,33 @@ describe('-R --atomic and --comments', () => {
   it('changes nothing when a line would not parse', async () => {
     const before = await reset();
     const r = await ns.ipvs(['-R', '--atomic'], '-A -t 192.0.2.30:80\n-A -t 192.0.2.31\n');
-    expect(r).toEqual({ stdout: '', stderr: 'ipvsadm: line 2: Zero port specified for non-persistent service; nothing was changed\n', status: 2 });
+    expect(r).toEqual({
+      stdout: '',
+      stderr: 'ipvsadm: line 2: Zero port specified for non-persistent service; nothing was changed\n',
+      status: 2,
+    });
     expect((await ns.ipvsadm(['-Sn'])).stdout).toBe(before.table);
   });
 
   it('skips comments with --comments, which ipvsadm refuses', async () => {
     await reset();
-    const input = '# web servers\n-A -t 192.0.2.40:80 -s rr # the VIP\n\n  # indented\n-a -t 192.0.2.40:80 -r 198.51.100.4 -g\n';
+    const input =
+      '# web servers\n-A -t 192.0.2.40:80 -s rr # the VIP\n\n  # indented\n-a -t 192.0.2.40:80 -r 198.51.100.4 -g\n';
     expect((await ns.ipvsadm(['-R'], input)).status).toBe(255);
     expect(await ns.ipvs(['-R', '--comments'], input)).toEqual({ stdout: '', stderr: '', status: 0 });
     expect((await ns.ipvsadm(['-Sn'])).stdout).toContain('-a -t 192.0.2.40:80 -r 198.51.100.4:80 -g -w 1');
-    expect(await ns.ipvs(['-R', '--atomic', '--comments'], '# again\n-A -t 192.0.2.41:80 # x\n')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(await ns.ipvs(['-R', '--atomic', '--comments'], '# again\n-A -t 192.0.2.41:80 # x\n')).toEqual({
+      stdout: '',
+      stderr: '',
+      status: 0,
+    });
   });
 
   it('refuses --atomic and --comments without -R', async () => {
-    expect(await ns.ipvs(['-L', '--atomic'])).toEqual({ stdout: '', stderr: "Illegal 'atomic' option with the 'list' command\n", status: 2 });
+    expect(await ns.ipvs(['-L', '--atomic'])).toEqual({
+      stdout: '',
+      stderr: "Illegal 'atomic' option with the 'list' command\n",
+      status: 2,
+    });
   });
 });

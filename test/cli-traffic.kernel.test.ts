@@ -38,7 +38,11 @@ data = b'x' * int(sys.argv[4])
 for _ in range(int(sys.argv[5])):
     s.sendto(data, (sys.argv[2], int(sys.argv[3])))
 `;
-  execFileSync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', script, src, dst, String(port), String(size), String(count)], { timeout: 300_000 });
+  execFileSync(
+    'ip',
+    ['netns', 'exec', lab.name, PYTHON, '-c', script, src, dst, String(port), String(size), String(count)],
+    { timeout: 300_000 },
+  );
 }
 
 const LISTINGS = [
@@ -123,11 +127,16 @@ describe('one namespace: entries made by packets sent from inside it', () => {
     for (const line of setup) expect((await ns.ipvsadm(words(line))).status, line).toBe(0);
     const datagrams = [];
     for (let i = 0; i < 12; i++) datagrams.push({ src: '203.0.113.1', sport: 40000 + i, dst: '192.0.2.4', dport: 53 });
-    for (let i = 0; i < 6; i++) datagrams.push({ src: '2001:db8::c1', sport: 41000 + i, dst: '2001:db8::4', dport: 53 });
-    for (let i = 0; i < 3; i++) datagrams.push({ src: '203.0.113.1', sport: 42000 + i, dst: '192.0.2.4', dport: 5060, payload: INVITE });
+    for (let i = 0; i < 6; i++)
+      datagrams.push({ src: '2001:db8::c1', sport: 41000 + i, dst: '2001:db8::4', dport: 53 });
+    for (let i = 0; i < 3; i++)
+      datagrams.push({ src: '203.0.113.1', sport: 42000 + i, dst: '192.0.2.4', dport: 5060, payload: INVITE });
     for (let i = 0; i < 4; i++) datagrams.push({ src: '203.0.113.1', sport: 43000 + i, dst: '192.0.2.4', dport: 123 });
     sendDatagrams(lab, datagrams);
-    sendSyns(lab, Array.from({ length: 9 }, (_, i) => ({ src: '203.0.113.1', sport: 44000 + i, dst: '192.0.2.4', dport: 80 })));
+    sendSyns(
+      lab,
+      Array.from({ length: 9 }, (_, i) => ({ src: '203.0.113.1', sport: 44000 + i, dst: '192.0.2.4', dport: 80 })),
+    );
     // 1.2 GB in 60 kB datagrams: byte counters in the M range, rates in K and M.
     bulk(lab, '203.0.113.1', '192.0.2.5', 9, 60000, 20000);
     await settle();
@@ -202,7 +211,21 @@ describe('a director with real servers: NAT, direct routing and tunnels, IPv4 an
     await topo?.close();
   });
 
-  for (const line of ['-Ln', '-L', '-Ln --stats', '-Ln --stats --exact', '-Ln --rate', '-Ln --rate --exact', '-Ln --thresholds', '-Ln --persistent-conn', '-Ln --tun-info', '-Sn', '-Lnc', '-Lc', '-Lnc --persistent-conn']) {
+  for (const line of [
+    '-Ln',
+    '-L',
+    '-Ln --stats',
+    '-Ln --stats --exact',
+    '-Ln --rate',
+    '-Ln --rate --exact',
+    '-Ln --thresholds',
+    '-Ln --persistent-conn',
+    '-Ln --tun-info',
+    '-Sn',
+    '-Lnc',
+    '-Lc',
+    '-Lnc --persistent-conn',
+  ]) {
     it(`ipvsadm ${line}`, async () => {
       await (line.startsWith('-Lnc') || line === '-Lc' ? expectSameConnections(ns, line) : expectSame(ns, line));
     });
@@ -226,12 +249,21 @@ describe('engine data that makes lines longer than ipvsadm reads at once', () =>
     lab = await createLab();
     ns = new Netns(lab.name);
     await prepare(lab, ['192.0.2.4', '203.0.113.1']);
-    for (const line of ['-A -u 192.0.2.4:5060 -s rr -p 3600 --pe sip', '-a -u 192.0.2.4:5060 -r 198.51.100.3:5060 -m']) {
+    for (const line of [
+      '-A -u 192.0.2.4:5060 -s rr -p 3600 --pe sip',
+      '-a -u 192.0.2.4:5060 -r 198.51.100.3:5060 -m',
+    ]) {
       expect((await ns.ipvsadm(words(line))).status, line).toBe(0);
     }
     sendDatagrams(
       lab,
-      [CALL_ID, ...LONG_CALL_IDS].map((id, i) => ({ src: '203.0.113.1', sport: 42100 + i, dst: '192.0.2.4', dport: 5060, payload: invite(id) })),
+      [CALL_ID, ...LONG_CALL_IDS].map((id, i) => ({
+        src: '203.0.113.1',
+        sport: 42100 + i,
+        dst: '192.0.2.4',
+        dport: 5060,
+        payload: invite(id),
+      })),
     );
   }, 120_000);
   afterAll(async () => {
@@ -264,7 +296,10 @@ describe('engine data that makes lines longer than ipvsadm reads at once', () =>
         }
         const whole = oursLines[matched.length]!;
         if (l !== whole) {
-          expect(withData && whole.startsWith(l) && LONG_CALL_IDS.some((id) => whole.endsWith(id)), `${l}\n${whole}`).toBe(true);
+          expect(
+            withData && whole.startsWith(l) && LONG_CALL_IDS.some((id) => whole.endsWith(id)),
+            `${l}\n${whole}`,
+          ).toBe(true);
         }
         matched.push(whole);
       }

@@ -57,7 +57,9 @@ describe.concurrent('ipvs against ipvsadm, step by step', () => {
           // namespaces: the kernel's hash order differs, and ipvsadm's sort is
           // not a total order when addresses are 2^31 or more apart.)
           if (!crashed) {
-            expect(lines(saved.oursByIpvsadm.stdout), 'the table ipvs left, read by ipvsadm -Sn').toEqual(lines(saved.ipvsadm.stdout));
+            expect(lines(saved.oursByIpvsadm.stdout), 'the table ipvs left, read by ipvsadm -Sn').toEqual(
+              lines(saved.ipvsadm.stdout),
+            );
           }
           expect(show(saved.ipvs), 'our -Sn of our table').toBe(show(saved.oursByIpvsadm));
           ok = true;
@@ -123,7 +125,13 @@ describe('the built executable, as a process', () => {
    * gives ipvsadm our argv[0]; --norc, as its stdin is a socket (bash would
    * read ~/.bashrc as if started by rshd).
    */
-  const run = (ns: Netns, tool: 'ipvs' | 'ipvsadm', args: string[], stdin = '', prefix: string[] = []): Promise<Result> => {
+  const run = (
+    ns: Netns,
+    tool: 'ipvs' | 'ipvsadm',
+    args: string[],
+    stdin = '',
+    prefix: string[] = [],
+  ): Promise<Result> => {
     const argv = tool === 'ipvs' ? [bin, ...args] : ['bash', '--norc', '-c', 'exec -a "$0" ipvsadm "$@"', bin, ...args];
     return spawnCaptured(['nsenter', `--net=${ns.path}`, '--', ...prefix, ...argv], stdin);
   };
@@ -162,8 +170,18 @@ describe('the built executable, as a process', () => {
   it('fails to initialise as ipvsadm does without CAP_NET_ADMIN', { timeout: 120_000 }, async () => {
     const ns = await Netns.create();
     try {
-      const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
-      const [theirs, ours] = await Promise.all([run(ns, 'ipvsadm', ['-Ln'], '', nobody), run(ns, 'ipvs', ['-Ln'], '', nobody)]);
+      const nobody = [
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+      ];
+      const [theirs, ours] = await Promise.all([
+        run(ns, 'ipvsadm', ['-Ln'], '', nobody),
+        run(ns, 'ipvs', ['-Ln'], '', nobody),
+      ]);
       expect(theirs.stderr).toContain('Permission denied (you must be root)');
       expect(show(ours)).toBe(show(theirs));
     } finally {
@@ -178,16 +196,38 @@ describe('the built executable, as a process', () => {
     writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:30 attempts:5\n');
     writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n');
     const ns = await Netns.create();
-    const sink = spawn('nsenter', [`--net=${ns.path}`, '--', existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', '-c', 'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(("127.0.0.1",53))\nprint("ready",flush=True)\nend=time.time()+240\nwhile time.time()<end:\n  s.settimeout(1)\n  try: s.recv(512)\n  except OSError: pass\n'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sink = spawn(
+      'nsenter',
+      [
+        `--net=${ns.path}`,
+        '--',
+        existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+        '-c',
+        'import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(("127.0.0.1",53))\nprint("ready",flush=True)\nend=time.time()+240\nwhile time.time()<end:\n  s.settimeout(1)\n  try: s.recv(512)\n  except OSError: pass\n',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise((resolve, reject) => {
       sink.stdout!.once('data', resolve);
       sink.once('exit', () => reject(new Error('the silent name server did not start')));
     });
     try {
-      for (const line of ['-A -t 192.0.2.1:80', '-a -t 192.0.2.1:80 -r 198.51.100.1 -m', '-a -t 192.0.2.1:80 -r 198.51.100.2 -m', '-A -u [2001:db8::1]:53']) {
+      for (const line of [
+        '-A -t 192.0.2.1:80',
+        '-a -t 192.0.2.1:80 -r 198.51.100.1 -m',
+        '-a -t 192.0.2.1:80 -r 198.51.100.2 -m',
+        '-A -u [2001:db8::1]:53',
+      ]) {
         expect((await ns.ipvsadm(words(line))).status).toBe(0);
       }
-      const mounts = ['unshare', '--mount', 'sh', '-c', `mount --bind ${dir}/resolv.conf /etc/resolv.conf && mount --bind ${dir}/hosts /etc/hosts && exec "$@"`, 'sh'];
+      const mounts = [
+        'unshare',
+        '--mount',
+        'sh',
+        '-c',
+        `mount --bind ${dir}/resolv.conf /etc/resolv.conf && mount --bind ${dir}/hosts /etc/hosts && exec "$@"`,
+        'sh',
+      ];
       const started = Date.now();
       const ours = await run(ns, 'ipvs', ['-L'], '', mounts);
       const seconds = (Date.now() - started) / 1000;
@@ -203,41 +243,54 @@ describe('the built executable, as a process', () => {
     }
   });
 
-  it('cuts long host names where ipvsadm does (IPv4 services 33, servers 28; IPv6 never)', { timeout: 600_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ipvs-hosts-'));
-    writeFileSync(
-      join(dir, 'hosts'),
-      [
-        '127.0.0.1 localhost',
-        '192.0.2.50 a-rather-long-name-for-a-virtual-service.example.net',
-        '198.51.100.50 a-rather-long-name-for-a-real-server.example.net',
-        '198.51.100.51 short',
-        '2001:db8::50 an-ipv6-virtual-service-with-a-long-name.example.net',
-        '2001:db8:1::50 an-ipv6-real-server-with-a-long-name.example.net',
-      ].join('\n') + '\n',
-    );
-    const hosts = ['unshare', '--mount', 'sh', '-c', `mount --bind ${dir}/hosts /etc/hosts && exec "$@"`, 'sh'];
-    const [a, b] = await Promise.all([Netns.create(), Netns.create()]);
-    try {
-      const setup = [
-        '-A -t 192.0.2.50:443 -s rr',
-        '-a -t 192.0.2.50:443 -r 198.51.100.50:8443 -m',
-        '-a -t 192.0.2.50:443 -r 198.51.100.51:8443 -m',
-        '-a -t 192.0.2.50:443 -r [2001:db8:1::50]:443 -i',
-        '-A -u [2001:db8::50]:53 -s rr',
-        '-a -u [2001:db8::50]:53 -r [2001:db8:1::50]:53 -m',
-        '-a -u [2001:db8::50]:53 -r 198.51.100.50:53 -i',
-      ];
-      for (const line of setup) expect((await a.ipvsadm(words(line))).status, line).toBe(0);
-      for (const line of setup) expect((await b.ipvsadm(words(line))).status, line).toBe(0);
-      for (const args of [['-L'], ['-L', '--stats'], ['-L', '--thresholds'], ['-S'], ['-L', '-t', 'a-rather-long-name-for-a-virtual-service.example.net:https']]) {
-        const [theirs, ours] = await Promise.all([run(a, 'ipvsadm', args, '', hosts), run(b, 'ipvs', args, '', hosts)]);
-        expect(show(ours), args.join(' ')).toBe(show(theirs));
+  it(
+    'cuts long host names where ipvsadm does (IPv4 services 33, servers 28; IPv6 never)',
+    { timeout: 600_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ipvs-hosts-'));
+      writeFileSync(
+        join(dir, 'hosts'),
+        [
+          '127.0.0.1 localhost',
+          '192.0.2.50 a-rather-long-name-for-a-virtual-service.example.net',
+          '198.51.100.50 a-rather-long-name-for-a-real-server.example.net',
+          '198.51.100.51 short',
+          '2001:db8::50 an-ipv6-virtual-service-with-a-long-name.example.net',
+          '2001:db8:1::50 an-ipv6-real-server-with-a-long-name.example.net',
+        ].join('\n') + '\n',
+      );
+      const hosts = ['unshare', '--mount', 'sh', '-c', `mount --bind ${dir}/hosts /etc/hosts && exec "$@"`, 'sh'];
+      const [a, b] = await Promise.all([Netns.create(), Netns.create()]);
+      try {
+        const setup = [
+          '-A -t 192.0.2.50:443 -s rr',
+          '-a -t 192.0.2.50:443 -r 198.51.100.50:8443 -m',
+          '-a -t 192.0.2.50:443 -r 198.51.100.51:8443 -m',
+          '-a -t 192.0.2.50:443 -r [2001:db8:1::50]:443 -i',
+          '-A -u [2001:db8::50]:53 -s rr',
+          '-a -u [2001:db8::50]:53 -r [2001:db8:1::50]:53 -m',
+          '-a -u [2001:db8::50]:53 -r 198.51.100.50:53 -i',
+        ];
+        for (const line of setup) expect((await a.ipvsadm(words(line))).status, line).toBe(0);
+        for (const line of setup) expect((await b.ipvsadm(words(line))).status, line).toBe(0);
+        for (const args of [
+          ['-L'],
+          ['-L', '--stats'],
+          ['-L', '--thresholds'],
+          ['-S'],
+          ['-L', '-t', 'a-rather-long-name-for-a-virtual-service.example.net:https'],
+        ]) {
+          const [theirs, ours] = await Promise.all([
+            run(a, 'ipvsadm', args, '', hosts),
+            run(b, 'ipvs', args, '', hosts),
+          ]);
+          expect(show(ours), args.join(' ')).toBe(show(theirs));
+        }
+      } finally {
+        await Promise.all([a.delete(), b.delete()]);
       }
-    } finally {
-      await Promise.all([a.delete(), b.delete()]);
-    }
-  });
+    },
+  );
 
   it('answers -h and -v with its own text, on stdout, exit 0', { timeout: 120_000 }, async () => {
     const a = await Netns.create();

@@ -49,7 +49,9 @@ describe('popt grammar', () => {
     const p = new Popt(TABLE, argv(line));
     const out: string[] = [];
     for (let ev = p.next(); ev.kind !== 'end'; ev = p.next()) {
-      out.push(ev.kind === 'option' ? `${ev.def.key}${ev.arg === undefined ? '' : `=${ev.arg}`}` : `${ev.word}: ${ev.error}`);
+      out.push(
+        ev.kind === 'option' ? `${ev.def.key}${ev.arg === undefined ? '' : `=${ev.arg}`}` : `${ev.word}: ${ev.error}`,
+      );
       if (ev.kind === 'error') break;
     }
     for (let a = p.nextArg(); a !== undefined; a = p.nextArg()) out.push(`arg:${a}`);
@@ -96,7 +98,9 @@ describe('ipvsadm checks, in its order', () => {
     expect(await verdict('-L -Z')).toBe("2: invalid option `-Z'\n");
     expect(await verdict('-L --start-daemon master')).toBe("2: invalid option `master'\n");
     expect(await verdict('-L -n -n')).toBe("2: multiple 'numeric' options specified\n");
-    expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 -g -m')).toBe("2: multiple 'forwarding-method' options specified\n");
+    expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 -g -m')).toBe(
+      "2: multiple 'forwarding-method' options specified\n",
+    );
     expect(await verdict('-A -f 1 -t 1.2.3.4:80')).toBe("2: multiple 'service-address' options specified\n");
     expect(await verdict('-L --foo')).toBe('255: --foo: unknown option\n');
   });
@@ -114,15 +118,23 @@ describe('ipvsadm checks, in its order', () => {
     expect(await verdict('-L -t 1.2.3.4:80 -c')).toBe(
       "2: The option 'service-address' conflicts with the 'connection' option in the 'list' command\n",
     );
-    expect(await verdict('-a -m')).toBe("2: You need to supply the 'service-address' option for the 'add-server' command\n");
+    expect(await verdict('-a -m')).toBe(
+      "2: You need to supply the 'service-address' option for the 'add-server' command\n",
+    );
     expect(await verdict('-C -w 1 -n')).toBe("2: Illegal 'numeric' option with the 'flush' command\n");
   });
   it('then the per-command rules', async () => {
     expect(await verdict('-A -t 1.2.3.4')).toBe('2: Zero port specified for non-persistent service\n');
     expect(await verdict('-A -t 1.2.3.4:80 -o')).toBe('2: One-Packet Scheduling is only for UDP virtual services\n');
-    expect(await verdict('-a -t 1.2.3.4:80 -r 2001:db8::1')).toBe('2: Different address family is allowed only for tunneling servers\n');
-    expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 --tun-csum')).toBe('2: Tunnel options conflict with forward method\n');
-    expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 -i --tun-csum')).toBe("2: Illegal 'tun-csum' option with the 'ipip' tunnel type\n");
+    expect(await verdict('-a -t 1.2.3.4:80 -r 2001:db8::1')).toBe(
+      '2: Different address family is allowed only for tunneling servers\n',
+    );
+    expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 --tun-csum')).toBe(
+      '2: Tunnel options conflict with forward method\n',
+    );
+    expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 -i --tun-csum')).toBe(
+      "2: Illegal 'tun-csum' option with the 'ipip' tunnel type\n",
+    );
     expect(await verdict('-a -t 1.2.3.4:80 -r 5.6.7.8 -i --tun-type gue')).toBe(
       "2: You need to supply the 'tun-port' option for the 'gue' tunnel type\n",
     );
@@ -144,7 +156,13 @@ describe('ipvsadm checks, in its order', () => {
     expect(m.entry.dest.port).toBe(0);
     const s = await parse(argv('-A -M 64 -t [2001:db8::1]:80 -p'));
     if (s.kind !== 'run') throw new Error('expected a command');
-    expect(s.entry.service).toMatchObject({ af: K.AF_INET6, netmask: 128, timeout: 360, flags: K.IP_VS_SVC_F_PERSISTENT, scheduler: 'wlc' });
+    expect(s.entry.service).toMatchObject({
+      af: K.AF_INET6,
+      netmask: 128,
+      timeout: 360,
+      flags: K.IP_VS_SVC_F_PERSISTENT,
+      scheduler: 'wlc',
+    });
   });
   it('walks the table in its own order', () => {
     expect(checkCompatibility('list', new Set(['daemon', 'connection']))).toBe(
@@ -199,7 +217,19 @@ describe('scaled numbers', () => {
   });
 });
 
-const ZERO: RawStats = { conns: 0n, inpkts: 0n, outpkts: 0n, inbytes: 0n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n, is64: true };
+const ZERO: RawStats = {
+  conns: 0n,
+  inpkts: 0n,
+  outpkts: 0n,
+  inbytes: 0n,
+  outbytes: 0n,
+  cps: 0n,
+  inpps: 0n,
+  outpps: 0n,
+  inbps: 0n,
+  outbps: 0n,
+  is64: true,
+};
 const v4 = (a: string): Uint8Array => {
   const b = new Uint8Array(16);
   a.split('.').forEach((p, i) => (b[i] = Number(p)));
@@ -260,13 +290,24 @@ describe('listing formats', () => {
     expect(serviceEntry(s, [d], listFormat(new Set()), NUMERIC)).toBe(
       'TCP  192.168.1.10:80 wlc\n  -> 10.0.0.1:8080                Masq    5      1          2         \n',
     );
-    const u = service({ protocol: K.IPPROTO_UDP, port: 53, scheduler: 'rr', flags: 0x7, timeout: 360, netmask: 0xffffff00 });
-    expect(serviceEntry(u, [], listFormat(new Set()), NUMERIC)).toBe('UDP  192.168.1.10:53 rr persistent 360 mask 255.255.255.0 ops\n');
+    const u = service({
+      protocol: K.IPPROTO_UDP,
+      port: 53,
+      scheduler: 'rr',
+      flags: 0x7,
+      timeout: 360,
+      netmask: 0xffffff00,
+    });
+    expect(serviceEntry(u, [], listFormat(new Set()), NUMERIC)).toBe(
+      'UDP  192.168.1.10:53 rr persistent 360 mask 255.255.255.0 ops\n',
+    );
     expect(saveEntry(u, [dest('10.0.0.3', 53, { fwdMethod: 3, weight: 0 })], NUMERIC)).toBe(
       '-A -u 192.168.1.10:53 -s rr -p 360 -M 255.255.255.0 -o\n-a -u 192.168.1.10:53 -r 10.0.0.3:53 -g -w 0\n',
     );
     const fwm = service({ fwmark: 5, protocol: 0, scheduler: 'sh', flags: 0x1 | 0x8 | 0x10, timeout: 300 });
-    expect(serviceEntry(fwm, [], listFormat(new Set()), NUMERIC)).toBe('FWM  5 sh (sh-fallback,sh-port) persistent 300\n');
+    expect(serviceEntry(fwm, [], listFormat(new Set()), NUMERIC)).toBe(
+      'FWM  5 sh (sh-fallback,sh-port) persistent 300\n',
+    );
     const gue = dest('10.0.0.9', 0, { fwdMethod: 2, weight: 2, tunType: 1, tunPort: 6080, tunFlags: 1 });
     expect(saveEntry(fwm, [gue], NUMERIC)).toBe(
       '-A -f 5 -s sh -p 300 -b sh-fallback,sh-port\n-a -f 5 -r 10.0.0.9:0 -i -w 2 --tun-type gue --tun-port 6080 --tun-csum\n',
@@ -283,15 +324,20 @@ describe('listing formats', () => {
   it('shows only the low 32 bits of destination counters other than bytes', () => {
     const s = service({});
     const big = { ...ZERO, conns: 5_000_000_000n, inbytes: 5_000_000_000n };
-    const out = serviceEntry(s, [dest('10.0.0.1', 80, { stats: big })], listFormat(new Set(['stats', 'exact'])), NUMERIC);
+    const out = serviceEntry(
+      s,
+      [dest('10.0.0.1', 80, { stats: big })],
+      listFormat(new Set(['stats', 'exact'])),
+      NUMERIC,
+    );
     expect(out.split('\n')[1]).toBe(`  -> ${'10.0.0.1:80'.padEnd(28)} 705032704        0        0 5000000000        0`);
   });
   it('prints daemons', () => {
     const group = new Uint8Array(16);
     group.set([224, 0, 0, 81]);
-    expect(daemonLine({ state: 1, ifname: 'eth0', syncId: 3, maxLen: 1472, groupAf: 2, group, port: 8848, ttl: 1 })).toBe(
-      'master sync daemon (mcast=eth0, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n',
-    );
+    expect(
+      daemonLine({ state: 1, ifname: 'eth0', syncId: 3, maxLen: 1472, groupAf: 2, group, port: 8848, ttl: 1 }),
+    ).toBe('master sync daemon (mcast=eth0, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n');
   });
 });
 
@@ -306,21 +352,33 @@ describe('restore input', () => {
 
 describe('--json text', () => {
   it('writes 64-bit counters as exact integers', () => {
-    expect(stringify({ a: 2n ** 64n - 1n, b: 'x', c: [1n], d: null }, 0)).toBe('{"a":18446744073709551615,"b":"x","c":[1],"d":null}');
+    expect(stringify({ a: 2n ** 64n - 1n, b: 'x', c: [1n], d: null }, 0)).toBe(
+      '{"a":18446744073709551615,"b":"x","c":[1],"d":null}',
+    );
   });
 });
 
 // Where this kernel has no IPVS (the usual development machine), both tools
 // fail to initialise: the same modprobe output, message and exit status.
-const noIpvsHere = !existsSync('/proc/net/ip_vs') && existsSync('/usr/sbin/ipvsadm') && existsSync(new URL('../build/Release/ipvs.node', import.meta.url));
+const noIpvsHere =
+  !existsSync('/proc/net/ip_vs') &&
+  existsSync('/usr/sbin/ipvsadm') &&
+  existsSync(new URL('../build/Release/ipvs.node', import.meta.url));
 describe.runIf(noIpvsHere)('on a kernel without IPVS', () => {
   it("prints ipvsadm's initialisation failure", async () => {
     for (const args of [['-Ln'], ['--foo'], []]) {
       const theirs = spawnSync('/usr/sbin/ipvsadm', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
       let stdout = '';
       let stderr = '';
-      const status = await main(['/usr/sbin/ipvsadm', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-      expect({ stdout, stderr, status }).toEqual({ stdout: theirs.stdout, stderr: theirs.stderr, status: theirs.status });
+      const status = await main(['/usr/sbin/ipvsadm', ...args], {
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+      });
+      expect({ stdout, stderr, status }).toEqual({
+        stdout: theirs.stdout,
+        stderr: theirs.stderr,
+        status: theirs.status,
+      });
     }
   });
 });

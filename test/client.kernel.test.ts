@@ -22,7 +22,11 @@ afterAll(async () => {
 describe('one client, many calls', () => {
   it('serves 50 concurrent calls with the right results', async () => {
     await lab.ipvs.clear();
-    const keys: ServiceKey[] = Array.from({ length: 50 }, (_, i) => ({ protocol: 'tcp', address: `192.0.2.${i + 1}`, port: 1000 + i }));
+    const keys: ServiceKey[] = Array.from({ length: 50 }, (_, i) => ({
+      protocol: 'tcp',
+      address: `192.0.2.${i + 1}`,
+      port: 1000 + i,
+    }));
     await Promise.all(keys.map((k, i) => lab.ipvs.addService({ ...k, scheduler: i % 2 ? 'rr' : 'wlc' })));
     const got = await Promise.all(keys.map((k) => lab.ipvs.getService(k)));
     got.forEach((s, i) => {
@@ -39,7 +43,12 @@ describe('one client, many calls', () => {
     const lists = await Promise.all(keys.slice(0, 25).map((k) => lab.ipvs.listDestinations(k)));
     lists.forEach((dests, i) => expect(dests.map((d) => [d.address, d.weight])).toEqual([[`198.51.100.${i + 1}`, i]]));
     expect(await lab.ipvs.listServices()).toHaveLength(50);
-    expect(lab.ipvsadm('-Sn').stdout.split('\n').filter((l) => l.startsWith('-A'))).toHaveLength(50);
+    expect(
+      lab
+        .ipvsadm('-Sn')
+        .stdout.split('\n')
+        .filter((l) => l.startsWith('-A')),
+    ).toHaveLength(50);
   });
 
   it('a failing call does not disturb the calls around it', async () => {
@@ -61,12 +70,25 @@ describe('one client, many calls', () => {
 describe('dumps larger than one netlink datagram', () => {
   it('lists 600 services and 400 destinations of one service completely', async () => {
     await lab.ipvs.clear();
-    const keys = Array.from({ length: 600 }, (_, i) => ({ protocol: 'udp', address: `192.0.2.${(i % 250) + 1}`, port: 2000 + i }) as const);
+    const keys = Array.from(
+      { length: 600 },
+      (_, i) => ({ protocol: 'udp', address: `192.0.2.${(i % 250) + 1}`, port: 2000 + i }) as const,
+    );
     await Promise.all(keys.map((k) => lab.ipvs.addService(k)));
     const big = keys[0]!;
-    await Promise.all(Array.from({ length: 400 }, (_, i) => lab.ipvs.addDestination(big, { address: `198.51.${100 + (i >> 8)}.${i & 255}`, port: 1 + i, forwarding: 'masq' })));
+    await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        lab.ipvs.addDestination(big, {
+          address: `198.51.${100 + (i >> 8)}.${i & 255}`,
+          port: 1 + i,
+          forwarding: 'masq',
+        }),
+      ),
+    );
     const services = await lab.ipvs.listServices();
-    expect(services.map((s) => `${s.address}:${s.port}`).sort()).toEqual(keys.map((k) => `${k.address}:${k.port}`).sort());
+    expect(services.map((s) => `${s.address}:${s.port}`).sort()).toEqual(
+      keys.map((k) => `${k.address}:${k.port}`).sort(),
+    );
     const dests = await lab.ipvs.listDestinations(big);
     expect(new Set(dests.map((d) => `${d.address}:${d.port}`)).size).toBe(400);
     const adm = lab.ipvsadm('-Sn').stdout.split('\n');
@@ -102,7 +124,13 @@ describe('the two back-ends', () => {
       await lab.ipvs.addService({ ...web, scheduler: 'wrr', persistence: { timeout: 99, netmask: '255.255.0.0' } });
       await legacy.addService({ fwmark: 42, scheduler: 'sh', schedulerFlags: ['sh-port'] });
       await legacy.addService({ protocol: 'udp', address: '192.0.2.53', port: 53, onePacket: true });
-      await lab.ipvs.addDestination(web, { address: '198.51.100.1', forwarding: 'masq', weight: 3, upperThreshold: 50, lowerThreshold: 5 });
+      await lab.ipvs.addDestination(web, {
+        address: '198.51.100.1',
+        forwarding: 'masq',
+        weight: 3,
+        upperThreshold: 50,
+        lowerThreshold: 5,
+      });
       await legacy.addDestination(web, { address: '198.51.100.2', port: 8080, forwarding: 'masq' });
       await legacy.addDestination({ fwmark: 42 }, { address: '198.51.100.3', forwarding: 'tunnel' });
       const byKey = (a: { fwmark?: number; port?: number }, b: { fwmark?: number; port?: number }) =>
@@ -113,7 +141,9 @@ describe('the two back-ends', () => {
       expect(viaLegacy).toHaveLength(3);
       for (const svc of viaNetlink) {
         const sort = (x: { address: string }, y: { address: string }) => x.address.localeCompare(y.address);
-        expect((await legacy.listDestinations(svc)).sort(sort)).toEqual((await lab.ipvs.listDestinations(svc)).sort(sort));
+        expect((await legacy.listDestinations(svc)).sort(sort)).toEqual(
+          (await lab.ipvs.listDestinations(svc)).sort(sort),
+        );
         expect(await legacy.getService(svc)).toEqual(await lab.ipvs.getService(svc));
       }
       expect(await legacy.info()).toEqual(await lab.ipvs.info());
@@ -134,7 +164,12 @@ describe('closing', () => {
     const client = await open({ netns: lab.path });
     const pending = client.info();
     const closing = client.close();
-    await expect(pending).rejects.toMatchObject({ name: 'IpvsError', code: 'EBADF', op: 'info', message: 'this IPVS client is closed' });
+    await expect(pending).rejects.toMatchObject({
+      name: 'IpvsError',
+      code: 'EBADF',
+      op: 'info',
+      message: 'this IPVS client is closed',
+    });
     await closing;
     await expect(client.info()).rejects.toMatchObject({ code: 'EBADF', op: 'info' });
     await client.close();
@@ -160,11 +195,29 @@ describe('permissions', () => {
       catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, op: e.op, message: e.message })); }
       await c.close();`;
     const before = spawnSync('ipvsadm', ['-Sn'], { encoding: 'utf8' }).stdout;
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ name: 'IpvsError', code: 'EPERM', op: 'addService', message: 'Permission denied (you must be root)' });
+    expect(JSON.parse(r.stdout)).toEqual({
+      name: 'IpvsError',
+      code: 'EPERM',
+      op: 'addService',
+      message: 'Permission denied (you must be root)',
+    });
     expect(spawnSync('ipvsadm', ['-Sn'], { encoding: 'utf8' }).stdout).toBe(before);
   });
 });

@@ -7,7 +7,14 @@ import { performance } from 'node:perf_hooks';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { formatAddress, open, type Connection, type ConnectionFilter, type ConnectionStatsBy, type Endpoint } from '../src/index.js';
+import {
+  formatAddress,
+  open,
+  type Connection,
+  type ConnectionFilter,
+  type ConnectionStatsBy,
+  type Endpoint,
+} from '../src/index.js';
 import { createLab, type Lab } from './helpers/netns.js';
 import { flood, prepare, sendDatagrams, sendSyns } from './helpers/traffic.js';
 
@@ -20,7 +27,13 @@ const INVITE =
   `Call-ID: ${CALL_ID}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
 
 type Expected = Omit<Connection, 'expires'>;
-const udp = (client: Endpoint, virtual: Endpoint, destination: Endpoint): Expected => ({ protocol: 'udp', client, virtual, destination, state: 'UDP' });
+const udp = (client: Endpoint, virtual: Endpoint, destination: Endpoint): Expected => ({
+  protocol: 'udp',
+  client,
+  virtual,
+  destination,
+  state: 'UDP',
+});
 
 const key = (c: Expected) => JSON.stringify([c.protocol, c.client, c.virtual, c.state]);
 const sorted = <T extends Expected>(list: T[]) => [...list].sort((a, b) => key(a).localeCompare(key(b)));
@@ -28,7 +41,10 @@ const withoutExpires = (list: Connection[]): Expected[] => list.map(({ expires: 
 
 /** The namespace's /proc/net/ip_vs_conn, read by `cat` (megabytes for large tables). */
 function procFile(lab: Lab): string {
-  return execFileSync('ip', ['netns', 'exec', lab.name, 'cat', '/proc/net/ip_vs_conn'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return execFileSync('ip', ['netns', 'exec', lab.name, 'cat', '/proc/net/ip_vs_conn'], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
 }
 
 /** The raw file, parsed here in TypeScript on its own: `%-3s %s %04X %s %04X %s %04X %-11s %7u%s`. */
@@ -41,7 +57,14 @@ function parseProcFile(text: string): Connection[] {
     const bytes = new Uint8Array(addr.split(':').flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]));
     return v6(formatAddress('inet6', bytes), parseInt(port, 16));
   };
-  const names: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp', ICMP: 'icmp', ICMPv6: 'icmpv6', IP: 'ip' };
+  const names: Record<string, string> = {
+    TCP: 'tcp',
+    UDP: 'udp',
+    SCTP: 'sctp',
+    ICMP: 'icmp',
+    ICMPv6: 'icmpv6',
+    IP: 'ip',
+  };
   return text
     .split('\n')
     .slice(1)
@@ -92,7 +115,8 @@ describe('20,000 entries', () => {
     await prepare(lab, ['192.0.2.1']);
     const service = { protocol: 'udp', address: '192.0.2.1', port: 53 } as const;
     await lab.ipvs.addService({ ...service, scheduler: 'rr' });
-    for (const address of ['198.51.100.1', '198.51.100.2']) await lab.ipvs.addDestination(service, { address, forwarding: 'masq' });
+    for (const address of ['198.51.100.1', '198.51.100.2'])
+      await lab.ipvs.addDestination(service, { address, forwarding: 'masq' });
     flood(lab, '203.0.113.10', 1024, '192.0.2.1', 53, N);
   }, 120_000);
   afterAll(async () => {
@@ -119,8 +143,12 @@ describe('20,000 entries', () => {
   }, 300_000);
 
   it('counts alike with 1 and 2 readers', async () => {
-    const one = await timed('connectionStats by destination, 1 reader', () => lab.ipvs.connectionStats({ by: 'destination' }));
-    const two = await timed('connectionStats by destination, 2 readers', () => lab.ipvs.connectionStats({ by: 'destination', parallel: 2 }));
+    const one = await timed('connectionStats by destination, 1 reader', () =>
+      lab.ipvs.connectionStats({ by: 'destination' }),
+    );
+    const two = await timed('connectionStats by destination, 2 readers', () =>
+      lab.ipvs.connectionStats({ by: 'destination', parallel: 2 }),
+    );
     expect(two).toEqual(one);
     expect(one.map((s) => s.count)).toEqual([N / 2, N / 2]);
   }, 300_000);
@@ -132,7 +160,9 @@ describe('20,000 entries', () => {
       if (seen >= 200) break;
     }
     expect(seen).toBe(200);
-    expect(await lab.ipvs.listConnections({ filter: { client: { address: '203.0.113.10', port: 1024 } } })).toHaveLength(1);
+    expect(
+      await lab.ipvs.listConnections({ filter: { client: { address: '203.0.113.10', port: 1024 } } }),
+    ).toHaveLength(1);
   }, 300_000);
 });
 
@@ -143,7 +173,9 @@ describe('a table of known entries', () => {
   // included), except for the service with three destinations, whose
   // scheduler picks them.
   const expected: Expected[] = [
-    ...[40001, 40002, 40003, 40004, 40005].map((p) => udp(v4('203.0.113.1', p), v4('192.0.2.1', 53), v4('198.51.100.1', 53))),
+    ...[40001, 40002, 40003, 40004, 40005].map((p) =>
+      udp(v4('203.0.113.1', p), v4('192.0.2.1', 53), v4('198.51.100.1', 53)),
+    ),
     ...[40011, 40012, 40013].map((p) => udp(v6('2001:db8:c::1', p), v6('2001:db8::1', 53), v6('2001:db8:1::1', 53))),
     // An IPv6 service tunnelled to an IPv4 destination.
     ...[40021, 40022].map((p) => udp(v6('2001:db8:c::1', p), v6('2001:db8::2', 53), v4('198.51.100.9', 53))),
@@ -161,32 +193,58 @@ describe('a table of known entries', () => {
     // A persistent service by firewall mark: its template has protocol IP
     // and the mark in place of the virtual address.
     udp(v4('203.0.113.1', 40041), v4('192.0.2.5', 53), v4('198.51.100.5', 53)),
-    { protocol: 'ip', client: v4('203.0.113.1', 0), virtual: v4('0.0.0.5', 0), destination: v4('198.51.100.5', 0), state: 'NONE' },
+    {
+      protocol: 'ip',
+      client: v4('203.0.113.1', 0),
+      virtual: v4('0.0.0.5', 0),
+      destination: v4('198.51.100.5', 0),
+      state: 'NONE',
+    },
   ];
   const spreadClients = Array.from({ length: 9 }, (_, i) => 40051 + i);
 
   beforeAll(async () => {
     lab = await createLab();
-    await prepare(lab, ['192.0.2.1', '192.0.2.3', '192.0.2.4', '192.0.2.5', '203.0.113.1', '2001:db8::1', '2001:db8::2', '2001:db8:c::1']);
+    await prepare(lab, [
+      '192.0.2.1',
+      '192.0.2.3',
+      '192.0.2.4',
+      '192.0.2.5',
+      '203.0.113.1',
+      '2001:db8::1',
+      '2001:db8::2',
+      '2001:db8:c::1',
+    ]);
     const ipvs = lab.ipvs;
     const services = [
       [{ protocol: 'udp', address: '192.0.2.1', port: 53 }, [{ address: '198.51.100.1', forwarding: 'masq' }]],
       [{ protocol: 'udp', address: '2001:db8::1', port: 53 }, [{ address: '2001:db8:1::1', forwarding: 'masq' }]],
       [{ protocol: 'udp', address: '2001:db8::2', port: 53 }, [{ address: '198.51.100.9', forwarding: 'tunnel' }]],
-      [{ protocol: 'udp', address: '192.0.2.3', port: 53, persistence: { timeout: 3600 } }, [{ address: '198.51.100.3', forwarding: 'masq' }]],
+      [
+        { protocol: 'udp', address: '192.0.2.3', port: 53, persistence: { timeout: 3600 } },
+        [{ address: '198.51.100.3', forwarding: 'masq' }],
+      ],
       [
         { protocol: 'udp', address: '192.0.2.4', port: 5060, persistence: { timeout: 3600 }, persistenceEngine: 'sip' },
         [{ address: '198.51.100.4', forwarding: 'masq' }],
       ],
       [{ fwmark: 5, persistence: { timeout: 3600 } }, [{ address: '198.51.100.5', forwarding: 'route' }]],
-      [{ protocol: 'udp', address: '192.0.2.1', port: 54, scheduler: 'rr' }, spread.map((address) => ({ address, forwarding: 'masq' as const }))],
+      [
+        { protocol: 'udp', address: '192.0.2.1', port: 54, scheduler: 'rr' },
+        spread.map((address) => ({ address, forwarding: 'masq' as const })),
+      ],
     ] as const;
     for (const [service, dests] of services) {
       await ipvs.addService(service);
       for (const d of dests) await ipvs.addDestination(service, d);
     }
     sendDatagrams(lab, [
-      ...[40001, 40002, 40003, 40004, 40005].map((sport) => ({ src: '203.0.113.1', sport, dst: '192.0.2.1', dport: 53 })),
+      ...[40001, 40002, 40003, 40004, 40005].map((sport) => ({
+        src: '203.0.113.1',
+        sport,
+        dst: '192.0.2.1',
+        dport: 53,
+      })),
       ...[40011, 40012, 40013].map((sport) => ({ src: '2001:db8:c::1', sport, dst: '2001:db8::1', dport: 53 })),
       ...[40021, 40022].map((sport) => ({ src: '2001:db8:c::1', sport, dst: '2001:db8::2', dport: 53 })),
       ...[40031, 40032].map((sport) => ({ src: '203.0.113.1', sport, dst: '192.0.2.3', dport: 53 })),
@@ -208,9 +266,12 @@ describe('a table of known entries', () => {
       expect(c.expires).toBeLessThanOrEqual(3600);
     }
     // rr gives each of the three destinations three of the nine clients.
-    const row = (c: Expected) => [c.protocol, c.state, c.client.address, c.client.port, c.virtual.address, c.virtual.port].join(' ');
+    const row = (c: Expected) =>
+      [c.protocol, c.state, c.client.address, c.client.port, c.virtual.address, c.virtual.port].join(' ');
     expect(spreadOut.map(row).sort()).toEqual(spreadClients.map((p) => `udp UDP 203.0.113.1 ${p} 192.0.2.1 54`).sort());
-    expect(spread.map((d) => spreadOut.filter((c) => c.destination.address === d && c.destination.port === 54).length)).toEqual([3, 3, 3]);
+    expect(
+      spread.map((d) => spreadOut.filter((c) => c.destination.address === d && c.destination.port === 54).length),
+    ).toEqual([3, 3, 3]);
   });
 
   it('agrees with the raw file and with ipvsadm -Lnc', async () => {
@@ -244,12 +305,21 @@ describe('a table of known entries', () => {
     [{ protocol: 'ip' }, (c) => c.protocol === 'ip'],
     [{ state: 'NONE' }, (c) => c.state === 'NONE'],
     [{ virtual: { address: '192.0.2.1' } }, (c) => c.virtual.address === '192.0.2.1'],
-    [{ virtual: { address: '192.0.2.1', port: 54 } }, (c) => c.virtual.address === '192.0.2.1' && c.virtual.port === 54],
+    [
+      { virtual: { address: '192.0.2.1', port: 54 } },
+      (c) => c.virtual.address === '192.0.2.1' && c.virtual.port === 54,
+    ],
     [{ virtual: { address: '2001:db8::2' } }, (c) => c.virtual.address === '2001:db8::2'],
-    [{ destination: { address: '198.51.100.9', port: 53 } }, (c) => c.destination.address === '198.51.100.9' && c.destination.port === 53],
+    [
+      { destination: { address: '198.51.100.9', port: 53 } },
+      (c) => c.destination.address === '198.51.100.9' && c.destination.port === 53,
+    ],
     [{ destination: { address: '2001:db8:1::1' } }, (c) => c.destination.address === '2001:db8:1::1'],
     [{ client: { address: '203.0.113.1', port: 0 } }, (c) => c.client.address === '203.0.113.1' && c.client.port === 0],
-    [{ protocol: 'udp', state: 'UDP', destination: { port: 54 } }, (c) => c.state === 'UDP' && c.destination.port === 54],
+    [
+      { protocol: 'udp', state: 'UDP', destination: { port: 54 } },
+      (c) => c.state === 'UDP' && c.destination.port === 54,
+    ],
     [{ virtual: { address: '192.0.2.99' } }, () => false],
   ];
 
@@ -275,13 +345,16 @@ describe('a table of known entries', () => {
     return [...counts.values()].sort((a, b) => b.count - a.count);
   }
 
-  it.each(['state', 'destination', 'service'] as const)('counts by %s as TypeScript counts the full list', async (by) => {
-    const all = withoutExpires(await lab.ipvs.listConnections());
-    expect(await lab.ipvs.connectionStats({ by })).toEqual(countInTypeScript(all, by));
-    const filter: ConnectionFilter = { state: 'UDP', virtual: { address: '192.0.2.1' } };
-    const kept = withoutExpires(await lab.ipvs.listConnections({ filter }));
-    expect(await lab.ipvs.connectionStats({ by, filter })).toEqual(countInTypeScript(kept, by));
-  });
+  it.each(['state', 'destination', 'service'] as const)(
+    'counts by %s as TypeScript counts the full list',
+    async (by) => {
+      const all = withoutExpires(await lab.ipvs.listConnections());
+      expect(await lab.ipvs.connectionStats({ by })).toEqual(countInTypeScript(all, by));
+      const filter: ConnectionFilter = { state: 'UDP', virtual: { address: '192.0.2.1' } };
+      const kept = withoutExpires(await lab.ipvs.listConnections({ filter }));
+      expect(await lab.ipvs.connectionStats({ by, filter })).toEqual(countInTypeScript(kept, by));
+    },
+  );
 
   it('counts the three destinations of the rr service three times each', async () => {
     const stats = await lab.ipvs.connectionStats({ by: 'destination', filter: { virtual: { port: 54 } } });
@@ -303,8 +376,12 @@ describe('a table of known entries', () => {
 
   it('refuses bad options before reading, and reads nothing once closed', async () => {
     expect(() => lab.ipvs.connectionBatches({ filter: { vip: '192.0.2.1' } as never })).toThrow(TypeError);
-    await expect(lab.ipvs.listConnections({ filter: { virtual: { address: 'nonsense' } } })).rejects.toThrow(/filter.virtual.address/);
-    await expect(lab.ipvs.connectionStats({ by: 'port' as never })).rejects.toThrow(/options.by must be one of 'state', 'destination', 'service'/);
+    await expect(lab.ipvs.listConnections({ filter: { virtual: { address: 'nonsense' } } })).rejects.toThrow(
+      /filter.virtual.address/,
+    );
+    await expect(lab.ipvs.connectionStats({ by: 'port' as never })).rejects.toThrow(
+      /options.by must be one of 'state', 'destination', 'service'/,
+    );
     const client = await open({ netns: lab.path });
     await client.close();
     await expect(client.listConnections()).rejects.toThrow(/closed/);
@@ -319,12 +396,26 @@ describe('TCP entries', () => {
     try {
       await prepare(lab, ['192.0.2.1', '203.0.113.2']);
       await lab.ipvs.addService({ protocol: 'tcp', address: '192.0.2.1', port: 80 });
-      await lab.ipvs.addDestination({ protocol: 'tcp', address: '192.0.2.1', port: 80 }, { address: '198.51.100.1', port: 8080, forwarding: 'masq' });
+      await lab.ipvs.addDestination(
+        { protocol: 'tcp', address: '192.0.2.1', port: 80 },
+        { address: '198.51.100.1', port: 8080, forwarding: 'masq' },
+      );
       const ports = [40101, 40102, 40103];
-      sendSyns(lab, ports.map((sport) => ({ src: '203.0.113.2', sport, dst: '192.0.2.1', dport: 80 })));
+      sendSyns(
+        lab,
+        ports.map((sport) => ({ src: '203.0.113.2', sport, dst: '192.0.2.1', dport: 80 })),
+      );
       const got = await lab.ipvs.listConnections();
       expect(sorted(withoutExpires(got))).toEqual(
-        sorted(ports.map((p) => ({ protocol: 'tcp', client: v4('203.0.113.2', p), virtual: v4('192.0.2.1', 80), destination: v4('198.51.100.1', 8080), state: 'SYN_RECV' }))),
+        sorted(
+          ports.map((p) => ({
+            protocol: 'tcp',
+            client: v4('203.0.113.2', p),
+            virtual: v4('192.0.2.1', 80),
+            destination: v4('198.51.100.1', 8080),
+            state: 'SYN_RECV',
+          })),
+        ),
       );
       for (const c of got) expect(c.expires).toBeLessThanOrEqual(60);
       expect(await lab.ipvs.connectionStats({ by: 'state' })).toEqual([{ key: 'SYN_RECV', count: 3 }]);
@@ -333,4 +424,3 @@ describe('TCP entries', () => {
     }
   });
 });
-

@@ -51,19 +51,83 @@ const v6 = (address: string, port: number) => ({ family: 'inet6' as const, addre
 // destination (a tunnel), templates, engine data with spaces, SCTP's
 // four-letter name, an unknown protocol, long states and expiry times.
 const SAMPLES: [Connection, string][] = [
-  [{ protocol: 'udp', client: v4('203.0.113.1', 29906), virtual: v4('192.0.2.1', 53), destination: v4('198.51.100.2', 53), state: 'UDP', expires: 3599 }, 'UDP'],
-  [{ protocol: 'tcp', client: v4('203.0.113.200', 65535), virtual: v4('192.0.2.1', 80), destination: v4('198.51.100.1', 8080), state: 'ESTABLISHED', expires: 899 }, 'TCP'],
-  [{ protocol: 'tcp', client: v4('203.0.113.7', 1024), virtual: v4('192.0.2.1', 80), destination: v4('198.51.100.1', 80), state: 'SYN_RECV', expires: 59 }, 'TCP'],
   [
-    { protocol: 'sctp', client: v6('2001:db8::5', 8080), virtual: v6('2001:db8::1', 5060), destination: v4('10.1.1.1', 5060), state: 'ESTABLISHED', expires: 6001 },
+    {
+      protocol: 'udp',
+      client: v4('203.0.113.1', 29906),
+      virtual: v4('192.0.2.1', 53),
+      destination: v4('198.51.100.2', 53),
+      state: 'UDP',
+      expires: 3599,
+    },
+    'UDP',
+  ],
+  [
+    {
+      protocol: 'tcp',
+      client: v4('203.0.113.200', 65535),
+      virtual: v4('192.0.2.1', 80),
+      destination: v4('198.51.100.1', 8080),
+      state: 'ESTABLISHED',
+      expires: 899,
+    },
+    'TCP',
+  ],
+  [
+    {
+      protocol: 'tcp',
+      client: v4('203.0.113.7', 1024),
+      virtual: v4('192.0.2.1', 80),
+      destination: v4('198.51.100.1', 80),
+      state: 'SYN_RECV',
+      expires: 59,
+    },
+    'TCP',
+  ],
+  [
+    {
+      protocol: 'sctp',
+      client: v6('2001:db8::5', 8080),
+      virtual: v6('2001:db8::1', 5060),
+      destination: v4('10.1.1.1', 5060),
+      state: 'ESTABLISHED',
+      expires: 6001,
+    },
     'SCTP',
   ],
   [
-    { protocol: 'udp', client: v6('2001:db8:ffff:1:2:3:4:5', 1), virtual: v6('2001:db8::1', 53), destination: v6('2001:db8:1::1', 53), state: 'UDP', expires: 0 },
+    {
+      protocol: 'udp',
+      client: v6('2001:db8:ffff:1:2:3:4:5', 1),
+      virtual: v6('2001:db8::1', 53),
+      destination: v6('2001:db8:1::1', 53),
+      state: 'UDP',
+      expires: 0,
+    },
     'UDP',
   ],
-  [{ protocol: 'ip', client: v4('203.0.113.1', 0), virtual: v4('192.0.2.3', 0), destination: v4('198.51.100.1', 0), state: 'NONE', expires: 359 }, 'IP'],
-  [{ protocol: 'ip', client: v4('203.0.113.9', 0), virtual: v4('0.0.0.5', 0), destination: v4('198.51.100.1', 0), state: 'ASSURED', expires: 4294967295 }, 'IP'],
+  [
+    {
+      protocol: 'ip',
+      client: v4('203.0.113.1', 0),
+      virtual: v4('192.0.2.3', 0),
+      destination: v4('198.51.100.1', 0),
+      state: 'NONE',
+      expires: 359,
+    },
+    'IP',
+  ],
+  [
+    {
+      protocol: 'ip',
+      client: v4('203.0.113.9', 0),
+      virtual: v4('0.0.0.5', 0),
+      destination: v4('198.51.100.1', 0),
+      state: 'ASSURED',
+      expires: 4294967295,
+    },
+    'IP',
+  ],
   [
     {
       protocol: 'ip',
@@ -90,13 +154,35 @@ const SAMPLES: [Connection, string][] = [
     },
     'UDP',
   ],
-  [{ protocol: 'icmpv6', client: v6('::', 0), virtual: v6('::1', 0), destination: v6('::ffff:192.0.2.1', 0), state: 'ERR!', expires: 1 }, 'ICMPv6'],
-  [{ protocol: 'IP_47', client: v4('0.0.0.0', 0), virtual: v4('255.255.255.255', 1), destination: v4('192.0.2.255', 2), state: 'SHUTDOWN_ACK_SENT', expires: 12 }, 'IP_47'],
+  [
+    {
+      protocol: 'icmpv6',
+      client: v6('::', 0),
+      virtual: v6('::1', 0),
+      destination: v6('::ffff:192.0.2.1', 0),
+      state: 'ERR!',
+      expires: 1,
+    },
+    'ICMPv6',
+  ],
+  [
+    {
+      protocol: 'IP_47',
+      client: v4('0.0.0.0', 0),
+      virtual: v4('255.255.255.255', 1),
+      destination: v4('192.0.2.255', 2),
+      state: 'SHUTDOWN_ACK_SENT',
+      expires: 12,
+    },
+    'IP_47',
+  ],
 ];
 const SAMPLE_TEXT = HEADER + SAMPLES.map(([c, p]) => line(c, p)).join('');
 
 const encode = (text: string) => new TextEncoder().encode(text);
-const parse = (text: string, filter: RawConnectionFilter | null = null) => [...new ConnectionBatch(native().parseConnections(encode(text), filter))];
+const parse = (text: string, filter: RawConnectionFilter | null = null) => [
+  ...new ConnectionBatch(native().parseConnections(encode(text), filter)),
+];
 
 describe('parseConnections', () => {
   it('reads every shape of line the kernel prints', () => {
@@ -110,9 +196,13 @@ describe('parseConnections', () => {
     expect(raw.persistenceData).toEqual(['', 'a84b4c76e66710 @host two  spaces', 'a84b4c76e66710']);
     expect([...raw.family]).toEqual(SAMPLES.map(([c]) => (c.client.family === 'inet' ? K.AF_INET : K.AF_INET6)));
     expect(raw.addressLength).toBe(16);
-    expect([...raw.destination.subarray(0, raw.destinationAddressLength)]).toEqual(
-      [198, 51, 100, 2, ...Array<number>(raw.destinationAddressLength - 4).fill(0)],
-    );
+    expect([...raw.destination.subarray(0, raw.destinationAddressLength)]).toEqual([
+      198,
+      51,
+      100,
+      2,
+      ...Array<number>(raw.destinationAddressLength - 4).fill(0),
+    ]);
   });
 
   it('keeps 4 bytes per address while every entry is IPv4, and 16 from the first IPv6 one on', () => {
@@ -126,7 +216,9 @@ describe('parseConnections', () => {
 
     const narrow = native().parseConnections(encode(text(v4)), null);
     expect([narrow.addressLength, narrow.destinationAddressLength]).toEqual([4, 4]);
-    expect([narrow.client.length, narrow.virtual.length, narrow.destination.length]).toEqual([4, 4, 4].map((w) => w * v4.length));
+    expect([narrow.client.length, narrow.virtual.length, narrow.destination.length]).toEqual(
+      [4, 4, 4].map((w) => w * v4.length),
+    );
     const batch = new ConnectionBatch(narrow);
     expect([...batch]).toEqual(v4.map(([c]) => c));
     expect(batch.clientAddress(1)).toEqual(parseAddress(v4[1]![0].client.address)!.bytes.subarray(0, 4));
@@ -154,7 +246,10 @@ describe('parseConnections', () => {
     ['a missing field', 'UDP CB007101 74D2 C0000201 0035 C6336402 0035 UDP\n'],
     ['a short IPv4 address', 'UDP CB0071 74D2 C0000201 0035 C6336402 0035 UDP 1\n'],
     ['a port of five digits', 'UDP CB007101 174D2 C0000201 0035 C6336402 0035 UDP 1\n'],
-    ['mixed client and virtual families', 'UDP CB007101 74D2 2001:0db8:0000:0000:0000:0000:0000:0001 0035 C6336402 0035 UDP 1\n'],
+    [
+      'mixed client and virtual families',
+      'UDP CB007101 74D2 2001:0db8:0000:0000:0000:0000:0000:0001 0035 C6336402 0035 UDP 1\n',
+    ],
     ['a negative expiry', 'UDP CB007101 74D2 C0000201 0035 C6336402 0035 UDP -1\n'],
     ['an empty line', '\n'],
   ])('refuses %s, quoting at most 64 bytes of the line', (_, bad) => {
@@ -184,7 +279,8 @@ describe('parseConnections', () => {
 });
 
 describe('filters', () => {
-  const filtered = (filter: Parameters<typeof connectionFilterToRaw>[0]) => parse(SAMPLE_TEXT, connectionFilterToRaw(filter));
+  const filtered = (filter: Parameters<typeof connectionFilterToRaw>[0]) =>
+    parse(SAMPLE_TEXT, connectionFilterToRaw(filter));
   const all = SAMPLES.map(([c]) => c);
 
   it.each([
@@ -192,11 +288,17 @@ describe('filters', () => {
     [{ protocol: 'ip' as const }, (c: Connection) => c.protocol === 'ip'],
     [{ state: 'UDP' }, (c: Connection) => c.state === 'UDP'],
     [{ virtual: { address: '192.0.2.1' } }, (c: Connection) => c.virtual.address === '192.0.2.1'],
-    [{ virtual: { address: '2001:db8::1', port: 53 } }, (c: Connection) => c.virtual.address === '2001:db8::1' && c.virtual.port === 53],
+    [
+      { virtual: { address: '2001:db8::1', port: 53 } },
+      (c: Connection) => c.virtual.address === '2001:db8::1' && c.virtual.port === 53,
+    ],
     [{ virtual: { port: 5060 } }, (c: Connection) => c.virtual.port === 5060],
     [{ destination: { address: '198.51.100.1' } }, (c: Connection) => c.destination.address === '198.51.100.1'],
     [{ destination: { port: 53 } }, (c: Connection) => c.destination.port === 53],
-    [{ client: { address: '203.0.113.1', port: 0 } }, (c: Connection) => c.client.address === '203.0.113.1' && c.client.port === 0],
+    [
+      { client: { address: '203.0.113.1', port: 0 } },
+      (c: Connection) => c.client.address === '203.0.113.1' && c.client.port === 0,
+    ],
     [{ protocol: 'udp' as const, destination: { address: '10.1.1.1' } }, () => false],
     [{}, () => true],
   ])('%j keeps what the same test in TypeScript keeps', (filter, keep) => {
@@ -210,12 +312,28 @@ describe('filters', () => {
   });
 
   it.each([
-    [{ proto: 'tcp' }, TypeError, /filter.proto is not a field of filter \(it has protocol, state, client, virtual, destination\)/],
-    [{ protocol: 'gre' }, RangeError, /filter.protocol must be one of 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'ip', got "gre"/],
+    [
+      { proto: 'tcp' },
+      TypeError,
+      /filter.proto is not a field of filter \(it has protocol, state, client, virtual, destination\)/,
+    ],
+    [
+      { protocol: 'gre' },
+      RangeError,
+      /filter.protocol must be one of 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'ip', got "gre"/,
+    ],
     [{ state: 3 }, TypeError, /filter.state must be a string, got 3/],
     [{ state: 'SYN RECV' }, RangeError, /filter.state must be a state name/],
-    [{ virtual: { address: '192.0.2.300' } }, TypeError, /filter.virtual.address must be a numeric IPv4 or IPv6 address, got "192.0.2.300"/],
-    [{ destination: { address: 5 } }, TypeError, /filter.destination.address must be a numeric IPv4 or IPv6 address, got 5/],
+    [
+      { virtual: { address: '192.0.2.300' } },
+      TypeError,
+      /filter.virtual.address must be a numeric IPv4 or IPv6 address, got "192.0.2.300"/,
+    ],
+    [
+      { destination: { address: 5 } },
+      TypeError,
+      /filter.destination.address must be a numeric IPv4 or IPv6 address, got 5/,
+    ],
     [{ client: { port: 65536 } }, RangeError, /filter.client.port must be an integer from 0 to 65535, got 65536/],
     [{ client: { host: 'x' } }, TypeError, /filter.client.host is not a field of filter.client/],
     [{ virtual: '192.0.2.1' }, TypeError, /filter.virtual must be an object/],
@@ -300,7 +418,15 @@ describe('reading a file in slices', () => {
 
   async function read(fd: number, bounds: number[], options: Partial<RawConnectionRead> = {}): Promise<Connection[]> {
     const out: Connection[] = [];
-    for await (const batch of readBatches(null, { fd, bounds, batchSize: 4096, readSize: 65536, filter: null, ...options })) out.push(...batch);
+    for await (const batch of readBatches(null, {
+      fd,
+      bounds,
+      batchSize: 4096,
+      readSize: 65536,
+      filter: null,
+      ...options,
+    }))
+      out.push(...batch);
     return out;
   }
 
@@ -309,7 +435,10 @@ describe('reading a file in slices', () => {
     HEADER +
     Array.from({ length: n }, (_, i) => {
       const [sample, protocol] = SAMPLES[i % SAMPLES.length]!;
-      const client = sample.client.family === 'inet' ? v4(`203.0.113.${i % 256}`, i % 65536) : v6(`2001:db8::${i.toString(16)}`, i % 65536);
+      const client =
+        sample.client.family === 'inet'
+          ? v4(`203.0.113.${i % 256}`, i % 65536)
+          : v6(`2001:db8::${i.toString(16)}`, i % 65536);
       return line({ ...sample, client, expires: i }, protocol);
     }).join('');
 
@@ -321,27 +450,39 @@ describe('reading a file in slices', () => {
     }
   });
 
-  it.each([false, true])('gives each line once with three slices, tiny reads and tiny batches (prefetch: %s)', async (prefetch) => {
-    const text = many(40);
-    const fd = file('three', text);
-    const whole = parse(text);
-    for (let i = 0; i < 150; i++) {
-      const a = (i * 7919) % text.length;
-      const b = a + ((i * 104729) % (text.length - a + 3));
-      expect(await read(fd, [0, a, b].sort((x, y) => x - y), { readSize: 1 + (i % 97), batchSize: 1 + (i % 5), prefetch })).toEqual(whole);
-    }
-  });
+  it.each([false, true])(
+    'gives each line once with three slices, tiny reads and tiny batches (prefetch: %s)',
+    async (prefetch) => {
+      const text = many(40);
+      const fd = file('three', text);
+      const whole = parse(text);
+      for (let i = 0; i < 150; i++) {
+        const a = (i * 7919) % text.length;
+        const b = a + ((i * 104729) % (text.length - a + 3));
+        expect(
+          await read(
+            fd,
+            [0, a, b].sort((x, y) => x - y),
+            { readSize: 1 + (i % 97), batchSize: 1 + (i % 5), prefetch },
+          ),
+        ).toEqual(whole);
+      }
+    },
+  );
 
-  it.each([false, true])('reads a large file in 1, 2, 4 and 7 slices alike, in file order (prefetch: %s)', async (prefetch) => {
-    const text = many(30_000);
-    const fd = file('large', text);
-    const whole = parse(text);
-    expect(whole).toHaveLength(30_000);
-    for (const readers of [1, 2, 4, 7]) {
-      const bounds = Array.from({ length: readers }, (_, k) => Math.floor((text.length * k) / readers));
-      expect(await read(fd, bounds, { batchSize: 1000, prefetch })).toEqual(whole);
-    }
-  });
+  it.each([false, true])(
+    'reads a large file in 1, 2, 4 and 7 slices alike, in file order (prefetch: %s)',
+    async (prefetch) => {
+      const text = many(30_000);
+      const fd = file('large', text);
+      const whole = parse(text);
+      expect(whole).toHaveLength(30_000);
+      for (const readers of [1, 2, 4, 7]) {
+        const bounds = Array.from({ length: readers }, (_, k) => Math.floor((text.length * k) / readers));
+        expect(await read(fd, bounds, { batchSize: 1000, prefetch })).toEqual(whole);
+      }
+    },
+  );
 
   it('filters in the reader', async () => {
     const text = many(500);
@@ -355,7 +496,13 @@ describe('reading a file in slices', () => {
   it('stops its threads when the loop ends early', async () => {
     const fd = file('early', many(20_000));
     let seen = 0;
-    for await (const batch of readBatches(null, { fd, bounds: [0, 500_000], batchSize: 100, readSize: 4096, filter: null })) {
+    for await (const batch of readBatches(null, {
+      fd,
+      bounds: [0, 500_000],
+      batchSize: 100,
+      readSize: 4096,
+      filter: null,
+    })) {
       seen += batch.length;
       if (seen >= 300) break;
     }
@@ -377,28 +524,44 @@ describe('reading a file in slices', () => {
 
   it('refuses a line longer than any the kernel prints instead of buffering it', async () => {
     const fd = file('endless', HEADER + 'Y'.repeat(100_000));
-    await expect(read(fd, [0], { readSize: 4096 })).rejects.toMatchObject({ code: 'EBADMSG', message: expect.stringContaining('longer than 4096 bytes') });
+    await expect(read(fd, [0], { readSize: 4096 })).rejects.toMatchObject({
+      code: 'EBADMSG',
+      message: expect.stringContaining('longer than 4096 bytes'),
+    });
   });
 
-  it.each(['state', 'destination', 'service'] as ConnectionStatsBy[])('counts by %s as TypeScript counts the full list', async (by) => {
-    const text = many(5000);
-    const fd = file(`stats-${by}`, text);
-    const filter = connectionFilterToRaw({ state: 'UDP' });
-    const keyOf = (c: Connection) =>
-      by === 'state' ? c.state : by === 'destination' ? c.destination : { protocol: c.protocol, ...c.virtual };
-    for (const [bounds, f] of [
-      [[0], null],
-      [[0, 100_000, 200_000], null],
-      [[0, 150_000], filter],
-    ] as const) {
-      const expected = new Map<string, { key: unknown; count: number }>();
-      for (const c of parse(text, f)) {
-        const key = keyOf(c);
-        const id = JSON.stringify(key);
-        expected.set(id, { key, count: (expected.get(id)?.count ?? 0) + 1 });
+  it.each(['state', 'destination', 'service'] as ConnectionStatsBy[])(
+    'counts by %s as TypeScript counts the full list',
+    async (by) => {
+      const text = many(5000);
+      const fd = file(`stats-${by}`, text);
+      const filter = connectionFilterToRaw({ state: 'UDP' });
+      const keyOf = (c: Connection) =>
+        by === 'state' ? c.state : by === 'destination' ? c.destination : { protocol: c.protocol, ...c.virtual };
+      for (const [bounds, f] of [
+        [[0], null],
+        [[0, 100_000, 200_000], null],
+        [[0, 150_000], filter],
+      ] as const) {
+        const expected = new Map<string, { key: unknown; count: number }>();
+        for (const c of parse(text, f)) {
+          const key = keyOf(c);
+          const id = JSON.stringify(key);
+          expected.set(id, { key, count: (expected.get(id)?.count ?? 0) + 1 });
+        }
+        const got = statsFromRaw(
+          by,
+          await native().connectionStats(null, {
+            fd,
+            bounds: [...bounds],
+            batchSize: 1,
+            readSize: 65536,
+            filter: f,
+            by,
+          }),
+        );
+        expect(got).toEqual([...expected.values()].sort((a, b) => b.count - a.count));
       }
-      const got = statsFromRaw(by, await native().connectionStats(null, { fd, bounds: [...bounds], batchSize: 1, readSize: 65536, filter: f, by }));
-      expect(got).toEqual([...expected.values()].sort((a, b) => b.count - a.count));
-    }
-  });
+    },
+  );
 });

@@ -37,8 +37,24 @@ it("starts a master with the kernel's defaults", async () => {
 });
 
 it('starts master and backup with every option, IPv4 and IPv6 groups', async () => {
-  await lab.ipvs.startDaemon({ state: 'master', interface: 'sync0', syncId: 7, maxLength: 1000, group: '239.1.2.3', port: 9000, ttl: 5 });
-  await lab.ipvs.startDaemon({ state: 'backup', interface: 'sync0', syncId: 255, maxLength: 1200, group: 'ff02::1:3', port: 9001, ttl: 2 });
+  await lab.ipvs.startDaemon({
+    state: 'master',
+    interface: 'sync0',
+    syncId: 7,
+    maxLength: 1000,
+    group: '239.1.2.3',
+    port: 9000,
+    ttl: 5,
+  });
+  await lab.ipvs.startDaemon({
+    state: 'backup',
+    interface: 'sync0',
+    syncId: 255,
+    maxLength: 1200,
+    group: 'ff02::1:3',
+    port: 9001,
+    ttl: 2,
+  });
   expect(await lab.ipvs.listDaemons()).toEqual([
     { state: 'master', interface: 'sync0', syncId: 7, maxLength: 1000, group: '239.1.2.3', port: 9000, ttl: 5 },
     { state: 'backup', interface: 'sync0', syncId: 255, maxLength: 1200, group: 'ff02::1:3', port: 9001, ttl: 2 },
@@ -50,9 +66,26 @@ it('starts master and backup with every option, IPv4 and IPv6 groups', async () 
 });
 
 it('reads back daemons that ipvsadm started', async () => {
-  const r = lab.ipvsadm('--start-daemon', 'backup', '--mcast-interface', 'sync0', '--syncid', '9', '--mcast-group', '239.9.9.9', '--mcast-port', '7777', '--mcast-ttl', '3', '--sync-maxlen', '1300');
+  const r = lab.ipvsadm(
+    '--start-daemon',
+    'backup',
+    '--mcast-interface',
+    'sync0',
+    '--syncid',
+    '9',
+    '--mcast-group',
+    '239.9.9.9',
+    '--mcast-port',
+    '7777',
+    '--mcast-ttl',
+    '3',
+    '--sync-maxlen',
+    '1300',
+  );
   expect(r.status).toBe(0);
-  expect(await lab.ipvs.listDaemons()).toEqual([{ state: 'backup', interface: 'sync0', syncId: 9, maxLength: 1300, group: '239.9.9.9', port: 7777, ttl: 3 }]);
+  expect(await lab.ipvs.listDaemons()).toEqual([
+    { state: 'backup', interface: 'sync0', syncId: 9, maxLength: 1300, group: '239.9.9.9', port: 7777, ttl: 3 },
+  ]);
 });
 
 it("reports a backup's message length as the kernel keeps it: at least 1024", async () => {
@@ -72,7 +105,11 @@ it("kernel errors carry ipvsadm's messages", async () => {
     op: 'startDaemon',
     message: 'Daemon has already run',
   });
-  await expect(lab.ipvs.stopDaemon('backup')).rejects.toMatchObject({ code: 'ESRCH', op: 'stopDaemon', message: 'No daemon is running' });
+  await expect(lab.ipvs.stopDaemon('backup')).rejects.toMatchObject({
+    code: 'ESRCH',
+    op: 'stopDaemon',
+    message: 'No daemon is running',
+  });
   const e = await lab.ipvs.startDaemon({ state: 'backup', interface: 'nosuch0' }).catch((x: unknown) => x);
   expect(e).toBeInstanceOf(IpvsError);
   expect(e).toMatchObject({ code: 'ENODEV', message: 'No such device' });

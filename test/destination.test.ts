@@ -5,7 +5,19 @@ import { destinationFromRaw, destinationKeyToRaw, destinationSpecToRaw } from '.
 import { serviceKeyToRaw } from '../src/service.js';
 
 const svc = serviceKeyToRaw({ protocol: 'tcp', address: '192.0.2.1', port: 80 });
-const zeroStats = { conns: 0n, inpkts: 0n, outpkts: 0n, inbytes: 0n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n, is64: true };
+const zeroStats = {
+  conns: 0n,
+  inpkts: 0n,
+  outpkts: 0n,
+  inbytes: 0n,
+  outbytes: 0n,
+  cps: 0n,
+  inpps: 0n,
+  outpps: 0n,
+  inbps: 0n,
+  outbps: 0n,
+  is64: true,
+};
 
 describe('destinationSpecToRaw', () => {
   it("fills ipvsadm's defaults: route, weight 1, the service's port", () => {
@@ -23,21 +35,40 @@ describe('destinationSpecToRaw', () => {
   });
 
   it('encodes tunnels', () => {
-    expect(destinationSpecToRaw({ address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gue', port: 6080, checksum: 'remcsum' } }, svc)).toMatchObject({
+    expect(
+      destinationSpecToRaw(
+        { address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gue', port: 6080, checksum: 'remcsum' } },
+        svc,
+      ),
+    ).toMatchObject({
       fwdMethod: K.IP_VS_CONN_F_TUNNEL,
       tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
       tunPort: 6080,
       tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
     });
     // Another family than the service's is allowed for tunnels.
-    expect(destinationSpecToRaw({ address: '2001:db8::1', forwarding: 'tunnel', tunnel: { type: 'gre', checksum: 'csum' } }, svc)).toMatchObject({ af: K.AF_INET6, tunFlags: 1 });
+    expect(
+      destinationSpecToRaw(
+        { address: '2001:db8::1', forwarding: 'tunnel', tunnel: { type: 'gre', checksum: 'csum' } },
+        svc,
+      ),
+    ).toMatchObject({ af: K.AF_INET6, tunFlags: 1 });
   });
 
   it.each([
-    [{ address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'ipip', checksum: 'csum' } }, /not available for ipip/],
+    [
+      { address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'ipip', checksum: 'csum' } },
+      /not available for ipip/,
+    ],
     [{ address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gre', checksum: 'remcsum' } }, /only for gue/],
-    [{ address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gre', port: 5 } }, /tunnel.port is only for gue/],
-    [{ address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'vxlan' } }, /tunnel.type must be one of 'ipip', 'gue', 'gre'/],
+    [
+      { address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gre', port: 5 } },
+      /tunnel.port is only for gue/,
+    ],
+    [
+      { address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'vxlan' } },
+      /tunnel.type must be one of 'ipip', 'gue', 'gre'/,
+    ],
     [{ address: '198.51.100.1', upperThreshold: 2 ** 31 }, /upperThreshold must be an integer from 0 to 2147483647/],
   ])('refuses %j', (spec, message) => {
     expect(() => destinationSpecToRaw(spec as never, svc)).toThrow(message);
@@ -46,8 +77,14 @@ describe('destinationSpecToRaw', () => {
 
 describe('unknown fields', () => {
   it.each([
-    [{ address: '198.51.100.1', wieght: 0 }, /destination\.wieght is not a field of destination \(it has family, address, port, /],
-    [{ address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gue', port: 6080, chksum: 'csum' } }, /tunnel\.chksum is not a field of tunnel \(it has type, port, checksum\)/],
+    [
+      { address: '198.51.100.1', wieght: 0 },
+      /destination\.wieght is not a field of destination \(it has family, address, port, /,
+    ],
+    [
+      { address: '198.51.100.1', forwarding: 'tunnel', tunnel: { type: 'gue', port: 6080, chksum: 'csum' } },
+      /tunnel\.chksum is not a field of tunnel \(it has type, port, checksum\)/,
+    ],
     [{ address: '198.51.100.1', upper_threshold: 5 }, /destination\.upper_threshold is not a field/],
   ])('refuses %j, naming the key', (spec, message) => {
     expect(() => destinationSpecToRaw(spec as never, svc)).toThrow(TypeError);
@@ -55,18 +92,45 @@ describe('unknown fields', () => {
   });
 
   it('refuses an unknown key in a key too', () => {
-    expect(() => destinationKeyToRaw({ address: '198.51.100.1', prot: 8080 } as never, svc)).toThrow(/destination\.prot is not a field of destination/);
+    expect(() => destinationKeyToRaw({ address: '198.51.100.1', prot: 8080 } as never, svc)).toThrow(
+      /destination\.prot is not a field of destination/,
+    );
   });
 
-  it("takes an info as a key and spreads it into a spec, tunnels included", () => {
+  it('takes an info as a key and spreads it into a spec, tunnels included', () => {
     const addr = new Uint8Array(16);
     addr.set([198, 51, 100, 7]);
-    const base = { af: K.AF_INET, addr, port: 80, weight: 2, uThreshold: 9, lThreshold: 3, tunType: 0, tunPort: 0, tunFlags: 0, activeConns: 3, inactConns: 4, persistConns: 5, stats: zeroStats };
+    const base = {
+      af: K.AF_INET,
+      addr,
+      port: 80,
+      weight: 2,
+      uThreshold: 9,
+      lThreshold: 3,
+      tunType: 0,
+      tunPort: 0,
+      tunFlags: 0,
+      activeConns: 3,
+      inactConns: 4,
+      persistConns: 5,
+      stats: zeroStats,
+    };
     for (const raw of [
       { ...base, fwdMethod: K.IP_VS_CONN_F_MASQ },
       { ...base, fwdMethod: K.IP_VS_CONN_F_TUNNEL, tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP },
-      { ...base, fwdMethod: K.IP_VS_CONN_F_TUNNEL, tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE, tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM },
-      { ...base, fwdMethod: K.IP_VS_CONN_F_TUNNEL, tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, tunPort: 6080, tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM },
+      {
+        ...base,
+        fwdMethod: K.IP_VS_CONN_F_TUNNEL,
+        tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+        tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
+      },
+      {
+        ...base,
+        fwdMethod: K.IP_VS_CONN_F_TUNNEL,
+        tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+        tunPort: 6080,
+        tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+      },
     ]) {
       const info = destinationFromRaw(raw);
       const { activeConns: _a, inactConns: _i, persistConns: _p, stats: _s, ...spec } = raw;
@@ -87,7 +151,21 @@ describe('destinationFromRaw', () => {
   it('reports tunnel details only for tunnels', () => {
     const addr = new Uint8Array(16);
     addr.set([198, 51, 100, 7]);
-    const base = { af: K.AF_INET, addr, port: 80, weight: 2, uThreshold: 0, lThreshold: 0, tunType: 1, tunPort: 6080, tunFlags: 1, activeConns: 3, inactConns: 4, persistConns: 5, stats: zeroStats };
+    const base = {
+      af: K.AF_INET,
+      addr,
+      port: 80,
+      weight: 2,
+      uThreshold: 0,
+      lThreshold: 0,
+      tunType: 1,
+      tunPort: 6080,
+      tunFlags: 1,
+      activeConns: 3,
+      inactConns: 4,
+      persistConns: 5,
+      stats: zeroStats,
+    };
     expect(destinationFromRaw({ ...base, fwdMethod: K.IP_VS_CONN_F_TUNNEL })).toMatchObject({
       forwarding: 'tunnel',
       tunnel: { type: 'gue', port: 6080, checksum: 'csum' },
@@ -95,6 +173,9 @@ describe('destinationFromRaw', () => {
       inactiveConnections: 4,
       persistentConnections: 5,
     });
-    expect(destinationFromRaw({ ...base, fwdMethod: K.IP_VS_CONN_F_MASQ })).toMatchObject({ forwarding: 'masq', tunnel: undefined });
+    expect(destinationFromRaw({ ...base, fwdMethod: K.IP_VS_CONN_F_MASQ })).toMatchObject({
+      forwarding: 'masq',
+      tunnel: undefined,
+    });
   });
 });

@@ -41,7 +41,12 @@ describe('40,000 connections read six times at once', () => {
   });
 
   it('leaves fs, crypto and listServices answering within 250 ms, long before the first read ends', async () => {
-    const hostWork = () => Promise.all([readFile(fileURLToPath(import.meta.url)), pbkdf2Async('secret', 'salt', 1, 32, 'sha256'), lab.ipvs.listServices()]);
+    const hostWork = () =>
+      Promise.all([
+        readFile(fileURLToPath(import.meta.url)),
+        pbkdf2Async('secret', 'salt', 1, 32, 'sha256'),
+        lab.ipvs.listServices(),
+      ]);
     await hostWork();
     const started = performance.now();
     let firstEnded = Infinity;
@@ -57,7 +62,9 @@ describe('40,000 connections read six times at once', () => {
     await hostWork();
     const answered = performance.now() - before;
     const lists = await Promise.all(reads);
-    console.log(`host calls answered in ${answered.toFixed(0)} ms; first of six reads ended after ${firstEnded.toFixed(0)} ms`);
+    console.log(
+      `host calls answered in ${answered.toFixed(0)} ms; first of six reads ended after ${firstEnded.toFixed(0)} ms`,
+    );
     expect(lists.every((l) => l.length === 0)).toBe(true);
     expect(answered).toBeLessThan(250);
     expect(50 + answered).toBeLessThan(firstEnded);
@@ -88,7 +95,9 @@ describe('40,000 connections read six times at once', () => {
       const whole = performance.now();
       await lab.ipvs.connectionStats({ by: 'state', parallel });
       const full = performance.now() - whole;
-      console.log(`parallel ${parallel}: a count aborted after ${stopped.toFixed(0)} ms; a whole count took ${full.toFixed(0)} ms`);
+      console.log(
+        `parallel ${parallel}: a count aborted after ${stopped.toFixed(0)} ms; a whole count took ${full.toFixed(0)} ms`,
+      );
       expect(stopped).toBeLessThan(100 + full / 2);
     }
     // The readers' threads are gone (one read() of a page at most after the abort).
@@ -289,7 +298,13 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.read).toMatchObject({ code: 'EBADF', op: 'connectionBatches', isIpvsError: true });
     expect(r.count).toMatchObject({ code: 'EBADF', isIpvsError: true });
     for (const [name, error] of Object.entries(r.later)) {
-      expect({ call: name, ...error }).toMatchObject({ call: name, code: 'EBADF', errno: 9, isIpvsError: true, message: 'this IPVS client is closed' });
+      expect({ call: name, ...error }).toMatchObject({
+        call: name,
+        code: 'EBADF',
+        errno: 9,
+        isIpvsError: true,
+        message: 'this IPVS client is closed',
+      });
     }
     expect(r.descriptors[1]).toBe(r.descriptors[0]);
     expect(r.threads[1]).toBe(r.threads[0]);
@@ -348,7 +363,10 @@ describe('faults and lifecycle (child processes)', () => {
   it('aborts snapshots and polling through AbortSignal', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(lab.ipvs.packedSnapshot({ signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await expect(lab.ipvs.packedSnapshot({ signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+    });
     const midway = new AbortController();
     const snapshot = lab.ipvs.snapshot({ poolSize: 1, signal: midway.signal });
     midway.abort();
@@ -359,7 +377,9 @@ describe('faults and lifecycle (child processes)', () => {
     for await (const _ of lab.ipvs.poll({ interval: 10, signal: polling.signal })) ticks++;
     expect(ticks).toBeGreaterThan(0);
     expect((await lab.ipvs.snapshot()).services).toHaveLength(601);
-    await expect(lab.ipvs.packedSnapshot({ signal: 'no' as never })).rejects.toThrow(/options\.signal must be an AbortSignal/);
+    await expect(lab.ipvs.packedSnapshot({ signal: 'no' as never })).rejects.toThrow(
+      /options\.signal must be an AbortSignal/,
+    );
     await expect(lab.ipvs.packedSnapshot({ poolsize: 2 } as never)).rejects.toThrow(/options\.poolsize is not a field/);
     expect(() => lab.ipvs.poll({ interval: 10, every: 5 } as never)).toThrow(/options\.every is not a field/);
   });

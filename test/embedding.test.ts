@@ -4,7 +4,17 @@
 // go back to where they were. Readers here read files (and FIFOs, which block
 // a reader for as long as the test wants) through the addon's own threads.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  constants as fsConstants,
+} from 'node:fs';
 import { pbkdf2 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +29,11 @@ import { native, type RawConnectionRead } from '../src/native.js';
 const HEADER = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n';
 const lines = (n: number) =>
   HEADER +
-  Array.from({ length: n }, (_, i) => `UDP CB0071${(i % 256).toString(16).toUpperCase().padStart(2, '0')} ${(i % 65536).toString(16).toUpperCase().padStart(4, '0')} C0000201 0035 C6336402 0035 UDP         ${String(i % 300).padStart(7)}\n`).join('');
+  Array.from(
+    { length: n },
+    (_, i) =>
+      `UDP CB0071${(i % 256).toString(16).toUpperCase().padStart(2, '0')} ${(i % 65536).toString(16).toUpperCase().padStart(4, '0')} C0000201 0035 C6336402 0035 UDP         ${String(i % 300).padStart(7)}\n`,
+  ).join('');
 
 const dir = mkdtempSync(join(tmpdir(), 'ipvs-embedding-'));
 const fds: number[] = [];
@@ -45,12 +59,19 @@ function fifo(name: string): number {
   return fd;
 }
 
-const read = (fd: number, bounds = [0]): RawConnectionRead => ({ fd, bounds, batchSize: 4096, readSize: 16384, filter: null });
+const read = (fd: number, bounds = [0]): RawConnectionRead => ({
+  fd,
+  bounds,
+  batchSize: 4096,
+  readSize: 16384,
+  filter: null,
+});
 const pbkdf2Async = promisify(pbkdf2);
 
 describe('long reads and the libuv pool', () => {
   it('six reads waiting for data and six counts in flight leave fs and crypto answering at once', async () => {
-    const hostWork = () => Promise.all([readFile(fileURLToPath(import.meta.url)), pbkdf2Async('secret', 'salt', 1, 32, 'sha256')]);
+    const hostWork = () =>
+      Promise.all([readFile(fileURLToPath(import.meta.url)), pbkdf2Async('secret', 'salt', 1, 32, 'sha256')]);
     await hostWork(); // loads what the first call of each loads
     const pipes = Array.from({ length: 6 }, (_, i) => fifo(`blocked-${i}`));
     const readers = pipes.map((fd) => native().connectionBatches(null, read(fd)));
@@ -82,8 +103,23 @@ describe('long reads and the libuv pool', () => {
     const fd = file('ordered', lines(10_000));
     const reader = native().connectionBatches(null, { ...read(fd), batchSize: 1000 });
     const all = await Promise.all(Array.from({ length: 12 }, () => reader.next()));
-    expect(all.map((b) => b?.expires[0] ?? null)).toEqual([0, 1000 % 300, 2000 % 300, 3000 % 300, 4000 % 300, 5000 % 300, 6000 % 300, 7000 % 300, 8000 % 300, 9000 % 300, null, null]);
-    expect(all.map((b) => b?.clientPort[0] ?? null).slice(0, 10)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+    expect(all.map((b) => b?.expires[0] ?? null)).toEqual([
+      0,
+      1000 % 300,
+      2000 % 300,
+      3000 % 300,
+      4000 % 300,
+      5000 % 300,
+      6000 % 300,
+      7000 % 300,
+      8000 % 300,
+      9000 % 300,
+      null,
+      null,
+    ]);
+    expect(all.map((b) => b?.clientPort[0] ?? null).slice(0, 10)).toEqual([
+      0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000,
+    ]);
     reader.close();
   });
 
@@ -110,10 +146,18 @@ function child(script: string): Record<string, unknown> {
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const settle = async () => { for (let i = 0; i < 5; i++) { global.gc(); await sleep(100); } };
   `;
-  const out = spawnSync(process.execPath, ['--expose-gc', '-e', `${preamble}\n(async () => {\n${script}\n})().then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const out = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '-e',
+      `${preamble}\n(async () => {\n${script}\n})().then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   if (out.status !== 0) throw new Error(`child failed (${out.status ?? out.signal}): ${out.stderr}`);
   return JSON.parse(out.stdout) as Record<string, unknown>;
 }
@@ -172,7 +216,10 @@ describe('bounds and the host process resources', { timeout: 60_000 }, () => {
       await sleep(500);
       await settle();
       return { base, after: { threads: threads(), descriptors: descriptors(), rss: rss() } };
-    `) as { base: { threads: number; descriptors: number; rss: number }; after: { threads: number; descriptors: number; rss: number } };
+    `) as {
+      base: { threads: number; descriptors: number; rss: number };
+      after: { threads: number; descriptors: number; rss: number };
+    };
     expect(result.after.threads).toBe(result.base.threads);
     expect(result.after.descriptors).toBe(result.base.descriptors);
     expect(result.after.rss - result.base.rss).toBeLessThan(20 * 2 ** 20);
@@ -194,7 +241,10 @@ describe('open()', () => {
     execFileSync('mkfifo', [path]);
     for (const backend of ['netlink', 'sockopt'] as const) {
       const started = performance.now();
-      await expect(open({ netns: path, backend })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('is not a network namespace') });
+      await expect(open({ netns: path, backend })).rejects.toMatchObject({
+        code: 'EINVAL',
+        message: expect.stringContaining('is not a network namespace'),
+      });
       await expect(open({ netns: '/etc/hostname', backend })).rejects.toMatchObject({ code: 'EINVAL' });
       await expect(open({ netns: '/proc/self/ns/uts', backend })).rejects.toMatchObject({ code: 'EINVAL' });
       expect(performance.now() - started).toBeLessThan(1000);
@@ -226,14 +276,32 @@ describe('open()', () => {
       execFileSync('mkdir', ['-p', fake]);
       writeFileSync(join(fake, 'modprobe'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
       const run = (modprobe: boolean) =>
-        spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve', '-v', '-s', '256', process.execPath, '--input-type=module', '-e', `import { open } from ${JSON.stringify(entry)}; await open({ modprobe: ${modprobe} }).catch(() => {});`], {
-          encoding: 'utf8',
-          env: { ...process.env, PATH: `${fake}:${process.env.PATH}`, IPVS_SECRET_OF_THE_CALLER: 'x' },
-        }).stderr;
+        spawnSync(
+          'strace',
+          [
+            '-f',
+            '-qq',
+            '-e',
+            'trace=execve',
+            '-v',
+            '-s',
+            '256',
+            process.execPath,
+            '--input-type=module',
+            '-e',
+            `import { open } from ${JSON.stringify(entry)}; await open({ modprobe: ${modprobe} }).catch(() => {});`,
+          ],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, PATH: `${fake}:${process.env.PATH}`, IPVS_SECRET_OF_THE_CALLER: 'x' },
+          },
+        ).stderr;
       const modprobes = (trace: string) => trace.split('\n').filter((l) => /execve\("[^"]*modprobe"/.test(l));
       const calls = modprobes(run(true));
       expect(calls).toHaveLength(1);
-      expect(calls[0]).toMatch(/execve\("\/(usr\/)?sbin\/modprobe", \["modprobe", "-q", "--", "ip_vs"\], \["PATH=\/usr\/sbin:\/usr\/bin:\/sbin:\/bin"\]\)/);
+      expect(calls[0]).toMatch(
+        /execve\("\/(usr\/)?sbin\/modprobe", \["modprobe", "-q", "--", "ip_vs"\], \["PATH=\/usr\/sbin:\/usr\/bin:\/sbin:\/bin"\]\)/,
+      );
       expect(modprobes(run(false))).toEqual([]);
     },
   );

@@ -27,15 +27,36 @@ describe("ipvsadm's messages", () => {
 
 describe('fromNative', () => {
   it('keeps errno, code, op and the kernel text', () => {
-    const native = Object.assign(new Error('No such process'), { errno: 3, op: 'deleteService', kernelMessage: 'svc gone', fromKernel: true });
+    const native = Object.assign(new Error('No such process'), {
+      errno: 3,
+      op: 'deleteService',
+      kernelMessage: 'svc gone',
+      fromKernel: true,
+    });
     const e = fromNative(native) as IpvsError;
     expect(e).toBeInstanceOf(IpvsError);
-    expect(e).toMatchObject({ name: 'IpvsError', errno: 3, code: 'ESRCH', op: 'deleteService', message: 'No such service', detail: 'No such process', kernelMessage: 'svc gone' });
+    expect(e).toMatchObject({
+      name: 'IpvsError',
+      errno: 3,
+      code: 'ESRCH',
+      op: 'deleteService',
+      message: 'No such service',
+      detail: 'No such process',
+      kernelMessage: 'svc gone',
+    });
   });
 
   it('keeps the message of a failure that is not the kernel verdict', () => {
-    const native = Object.assign(new Error('IPVS is not available in this kernel: ...'), { errno: 92, op: 'open', fromKernel: false });
-    expect(fromNative(native)).toMatchObject({ code: 'ENOPROTOOPT', fromKernel: false, message: 'IPVS is not available in this kernel: ...' });
+    const native = Object.assign(new Error('IPVS is not available in this kernel: ...'), {
+      errno: 92,
+      op: 'open',
+      fromKernel: false,
+    });
+    expect(fromNative(native)).toMatchObject({
+      code: 'ENOPROTOOPT',
+      fromKernel: false,
+      message: 'IPVS is not available in this kernel: ...',
+    });
   });
 
   it('passes other errors through', () => {

@@ -26,7 +26,11 @@ describe('reads', () => {
     for (const file of ['ip_vs', 'ip_vs_stats', 'ip_vs_stats_percpu', 'ip_vs_conn', 'ip_vs_conn_sync']) {
       const theirs = lab.exec('cat', `/proc/net/${file}`);
       for (const dir of ['/proc/net', '/proc/thread-self/net']) {
-        expect([dir, file, (await lab.ipvs.raw.readProcFile(`${dir}/${file}`)).toString('latin1')]).toEqual([dir, file, theirs]);
+        expect([dir, file, (await lab.ipvs.raw.readProcFile(`${dir}/${file}`)).toString('latin1')]).toEqual([
+          dir,
+          file,
+          theirs,
+        ]);
       }
     }
   });
@@ -64,7 +68,11 @@ describe('writes', () => {
     try {
       const e = await lab.ipvs.raw.writeProcFile(SYSCTL, '1 x\n').catch((x: unknown) => x);
       expect(e).toBeInstanceOf(IpvsError);
-      expect(e).toMatchObject({ code: 'EIO', op: 'writeProcFile', message: `writing ${SYSCTL}: the kernel took 2 of 4 bytes` });
+      expect(e).toMatchObject({
+        code: 'EIO',
+        op: 'writeProcFile',
+        message: `writing ${SYSCTL}: the kernel took 2 of 4 bytes`,
+      });
     } finally {
       await lab.ipvs.raw.writeProcFile(SYSCTL, '0');
     }
@@ -94,7 +102,9 @@ describe('refusals', () => {
   ])('refuses to write %s, synchronously, and it keeps its value', (path, text) => {
     const before = lab.exec('cat', path);
     expect(() => lab.ipvs.raw.writeProcFile(path, text)).toThrow(TypeError);
-    expect(() => lab.ipvs.raw.writeProcFile(path, text)).toThrow(`writeProcFile writes only IPVS's sysctls (/proc/sys/net/ipv4/vs/NAME), not ${JSON.stringify(path)}`);
+    expect(() => lab.ipvs.raw.writeProcFile(path, text)).toThrow(
+      `writeProcFile writes only IPVS's sysctls (/proc/sys/net/ipv4/vs/NAME), not ${JSON.stringify(path)}`,
+    );
     expect(lab.exec('cat', path)).toBe(before);
   });
 
@@ -111,7 +121,10 @@ describe('refusals', () => {
       for (const call of [() => lab.ipvs.raw.readProcFile(target), () => lab.ipvs.raw.writeProcFile(target, '9')]) {
         const e = await call().catch((x: unknown) => x);
         expect(e).toBeInstanceOf(IpvsError);
-        expect(e).toMatchObject({ code: 'EXDEV', message: `${target} is not on procfs (something is mounted over it): refused` });
+        expect(e).toMatchObject({
+          code: 'EXDEV',
+          message: `${target} is not on procfs (something is mounted over it): refused`,
+        });
       }
       expect(readFileSync(fake, 'latin1')).toBe('7\n');
     } finally {

@@ -55,14 +55,16 @@ describe('readProcFile', () => {
     expect(error).toBeInstanceOf(TypeError);
     const quoted = JSON.stringify(path.slice(0, 64)).replace(/\\u0000/g, '\\x00');
     expect((error as Error).message).toBe(
-      'readProcFile reads only IPVS\'s /proc files (/proc/net/ip_vs, ip_vs_stats, ip_vs_stats_percpu, ip_vs_conn, ip_vs_conn_sync, ' +
+      "readProcFile reads only IPVS's /proc files (/proc/net/ip_vs, ip_vs_stats, ip_vs_stats_percpu, ip_vs_conn, ip_vs_conn_sync, " +
         `also under /proc/thread-self/net, and /proc/sys/net/ipv4/vs/NAME), not ${quoted}`,
     );
   });
 
   it('quotes at most 64 characters of a long path, escaping what is not printable', () => {
     const path = `/proc/${'a'.repeat(100)}`;
-    expect(() => native().readProcFile(notASocket, path)).toThrow(new RegExp(`not "/proc/${'a'.repeat(58)}"\\.\\.\\.$`));
+    expect(() => native().readProcFile(notASocket, path)).toThrow(
+      new RegExp(`not "/proc/${'a'.repeat(58)}"\\.\\.\\.$`),
+    );
     expect(() => native().readProcFile(notASocket, '/proc/\n\x7f"é')).toThrow(/not "\/proc\/\\x0a\\x7f\\"\\xc3\\xa9"$/);
   });
 });
@@ -72,15 +74,19 @@ describe('writeProcFile', () => {
     expect(() => native().writeProcFile(notASocket, '/proc/sys/net/ipv4/vs/conntrack', '1')).toThrow(SOCKET);
   });
 
-  it.each(['/proc/sys/kernel/hostname', '/proc/net/ip_vs', '/proc/thread-self/net/ip_vs_stats', '/proc/sys/net/ipv4/vs/../../../kernel/hostname', '/proc/self/root/etc/passwd', '/etc/passwd'])(
-    'refuses %j at once with a TypeError naming it',
-    (path) => {
-      expect(() => native().writeProcFile(notASocket, path, '1')).toThrow(TypeError);
-      expect(() => native().writeProcFile(notASocket, path, '1')).toThrow(
-        `writeProcFile writes only IPVS's sysctls (/proc/sys/net/ipv4/vs/NAME), not ${JSON.stringify(path)}`,
-      );
-    },
-  );
+  it.each([
+    '/proc/sys/kernel/hostname',
+    '/proc/net/ip_vs',
+    '/proc/thread-self/net/ip_vs_stats',
+    '/proc/sys/net/ipv4/vs/../../../kernel/hostname',
+    '/proc/self/root/etc/passwd',
+    '/etc/passwd',
+  ])('refuses %j at once with a TypeError naming it', (path) => {
+    expect(() => native().writeProcFile(notASocket, path, '1')).toThrow(TypeError);
+    expect(() => native().writeProcFile(notASocket, path, '1')).toThrow(
+      `writeProcFile writes only IPVS's sysctls (/proc/sys/net/ipv4/vs/NAME), not ${JSON.stringify(path)}`,
+    );
+  });
 
   it('refuses text with a NUL, which the kernel would stop at', () => {
     expect(() => native().writeProcFile(notASocket, '/proc/sys/net/ipv4/vs/conntrack', '1\0')).toThrow(RangeError);

@@ -4,7 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { K } from '../src/constants.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw } from '../src/service.js';
 
-const zeroStats = { conns: 0n, inpkts: 0n, outpkts: 0n, inbytes: 0n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n, is64: true };
+const zeroStats = {
+  conns: 0n,
+  inpkts: 0n,
+  outpkts: 0n,
+  inbytes: 0n,
+  outbytes: 0n,
+  cps: 0n,
+  inpps: 0n,
+  outpps: 0n,
+  inbps: 0n,
+  outbps: 0n,
+  is64: true,
+};
 
 describe('serviceSpecToRaw', () => {
   it("fills ipvsadm's defaults", () => {
@@ -22,7 +34,10 @@ describe('serviceSpecToRaw', () => {
   });
 
   it('takes IPv6 with a /128 default netmask', () => {
-    expect(serviceSpecToRaw({ protocol: 'udp', address: '2001:db8::1', port: 53 })).toMatchObject({ af: K.AF_INET6, netmask: 128 });
+    expect(serviceSpecToRaw({ protocol: 'udp', address: '2001:db8::1', port: 53 })).toMatchObject({
+      af: K.AF_INET6,
+      netmask: 128,
+    });
   });
 
   it('encodes persistence, masks and flags', () => {
@@ -42,16 +57,27 @@ describe('serviceSpecToRaw', () => {
       pe: 'sip',
       flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET | K.IP_VS_SVC_F_SCHED1 | K.IP_VS_SVC_F_SCHED3,
     });
-    expect(serviceSpecToRaw({ fwmark: 1, persistence: { netmask: '255.255.0.0', timeout: 5 } })).toMatchObject({ netmask: 0xffff0000, timeout: 5 });
+    expect(serviceSpecToRaw({ fwmark: 1, persistence: { netmask: '255.255.0.0', timeout: 5 } })).toMatchObject({
+      netmask: 0xffff0000,
+      timeout: 5,
+    });
     expect(serviceSpecToRaw({ fwmark: 1, persistence: { netmask: 0 } })).toMatchObject({ netmask: 0 });
   });
 
   it('names fwmark services by mark and family only', () => {
-    expect(serviceKeyToRaw({ fwmark: 4294967295, family: 'inet6' })).toEqual({ af: K.AF_INET6, protocol: 0, addr: new Uint8Array(16), port: 0, fwmark: 4294967295 });
+    expect(serviceKeyToRaw({ fwmark: 4294967295, family: 'inet6' })).toEqual({
+      af: K.AF_INET6,
+      protocol: 0,
+      addr: new Uint8Array(16),
+      port: 0,
+      fwmark: 4294967295,
+    });
   });
 
   it('refuses a key that mixes both kinds', () => {
-    expect(() => serviceKeyToRaw({ fwmark: 1, protocol: 'tcp', address: '192.0.2.1', port: 1 } as never)).toThrow(TypeError);
+    expect(() => serviceKeyToRaw({ fwmark: 1, protocol: 'tcp', address: '192.0.2.1', port: 1 } as never)).toThrow(
+      TypeError,
+    );
   });
 
   it('refuses a non-object', () => {
@@ -63,8 +89,14 @@ describe('unknown and unusable fields', () => {
   const base = { protocol: 'tcp', address: '192.0.2.1', port: 80 } as const;
 
   it.each([
-    [{ ...base, persistance: { timeout: 600 } }, /service\.persistance is not a field of service \(it has protocol, address, port, /],
-    [{ ...base, persistence: { timout: 600 } }, /persistence\.timout is not a field of persistence \(it has timeout, netmask\)/],
+    [
+      { ...base, persistance: { timeout: 600 } },
+      /service\.persistance is not a field of service \(it has protocol, address, port, /,
+    ],
+    [
+      { ...base, persistence: { timout: 600 } },
+      /persistence\.timout is not a field of persistence \(it has timeout, netmask\)/,
+    ],
     [{ ...base, sheduler: 'rr' }, /service\.sheduler is not a field of service/],
     [{ fwmark: 1, onepacket: true }, /service\.onepacket is not a field of service/],
   ])('refuses a spec with %j, naming the key', (spec, message) => {
@@ -74,7 +106,9 @@ describe('unknown and unusable fields', () => {
 
   it('refuses an unknown key in a key too', () => {
     expect(() => serviceKeyToRaw({ ...base, prot: 'udp' } as never)).toThrow(/service\.prot is not a field of service/);
-    expect(() => serviceKeyToRaw({ fwmark: 1, familly: 'inet6' } as never)).toThrow(/service\.familly is not a field of service/);
+    expect(() => serviceKeyToRaw({ fwmark: 1, familly: 'inet6' } as never)).toThrow(
+      /service\.familly is not a field of service/,
+    );
   });
 
   it('takes a key whose extra fields are undefined, as spreads leave them', () => {
@@ -89,22 +123,57 @@ describe('unknown and unusable fields', () => {
     expect(() => serviceSpecToRaw(spec)).toThrow(message);
   });
 
-  it("takes an info as a key and spreads it into a spec, as the kernel reported it", () => {
+  it('takes an info as a key and spreads it into a spec, as the kernel reported it', () => {
     const addr = new Uint8Array(16);
     addr.set([192, 0, 2, 1]);
-    const raw = { af: K.AF_INET, protocol: K.IPPROTO_UDP, addr, port: 0, fwmark: 0, scheduler: 'sh', pe: 'sip', flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET | K.IP_VS_SVC_F_SCHED1, timeout: 600, netmask: 0xffffff00, stats: zeroStats };
+    const raw = {
+      af: K.AF_INET,
+      protocol: K.IPPROTO_UDP,
+      addr,
+      port: 0,
+      fwmark: 0,
+      scheduler: 'sh',
+      pe: 'sip',
+      flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET | K.IP_VS_SVC_F_SCHED1,
+      timeout: 600,
+      netmask: 0xffffff00,
+      stats: zeroStats,
+    };
     const info = serviceFromRaw(raw);
     const { stats: _, ...spec } = raw;
     expect(serviceSpecToRaw(info)).toEqual(spec);
     expect(serviceKeyToRaw(info)).toEqual({ af: K.AF_INET, protocol: K.IPPROTO_UDP, addr, port: 0, fwmark: 0 });
-    expect(serviceSpecToRaw({ ...info, scheduler: 'rr', schedulerFlags: [] })).toEqual({ ...spec, scheduler: 'rr', flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET });
-    const v6 = serviceFromRaw({ af: K.AF_INET6, protocol: 0, addr: new Uint8Array(16), port: 0, fwmark: 9, scheduler: 'rr', pe: '', flags: 0, timeout: 0, netmask: 128, stats: zeroStats });
+    expect(serviceSpecToRaw({ ...info, scheduler: 'rr', schedulerFlags: [] })).toEqual({
+      ...spec,
+      scheduler: 'rr',
+      flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET,
+    });
+    const v6 = serviceFromRaw({
+      af: K.AF_INET6,
+      protocol: 0,
+      addr: new Uint8Array(16),
+      port: 0,
+      fwmark: 9,
+      scheduler: 'rr',
+      pe: '',
+      flags: 0,
+      timeout: 0,
+      netmask: 128,
+      stats: zeroStats,
+    });
     expect(serviceKeyToRaw(v6)).toMatchObject({ af: K.AF_INET6, fwmark: 9 });
-    expect(serviceSpecToRaw({ ...v6, scheduler: 'wrr' })).toMatchObject({ af: K.AF_INET6, fwmark: 9, scheduler: 'wrr', netmask: 128 });
+    expect(serviceSpecToRaw({ ...v6, scheduler: 'wrr' })).toMatchObject({
+      af: K.AF_INET6,
+      fwmark: 9,
+      scheduler: 'wrr',
+      netmask: 128,
+    });
   });
 
   it("refuses a family that is not the address's", () => {
-    expect(() => serviceKeyToRaw({ ...base, family: 'inet6' } as never)).toThrow(/service\.family 'inet6' does not match service\.address 192\.0\.2\.1, which is inet/);
+    expect(() => serviceKeyToRaw({ ...base, family: 'inet6' } as never)).toThrow(
+      /service\.family 'inet6' does not match service\.address 192\.0\.2\.1, which is inet/,
+    );
     expect(serviceKeyToRaw({ ...base, family: 'inet' } as never)).toMatchObject({ af: K.AF_INET });
   });
 });
@@ -142,7 +211,19 @@ describe('serviceFromRaw', () => {
   });
 
   it('reports a fwmark service without protocol or address', () => {
-    const info = serviceFromRaw({ af: K.AF_INET6, protocol: 0, addr: new Uint8Array(16), port: 0, fwmark: 3, scheduler: 'rr', pe: 'sip', flags: 0, timeout: 0, netmask: 128, stats: zeroStats });
+    const info = serviceFromRaw({
+      af: K.AF_INET6,
+      protocol: 0,
+      addr: new Uint8Array(16),
+      port: 0,
+      fwmark: 3,
+      scheduler: 'rr',
+      pe: 'sip',
+      flags: 0,
+      timeout: 0,
+      netmask: 128,
+      stats: zeroStats,
+    });
     expect(info).toMatchObject({ fwmark: 3, family: 'inet6', persistenceEngine: 'sip', persistence: undefined });
     expect('address' in info).toBe(false);
   });

@@ -32,13 +32,19 @@ describe('snapshot', () => {
   it('equals the separate listings, with one socket and with a pool', async () => {
     await lab.ipvs.clear();
     const keys: ServiceKey[] = [];
-    for (let i = 0; i < 150; i++) keys.push({ protocol: i % 2 ? 'udp' : 'tcp', address: `192.0.2.${(i % 200) + 1}`, port: 1000 + i });
+    for (let i = 0; i < 150; i++)
+      keys.push({ protocol: i % 2 ? 'udp' : 'tcp', address: `192.0.2.${(i % 200) + 1}`, port: 1000 + i });
     keys.push({ fwmark: 7, family: 'inet6' }, { protocol: 'tcp', address: '2001:db8::1', port: 443 });
     await Promise.all(keys.map((k, i) => lab.ipvs.addService({ ...k, scheduler: i % 3 ? 'rr' : 'wlc' })));
     await Promise.all(
       keys.flatMap((k, i) =>
         Array.from({ length: i % 4 }, (_, j) =>
-          lab.ipvs.addDestination(k, 'fwmark' in k || k.address.includes(':') ? { address: `2001:db8:1::${j + 1}`, forwarding: 'masq', weight: j } : { address: `198.51.100.${j + 1}`, forwarding: 'masq', weight: j }),
+          lab.ipvs.addDestination(
+            k,
+            'fwmark' in k || k.address.includes(':')
+              ? { address: `2001:db8:1::${j + 1}`, forwarding: 'masq', weight: j }
+              : { address: `198.51.100.${j + 1}`, forwarding: 'masq', weight: j },
+          ),
         ),
       ),
     );
@@ -64,19 +70,25 @@ describe('snapshot', () => {
     await lab.ipvs.addDestination(svc, { address: '198.51.100.1', forwarding: 'masq' });
     await lab.ipvs.addDestination(svc, { address: '198.51.100.2', forwarding: 'masq' });
     // 20 datagrams from 20 source ports: locally sent traffic passes IPVS too.
-    lab.exec('python3', '-c', "import socket\nfor i in range(20):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x'*10,('192.0.2.1',53)); s.close()");
+    lab.exec(
+      'python3',
+      '-c',
+      "import socket\nfor i in range(20):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x'*10,('192.0.2.1',53)); s.close()",
+    );
     await new Promise((r) => setTimeout(r, 2500)); // the estimator folds per-CPU counters in every 2 s
     const [s] = (await lab.ipvs.snapshot()).services;
     expect(s!.stats.conns).toBe(20n);
     const adm = lab.ipvsadm('-Ln', '--stats', '--exact').stdout.split('\n');
-    const row = (prefix: string) => adm.find((l) => l.startsWith(prefix))!.slice(prefix.length).trim().split(/\s+/).map(BigInt);
-    const fields = (x: { stats: { conns: bigint; inPackets: bigint; outPackets: bigint; inBytes: bigint; outBytes: bigint } }) => [
-      x.stats.conns,
-      x.stats.inPackets,
-      x.stats.outPackets,
-      x.stats.inBytes,
-      x.stats.outBytes,
-    ];
+    const row = (prefix: string) =>
+      adm
+        .find((l) => l.startsWith(prefix))!
+        .slice(prefix.length)
+        .trim()
+        .split(/\s+/)
+        .map(BigInt);
+    const fields = (x: {
+      stats: { conns: bigint; inPackets: bigint; outPackets: bigint; inBytes: bigint; outBytes: bigint };
+    }) => [x.stats.conns, x.stats.inPackets, x.stats.outPackets, x.stats.inBytes, x.stats.outBytes];
     expect(fields(s!)).toEqual(row('UDP  192.0.2.1:53'));
     for (const d of s!.destinations) expect(fields(d)).toEqual(row(`  -> ${d.address}:53`));
     expect(s!.destinations.map((d) => d.stats.conns)).toEqual([10n, 10n]);
@@ -84,7 +96,11 @@ describe('snapshot', () => {
 
   it('gives client-side rates between two snapshots', async () => {
     const a = await lab.ipvs.packedSnapshot();
-    lab.exec('python3', '-c', "import socket\nfor i in range(10):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x',('192.0.2.1',53)); s.close()");
+    lab.exec(
+      'python3',
+      '-c',
+      "import socket\nfor i in range(10):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x',('192.0.2.1',53)); s.close()",
+    );
     await new Promise((r) => setTimeout(r, 2500));
     const b = await lab.ipvs.packedSnapshot();
     const r = rates(a, b);

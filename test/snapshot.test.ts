@@ -24,9 +24,22 @@ function snap(takenAt: bigint, counters: bigint[][], extraDest = false): ReturnT
 
 describe('unpack', () => {
   it('gives the shapes of listServices and listDestinations', () => {
-    const s = unpack(snap(1n, [[5n, 6n, 7n, 8n, 9n], [2n, 0n, 0n, 0n, 0n], [3n, 0n, 0n, 0n, 0n]]));
+    const s = unpack(
+      snap(1n, [
+        [5n, 6n, 7n, 8n, 9n],
+        [2n, 0n, 0n, 0n, 0n],
+        [3n, 0n, 0n, 0n, 0n],
+      ]),
+    );
     expect(s.services).toHaveLength(1);
-    expect(s.services[0]).toMatchObject({ protocol: 'tcp', address: '192.0.2.1', port: 80, scheduler: 'rr', flags: 0, stats: { conns: 5n, inPackets: 6n, outBytes: 9n } });
+    expect(s.services[0]).toMatchObject({
+      protocol: 'tcp',
+      address: '192.0.2.1',
+      port: 80,
+      scheduler: 'rr',
+      flags: 0,
+      stats: { conns: 5n, inPackets: 6n, outBytes: 9n },
+    });
     expect(s.services[0]!.destinations.map((d) => [d.address, d.weight, d.activeConnections, d.stats.conns])).toEqual([
       ['198.51.100.1', 1, 1, 2n],
       ['198.51.100.2', 2, 2, 3n],
@@ -36,27 +49,60 @@ describe('unpack', () => {
 
 describe('rates', () => {
   it('divides counter growth by the time between the snapshots', () => {
-    const a = snap(1_000_000_000n, [[10n, 100n, 50n, 1000n, 500n], [4n, 0n, 0n, 0n, 0n], [6n, 0n, 0n, 0n, 0n]]);
-    const b = snap(1_500_000_000n, [[20n, 300n, 50n, 3000n, 500n], [9n, 0n, 0n, 0n, 0n], [11n, 0n, 0n, 0n, 0n]]);
+    const a = snap(1_000_000_000n, [
+      [10n, 100n, 50n, 1000n, 500n],
+      [4n, 0n, 0n, 0n, 0n],
+      [6n, 0n, 0n, 0n, 0n],
+    ]);
+    const b = snap(1_500_000_000n, [
+      [20n, 300n, 50n, 3000n, 500n],
+      [9n, 0n, 0n, 0n, 0n],
+      [11n, 0n, 0n, 0n, 0n],
+    ]);
     expect([...rates(a, b)]).toEqual([20, 400, 0, 4000, 0, 10, 0, 0, 0, 0, 10, 0, 0, 0, 0]);
   });
 
   it('matches entries by key when the table changed shape, NaN for new ones', () => {
-    const a = snap(0n, [[10n, 0n, 0n, 0n, 0n], [4n, 0n, 0n, 0n, 0n], [6n, 0n, 0n, 0n, 0n]]);
-    const b = snap(2_000_000_000n, [[20n, 0n, 0n, 0n, 0n], [8n, 0n, 0n, 0n, 0n], [6n, 0n, 0n, 0n, 0n], [1n, 0n, 0n, 0n, 0n]], true);
+    const a = snap(0n, [
+      [10n, 0n, 0n, 0n, 0n],
+      [4n, 0n, 0n, 0n, 0n],
+      [6n, 0n, 0n, 0n, 0n],
+    ]);
+    const b = snap(
+      2_000_000_000n,
+      [
+        [20n, 0n, 0n, 0n, 0n],
+        [8n, 0n, 0n, 0n, 0n],
+        [6n, 0n, 0n, 0n, 0n],
+        [1n, 0n, 0n, 0n, 0n],
+      ],
+      true,
+    );
     const r = rates(a, b);
     expect([r[0], r[5], r[10]]).toEqual([5, 2, 0]);
     expect(r[15]).toBeNaN();
   });
 
   it('gives NaN where counters went down (zeroed in between)', () => {
-    const a = snap(0n, [[10n, 0n, 0n, 0n, 0n], [4n, 0n, 0n, 0n, 0n], [6n, 0n, 0n, 0n, 0n]]);
-    const b = snap(1_000_000_000n, [[1n, 0n, 0n, 0n, 0n], [0n, 0n, 0n, 0n, 0n], [6n, 0n, 0n, 0n, 0n]]);
+    const a = snap(0n, [
+      [10n, 0n, 0n, 0n, 0n],
+      [4n, 0n, 0n, 0n, 0n],
+      [6n, 0n, 0n, 0n, 0n],
+    ]);
+    const b = snap(1_000_000_000n, [
+      [1n, 0n, 0n, 0n, 0n],
+      [0n, 0n, 0n, 0n, 0n],
+      [6n, 0n, 0n, 0n, 0n],
+    ]);
     expect(rates(a, b)[0]).toBeNaN();
   });
 
   it('refuses snapshots in the wrong order', () => {
-    const a = snap(5n, [[0n, 0n, 0n, 0n, 0n], [0n, 0n, 0n, 0n, 0n], [0n, 0n, 0n, 0n, 0n]]);
+    const a = snap(5n, [
+      [0n, 0n, 0n, 0n, 0n],
+      [0n, 0n, 0n, 0n, 0n],
+      [0n, 0n, 0n, 0n, 0n],
+    ]);
     expect(() => rates(a, a)).toThrow(RangeError);
   });
 });
@@ -64,5 +110,9 @@ describe('rates', () => {
 it('reads the packed columns in the order the addon writes them', async () => {
   const { native } = await import('../src/native.js');
   const { COUNTER_COLUMNS, SERVICE_COLUMNS, DEST_COLUMNS } = await import('../src/snapshot.js');
-  expect(native().snapshotColumns).toEqual({ counters: [...COUNTER_COLUMNS], services: [...SERVICE_COLUMNS], dests: [...DEST_COLUMNS] });
+  expect(native().snapshotColumns).toEqual({
+    counters: [...COUNTER_COLUMNS],
+    services: [...SERVICE_COLUMNS],
+    dests: [...DEST_COLUMNS],
+  });
 });

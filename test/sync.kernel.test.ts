@@ -21,7 +21,20 @@ const SYNC_ID = 7;
 beforeAll(async () => {
   topo = await createTopology({ servers: 1, ports: [8080] });
   backup = await createLab();
-  execFileSync('ip', ['link', 'add', 'sync0', 'netns', topo.director.name, 'type', 'veth', 'peer', 'name', 'sync0', 'netns', backup.name]);
+  execFileSync('ip', [
+    'link',
+    'add',
+    'sync0',
+    'netns',
+    topo.director.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'sync0',
+    'netns',
+    backup.name,
+  ]);
   topo.director.exec('ip', 'addr', 'add', '192.0.2.1/28', 'dev', 'sync0');
   topo.director.exec('ip', 'link', 'set', 'sync0', 'up');
   backup.exec('ip', 'addr', 'add', '192.0.2.2/28', 'dev', 'sync0');
@@ -65,7 +78,13 @@ function backupTable(): ProcConn[] {
     .filter((l) => l.trim() !== '')
     .map((l) => {
       const f = l.trim().split(/\s+/);
-      return { protocol: f[0]!, client: endpoint(f[1]!, f[2]!), virtual: endpoint(f[3]!, f[4]!), destination: endpoint(f[5]!, f[6]!), state: f[7]! };
+      return {
+        protocol: f[0]!,
+        client: endpoint(f[1]!, f[2]!),
+        virtual: endpoint(f[3]!, f[4]!),
+        destination: endpoint(f[5]!, f[6]!),
+        state: f[7]!,
+      };
     });
 }
 
@@ -77,16 +96,23 @@ async function sameService(key: ServiceKey, destination: string): Promise<void> 
 }
 
 it('runs a master on the director and a backup in the other namespace', async () => {
-  expect(await topo.director.ipvs.listDaemons()).toMatchObject([{ state: 'master', interface: 'sync0', syncId: SYNC_ID }]);
+  expect(await topo.director.ipvs.listDaemons()).toMatchObject([
+    { state: 'master', interface: 'sync0', syncId: SYNC_ID },
+  ]);
   expect(await backup.ipvs.listDaemons()).toMatchObject([{ state: 'backup', interface: 'sync0', syncId: SYNC_ID }]);
-  expect(backup.ipvsadm('-L', '--daemon').stdout).toMatch(new RegExp(`^backup sync daemon \\(mcast=sync0, syncid=${SYNC_ID},`));
+  expect(backup.ipvsadm('-L', '--daemon').stdout).toMatch(
+    new RegExp(`^backup sync daemon \\(mcast=sync0, syncid=${SYNC_ID},`),
+  );
 });
 
 it('TCP connections established through the master appear in the backup, active on its destination', async () => {
   const rs = topo.servers[0]!;
   const key = { protocol: 'tcp', address: VIP4, port: 8080 } as const;
   await sameService(key, rs.v4);
-  const held = [await topo.hold({ dst: VIP4, port: 8080 }), await topo.hold({ dst: VIP4, port: 8080, src: topo.clientV4[1] })];
+  const held = [
+    await topo.hold({ dst: VIP4, port: 8080 }),
+    await topo.hold({ dst: VIP4, port: 8080, src: topo.clientV4[1] }),
+  ];
   try {
     // SYN, ACK and a data segment: the third packet reaches the default
     // sync_threshold (3), and the connection is sent to the backup.
@@ -101,9 +127,13 @@ it('TCP connections established through the master appear in the backup, active 
     const synced = () => wanted.every((w) => backupTable().some((c) => JSON.stringify(c) === JSON.stringify(w)));
     expect(await waitFor(synced, 20, 500)).toBe(true);
     // Synced entries are bound to the backup's own destination, as active connections.
-    expect((await backup.ipvs.listDestinations(key)).map((d) => [d.address, d.activeConnections])).toEqual([[rs.v4, 2]]);
+    expect((await backup.ipvs.listDestinations(key)).map((d) => [d.address, d.activeConnections])).toEqual([
+      [rs.v4, 2],
+    ]);
     // The library reads the backup's table as cat does.
-    const listed = await backup.ipvs.listConnections({ filter: { protocol: 'tcp', virtual: { address: VIP4, port: 8080 } } });
+    const listed = await backup.ipvs.listConnections({
+      filter: { protocol: 'tcp', virtual: { address: VIP4, port: 8080 } },
+    });
     for (const w of wanted) {
       expect(listed).toContainEqual(
         expect.objectContaining({
@@ -129,7 +159,10 @@ it('IPv6 UDP entries are synced once the master syncs from the first packet (syn
   try {
     const answers = await topo.request({ proto: 'udp', dst: VIP6, port: 8080, count: 4 });
     expect(answers).toEqual(Array(4).fill(rs.label));
-    const synced = () => backupTable().filter((c) => c.protocol === 'UDP' && c.virtual === `[${VIP6}]:8080` && c.destination === `[${rs.v6}]:8080`).length === 4;
+    const synced = () =>
+      backupTable().filter(
+        (c) => c.protocol === 'UDP' && c.virtual === `[${VIP6}]:8080` && c.destination === `[${rs.v6}]:8080`,
+      ).length === 4;
     expect(await waitFor(synced, 20, 500)).toBe(true);
     const [d] = await backup.ipvs.listDestinations(key);
     expect([d!.activeConnections, d!.inactiveConnections]).toEqual([0, 4]);

@@ -95,7 +95,9 @@ it('refuses out-of-range values with RangeError and changes nothing', async () =
     ['sync_retries', 4],
   ];
   for (const [name, value] of bad) {
-    await expect(lab.ipvs.setSysctl(name, value as never), `${name} = ${JSON.stringify(value)}`).rejects.toThrow(RangeError);
+    await expect(lab.ipvs.setSysctl(name, value as never), `${name} = ${JSON.stringify(value)}`).rejects.toThrow(
+      RangeError,
+    );
   }
   await expect(lab.ipvs.setSysctl('expire_nodest_conn', 0.5 as never)).rejects.toThrow(TypeError);
   await expect(lab.ipvs.setSysctl('sync_threshold', 3 as never)).rejects.toThrow(TypeError);

@@ -11,10 +11,13 @@ describe('est_cpulist', () => {
     expect(formatSysctl('est_cpulist', parseSysctl('est_cpulist', '0-1\n'))).toBe('0-1');
   });
 
-  it.each(['', '\n', '0-3\n', '0\n5', ' 0', '0,', '0-', 'all', '0\0', 'zero'])('refuses %j with a RangeError naming the sysctl', (list) => {
-    expect(() => formatSysctl('est_cpulist', list)).toThrow(RangeError);
-    expect(() => formatSysctl('est_cpulist', list)).toThrow(/est_cpulist must be a CPU list such as "0-3,6"/);
-  });
+  it.each(['', '\n', '0-3\n', '0\n5', ' 0', '0,', '0-', 'all', '0\0', 'zero'])(
+    'refuses %j with a RangeError naming the sysctl',
+    (list) => {
+      expect(() => formatSysctl('est_cpulist', list)).toThrow(RangeError);
+      expect(() => formatSysctl('est_cpulist', list)).toThrow(/est_cpulist must be a CPU list such as "0-3,6"/);
+    },
+  );
 
   it('refuses a non-string with a TypeError', () => {
     expect(() => formatSysctl('est_cpulist', 3 as never)).toThrow(TypeError);

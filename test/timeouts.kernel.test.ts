@@ -30,7 +30,9 @@ it('sets each timeout, and 0 or a missing field keeps a value', async () => {
 
 it('refuses values out of range before sending', async () => {
   const before = await lab.ipvs.getTimeouts();
-  await expect(lab.ipvs.setTimeouts({ tcp: 2678401 })).rejects.toThrow(/timeouts.tcp must be an integer from 0 to 2678400, got 2678401/);
+  await expect(lab.ipvs.setTimeouts({ tcp: 2678401 })).rejects.toThrow(
+    /timeouts.tcp must be an integer from 0 to 2678400, got 2678401/,
+  );
   await expect(lab.ipvs.setTimeouts({ udp: -1 })).rejects.toThrow(RangeError);
   await expect(lab.ipvs.setTimeouts({ tcpFin: 1.5 })).rejects.toThrow(TypeError);
   expect(await lab.ipvs.getTimeouts()).toEqual(before);

@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DestinationInfo, Forwarding, ServiceInfo, ServiceKey, Stats, Tunnel } from '../src/index.js';
 import { parseList } from './helpers/ipvsadm.js';
 import { parseStats } from './helpers/ipvsadm-stats.js';
-import { createTopology, MARK_VIP4, MARK_VIP6, settle, VIP4, VIP6, waitFor, type RealServer, type Topology } from './helpers/topology.js';
+import {
+  createTopology,
+  MARK_VIP4,
+  MARK_VIP6,
+  settle,
+  VIP4,
+  VIP6,
+  waitFor,
+  type RealServer,
+  type Topology,
+} from './helpers/topology.js';
 
 // Packets under emulation on a busy host: a test that takes 3 s alone has been
 // seen to take 40 s. Every wait inside is bounded on its own.
@@ -37,8 +47,24 @@ interface Family {
 }
 
 const FAMILIES: Family[] = [
-  { family: 'inet', vip: VIP4, markVip: MARK_VIP4, ip: 20, addr: (s) => s.v4, hostPort: (a, p) => `${a}:${p}`, clients: () => topo.clientV4 },
-  { family: 'inet6', vip: VIP6, markVip: MARK_VIP6, ip: 40, addr: (s) => s.v6, hostPort: (a, p) => `[${a}]:${p}`, clients: () => topo.clientV6 },
+  {
+    family: 'inet',
+    vip: VIP4,
+    markVip: MARK_VIP4,
+    ip: 20,
+    addr: (s) => s.v4,
+    hostPort: (a, p) => `${a}:${p}`,
+    clients: () => topo.clientV4,
+  },
+  {
+    family: 'inet6',
+    vip: VIP6,
+    markVip: MARK_VIP6,
+    ip: 40,
+    addr: (s) => s.v6,
+    hostPort: (a, p) => `[${a}]:${p}`,
+    clients: () => topo.clientV6,
+  },
 ];
 
 const PAYLOAD = 'hello'; // UDP: 5 bytes; TCP: the line 'hello\n', 6 bytes
@@ -67,7 +93,11 @@ async function expectIpvsadmAgrees(F: Family): Promise<void> {
   const mine = [];
   for (const s of await ipvs.listServices()) {
     const dests = await ipvs.listDestinations(s);
-    mine.push({ name: admName(s, F), ...counters(s.stats), destinations: dests.map((d) => ({ name: F.hostPort(d.address, d.port), ...counters(d.stats) })) });
+    mine.push({
+      name: admName(s, F),
+      ...counters(s.stats),
+      destinations: dests.map((d) => ({ name: F.hostPort(d.address, d.port), ...counters(d.stats) })),
+    });
   }
   const r = topo.director.ipvsadm('-Ln', '--stats', '--exact');
   expect(r.status).toBe(0);
@@ -213,7 +243,10 @@ describe.each(FAMILIES)('$family', (F) => {
     expect(dests.map((d) => [d.address, d.persistentConnections]).sort()).toEqual(
       topo.servers.map((s) => [F.addr(s), s === chosen ? 1 : 0]).sort(),
     );
-    expect((await ipvs.getService(masked)).persistence).toEqual({ timeout: 120, netmask: F.family === 'inet' ? '255.255.255.0' : 64 });
+    expect((await ipvs.getService(masked)).persistence).toEqual({
+      timeout: 120,
+      netmask: F.family === 'inet' ? '255.255.255.0' : 64,
+    });
     expect(topo.director.ipvsadm('-Sn').stdout).toContain(`-p 120 -M ${F.family === 'inet' ? '255.255.255.0' : '64'}`);
     await settle();
     expect((await ipvs.listDestinations(masked)).map((d) => d.stats.conns).sort()).toEqual([0n, 12n]);
@@ -232,7 +265,10 @@ describe.each(FAMILIES)('$family', (F) => {
       await ipvs.editDestination(svc, { address: F.addr(quiesced), forwarding: 'masq', weight: 0 });
       expect(dest(await ipvs.listDestinations(svc), quiesced, F).weight).toBe(0);
       const [adm] = parseList(topo.director.ipvsadm('-Ln').stdout);
-      expect(adm!.destinations.find((d) => d.address === F.hostPort(F.addr(quiesced), 8084))).toMatchObject({ weight: 0, active: 1 });
+      expect(adm!.destinations.find((d) => d.address === F.hostPort(F.addr(quiesced), 8084))).toMatchObject({
+        weight: 0,
+        active: 1,
+      });
 
       const answers = await topo.request({ proto: 'tcp', dst: F.vip, port: 8084, count: 6 });
       expect(answers).toEqual(Array(6).fill(other.label));
@@ -257,7 +293,8 @@ describe.each(FAMILIES)('$family', (F) => {
     await addService(udp, 'route', F);
     const connState = async (key: ServiceKey) =>
       (await ipvs.listDestinations(key)).map((d) => [d.address, d.activeConnections, d.inactiveConnections]).sort();
-    const expected = (active: number, inactive: number) => topo.servers.map((s) => [F.addr(s), active, inactive]).sort();
+    const expected = (active: number, inactive: number) =>
+      topo.servers.map((s) => [F.addr(s), active, inactive]).sort();
     const admState = () =>
       parseList(topo.director.ipvsadm('-Ln').stdout)
         .flatMap((s) => s.destinations.map((d) => `${s.name} ${d.address} ${d.active} ${d.inactive}`))
@@ -272,7 +309,9 @@ describe.each(FAMILIES)('$family', (F) => {
       await topo.request({ proto: 'tcp', dst: F.vip, port: 8085, count: 4 });
       await topo.request({ proto: 'udp', dst: F.vip, port: 8085, count: 4 });
       // Closed TCP connections linger inactive (FIN_WAIT, TIME_WAIT); UDP entries are never active.
-      expect(await waitFor(async () => JSON.stringify(await connState(tcp)) === JSON.stringify(expected(1, 2)), 10)).toBe(true);
+      expect(
+        await waitFor(async () => JSON.stringify(await connState(tcp)) === JSON.stringify(expected(1, 2)), 10),
+      ).toBe(true);
       expect(await connState(udp)).toEqual(expected(0, 2));
       const p = (port: number) => F.hostPort(F.vip, port);
       expect(admState()).toEqual(
@@ -285,7 +324,9 @@ describe.each(FAMILIES)('$family', (F) => {
       await h1.close();
       await h2.close();
     }
-    expect(await waitFor(async () => JSON.stringify(await connState(tcp)) === JSON.stringify(expected(0, 3)), 10)).toBe(true);
+    expect(await waitFor(async () => JSON.stringify(await connState(tcp)) === JSON.stringify(expected(0, 3)), 10)).toBe(
+      true,
+    );
     await quiesce();
   });
 
@@ -295,7 +336,25 @@ describe.each(FAMILIES)('$family', (F) => {
       // skbedit sets skb->mark at ingress, before IPVS looks for a fwmark service.
       const lab = topo.director;
       lab.exec('tc', 'qdisc', 'replace', 'dev', 'cli0', 'ingress');
-      lab.exec('tc', 'filter', 'add', 'dev', 'cli0', 'ingress', 'protocol', F.family === 'inet' ? 'ip' : 'ipv6', 'pref', String(mark), 'flower', 'dst_ip', F.markVip, 'action', 'skbedit', 'mark', String(mark));
+      lab.exec(
+        'tc',
+        'filter',
+        'add',
+        'dev',
+        'cli0',
+        'ingress',
+        'protocol',
+        F.family === 'inet' ? 'ip' : 'ipv6',
+        'pref',
+        String(mark),
+        'flower',
+        'dst_ip',
+        F.markVip,
+        'action',
+        'skbedit',
+        'mark',
+        String(mark),
+      );
     });
 
     it('balances TCP and UDP to the marked VIP over the servers, counted per destination', async () => {
@@ -346,11 +405,14 @@ describe('GUE and GRE tunnels, and IPIP to IPv6 real servers behind an IPv4 VIP,
     const udp = { protocol: 'udp', address: VIP4, port: 8087 } as const;
     await ipvs.addService({ ...udp, scheduler: 'rr' });
     for (const s of topo.servers) await ipvs.addDestination(udp, { address: s[family], forwarding: 'tunnel', tunnel });
-    expect((await ipvs.listDestinations(udp)).map((d) => d.tunnel)).toEqual(topo.servers.map(() => ({ port: 0, checksum: 'nocsum', ...tunnel })));
+    expect((await ipvs.listDestinations(udp)).map((d) => d.tunnel)).toEqual(
+      topo.servers.map(() => ({ port: 0, checksum: 'nocsum', ...tunnel })),
+    );
     // A GRE device takes checksummed packets only if it expects them (icsum),
     // and then only those: the servers get one for this case alone.
     const greCsum = tunnel.type === 'gre' && tunnel.checksum === 'csum';
-    if (greCsum) for (const s of topo.servers) s.exec('ip', 'link', 'add', 'grec', 'up', 'type', 'gre', 'local', s.v4, 'icsum');
+    if (greCsum)
+      for (const s of topo.servers) s.exec('ip', 'link', 'add', 'grec', 'up', 'type', 'gre', 'local', s.v4, 'icsum');
     try {
       const answers = await topo.request({ proto: 'udp', dst: VIP4, port: 8087, count: 6, payload: PAYLOAD });
       expectRoundRobin(answers);
@@ -359,7 +421,13 @@ describe('GUE and GRE tunnels, and IPIP to IPv6 real servers behind an IPv4 VIP,
     }
     await settle();
     // Counted as the client sent it, before encapsulation; the answers bypass the director.
-    const each = { conns: 3n, inPackets: 3n, outPackets: 0n, inBytes: 3n * BigInt(20 + 8 + PAYLOAD.length), outBytes: 0n };
+    const each = {
+      conns: 3n,
+      inPackets: 3n,
+      outPackets: 0n,
+      inBytes: 3n * BigInt(20 + 8 + PAYLOAD.length),
+      outBytes: 0n,
+    };
     expect((await ipvs.listDestinations(udp)).map((d) => counters(d.stats))).toEqual([each, each]);
   });
 });
@@ -399,6 +467,8 @@ it('zero() clears one service, then all services and the totals, and the counts 
   expect(counters(await ipvs.totals())).toEqual(ZERO);
   await expectIpvsadmAgrees(F);
   // The totals file itself reads zero in the namespace.
-  const text = execFileSync('ip', ['netns', 'exec', topo.director.name, 'cat', '/proc/net/ip_vs_stats'], { encoding: 'utf8' });
+  const text = execFileSync('ip', ['netns', 'exec', topo.director.name, 'cat', '/proc/net/ip_vs_stats'], {
+    encoding: 'utf8',
+  });
   expect(text.split('\n')[2]!.trim().split(/\s+/)).toEqual(['0', '0', '0', '0', '0']);
 });

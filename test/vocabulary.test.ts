@@ -3,7 +3,13 @@ import { expect, it } from 'vitest';
 
 import { FORWARDING_METHODS, forwardingByName, forwardingByValue } from '../src/vocabulary/forwarding.js';
 import { dottedMask, prefixToMask } from '../src/vocabulary/netmask.js';
-import { PROTOCOLS, protocolByKernel, protocolByName, protocolByNumber, SERVICE_PROTOCOLS } from '../src/vocabulary/protocols.js';
+import {
+  PROTOCOLS,
+  protocolByKernel,
+  protocolByName,
+  protocolByNumber,
+  SERVICE_PROTOCOLS,
+} from '../src/vocabulary/protocols.js';
 import { schedulerFlagNames } from '../src/vocabulary/scheduler-flags.js';
 import { versionText } from '../src/vocabulary/version.js';
 

@@ -10,7 +10,6 @@ import { OK } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
 import { protocolByName } from '../vocabulary/protocols.js';
 
-
 /** Every batch of the table, in file order. */
 export async function readConnections(ctx: Context): Promise<ConnectionBatch[]> {
   const batches: ConnectionBatch[] = [];
@@ -49,9 +48,7 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
   const parts: string[] = ['IPVS connection entries\n'];
   const columns = `pro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)}`;
   parts.push(
-    withPe
-      ? `${columns} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n`
-      : `${columns} destination\n`,
+    withPe ? `${columns} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n` : `${columns} destination\n`,
   );
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {

@@ -126,8 +126,6 @@ export function schedFlagWords(scheduler: string, flags: number): string {
   return schedulerFlagNames(scheduler, flags, { ipvsadm: true }).join(',');
 }
 
-
-
 /** glibc prints a NULL `%s` as `(null)`: what ipvsadm shows for an unknown method. */
 export const fwdName = (fwd: number): string => forwardingByValue(fwd)?.ipvsadm ?? '(null)';
 
@@ -213,7 +211,6 @@ export function serviceEntry(s: RawService, dests: readonly RawDest[], f: ListFo
   }
   return out;
 }
-
 
 function serviceSpec(s: RawService, names: Namer): string {
   if (s.fwmark !== 0) return `-f ${int32(s.fwmark)}${s.af === K.AF_INET6 ? ' -6' : ''}`;

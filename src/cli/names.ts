@@ -51,7 +51,12 @@ let sources: string[] | undefined;
 function hostSources(): string[] {
   if (sources) return sources;
   const line = /^hosts:(.*)$/m.exec(readText('/etc/nsswitch.conf').replace(/#.*/g, ''));
-  sources = line ? line[1]!.replace(/\[[^\]]*\]/g, ' ').split(/\s+/).filter((w) => w !== '') : ['files', 'dns'];
+  sources = line
+    ? line[1]!
+        .replace(/\[[^\]]*\]/g, ' ')
+        .split(/\s+/)
+        .filter((w) => w !== '')
+    : ['files', 'dns'];
   return sources;
 }
 
@@ -68,7 +73,10 @@ function hostsFile(): HostsLine[] {
   if (hostsLines) return hostsLines;
   hostsLines = [];
   for (const raw of readText('/etc/hosts').split('\n')) {
-    const f = raw.replace(/#.*/, '').split(/[ \t]+/).filter((w) => w !== '');
+    const f = raw
+      .replace(/#.*/, '')
+      .split(/[ \t]+/)
+      .filter((w) => w !== '');
     const parsed = f.length >= 2 ? parseAddress(f[0]!) : undefined;
     if (!parsed) continue;
     hostsLines.push({ family: parsed.family, address: formatAddress(parsed.family, parsed.bytes), names: f.slice(1) });
@@ -140,7 +148,10 @@ function serviceTable(): ServiceEntry[] {
   if (services) return services;
   services = [];
   for (const raw of readText('/etc/services').split('\n')) {
-    const f = raw.replace(/#.*/, '').split(/[ \t]+/).filter((w) => w !== '');
+    const f = raw
+      .replace(/#.*/, '')
+      .split(/[ \t]+/)
+      .filter((w) => w !== '');
     const m = f[1] === undefined ? null : /^(\d+)\/(\S+)$/.exec(f[1]);
     if (!m) continue;
     services.push({ names: [f[0]!, ...f.slice(2)], port: Number(m[1]), proto: m[2]! });

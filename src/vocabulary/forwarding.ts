@@ -14,7 +14,8 @@ export type ForwardingEntry = (typeof FORWARDING_METHODS)[number];
 export type Forwarding = ForwardingEntry['name'];
 export const FORWARDING_NAMES = FORWARDING_METHODS.map((f) => f.name) as Forwarding[];
 
-export const forwardingByName = (name: string): ForwardingEntry | undefined => FORWARDING_METHODS.find((f) => f.name === name);
+export const forwardingByName = (name: string): ForwardingEntry | undefined =>
+  FORWARDING_METHODS.find((f) => f.name === name);
 /** The method in a destination's flag word (only its low bits count). */
 export const forwardingByValue = (flags: number): ForwardingEntry | undefined =>
   FORWARDING_METHODS.find((f) => f.value === (flags & K.IP_VS_CONN_F_FWD_MASK));

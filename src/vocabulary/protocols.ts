@@ -20,7 +20,9 @@ export type ProtocolName = ProtocolEntry['name'];
 /** The protocols a virtual service can have. */
 export type ServiceProtocol = Extract<ProtocolEntry, { option: string }>['name'];
 
-export const SERVICE_PROTOCOLS = PROTOCOLS.filter((p) => p.option !== undefined).map((p) => p.name) as ServiceProtocol[];
+export const SERVICE_PROTOCOLS = PROTOCOLS.filter((p) => p.option !== undefined).map(
+  (p) => p.name,
+) as ServiceProtocol[];
 
 export const protocolByName = (name: string): ProtocolEntry | undefined => PROTOCOLS.find((p) => p.name === name);
 export const protocolByNumber = (n: number): ProtocolEntry | undefined => PROTOCOLS.find((p) => p.number === n);

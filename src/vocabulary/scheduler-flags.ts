@@ -26,7 +26,11 @@ export const schedulerFlagBit = (name: SchedulerFlag): number => SCHEDULER_FLAGS
  * the library still shows it (`flag-3`, so that a service reads back as it
  * was made); ipvsadm's listings (`ipvsadm: true`) leave it out.
  */
-export function schedulerFlagNames(scheduler: string, flags: number, options: { ipvsadm?: boolean } = {}): SchedulerFlag[] {
+export function schedulerFlagNames(
+  scheduler: string,
+  flags: number,
+  options: { ipvsadm?: boolean } = {},
+): SchedulerFlag[] {
   const owns = SCHEDULER_FLAGS.some((f) => f.scheduler === scheduler);
   const out: SchedulerFlag[] = [];
   for (const generic of SCHEDULER_FLAGS.filter((f) => f.scheduler === undefined)) {

@@ -32,8 +32,8 @@ enum { kCalls = 6, kMaxSpec = 1024 };
 static const char* const kNames[kCalls] = {"recvmsg", "sendto", "read", "openat", "pthread_create", "socket"};
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static char armed[kMaxSpec];    // the value of IPVS_FAULT the counters belong to
-static long counted[kCalls];    // calls seen since it was set
+static char armed[kMaxSpec];  // the value of IPVS_FAULT the counters belong to
+static long counted[kCalls];  // calls seen since it was set
 
 // What the call `which` must do now: 0 to go ahead, else the action (an
 // errno, or one of the negative codes below).

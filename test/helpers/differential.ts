@@ -123,7 +123,9 @@ export interface StepReport {
  * ours in another, then both tables read back with `ipvsadm -Sn` (and ours
  * with our own -Sn). Returns everything for the assertions.
  */
-export async function runCase(c: Case): Promise<{ steps: StepReport[]; saved: { ipvsadm: Result; ipvs: Result; oursByIpvsadm: Result } }> {
+export async function runCase(
+  c: Case,
+): Promise<{ steps: StepReport[]; saved: { ipvsadm: Result; ipvs: Result; oursByIpvsadm: Result } }> {
   const [a, b] = await Promise.all([Netns.create(), Netns.create()]);
   try {
     for (const argv of c.setup ?? []) {
@@ -139,7 +141,11 @@ export async function runCase(c: Case): Promise<{ steps: StepReport[]; saved: { 
         : await Promise.all([a.ipvsadm(step.args, step.stdin), b.ipvs(step.args, step.stdin)]);
       steps.push({ step, ipvsadm, ipvs });
     }
-    const [admSaved, oursByIpvsadm, oursSaved] = await Promise.all([a.ipvsadm(['-Sn']), b.ipvsadm(['-Sn']), b.ipvs(['-Sn'])]);
+    const [admSaved, oursByIpvsadm, oursSaved] = await Promise.all([
+      a.ipvsadm(['-Sn']),
+      b.ipvsadm(['-Sn']),
+      b.ipvs(['-Sn']),
+    ]);
     const saved = { ipvsadm: admSaved, oursByIpvsadm, ipvs: oursSaved };
     return { steps, saved };
   } finally {
@@ -152,7 +158,11 @@ export async function runCase(c: Case): Promise<{ steps: StepReport[]; saved: { 
  * ipvsadm again; when the two ipvsadm reads differ (counters, rates or
  * expiry times moved in between), it tries again. Returns the last triple.
  */
-export async function sameMoment(ns: Netns, args: readonly string[], tries = 8): Promise<{ before: Result; ipvs: Result; after: Result }> {
+export async function sameMoment(
+  ns: Netns,
+  args: readonly string[],
+  tries = 8,
+): Promise<{ before: Result; ipvs: Result; after: Result }> {
   let last: { before: Result; ipvs: Result; after: Result } | undefined;
   for (let i = 0; i < tries; i++) {
     const before = await ns.ipvsadm(args);

@@ -59,7 +59,9 @@ export function runChild<T = Record<string, unknown>>(body: string, options: Chi
     maxBuffer: 64 << 20,
   });
   if (out.status !== 0) {
-    throw new Error(`child ${out.signal ? `killed by ${out.signal}` : `exited ${out.status}`}${out.error ? ` (${out.error.message})` : ''}: ${out.stderr}`);
+    throw new Error(
+      `child ${out.signal ? `killed by ${out.signal}` : `exited ${out.status}`}${out.error ? ` (${out.error.message})` : ''}: ${out.stderr}`,
+    );
   }
   const last = out.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as T;

@@ -21,7 +21,13 @@ export function parseStats(text: string): AdmStatsService[] {
   for (const line of text.split('\n')) {
     const m = /^(\s*->\s*)?(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
     if (!m) continue;
-    const [conns, inPackets, outPackets, inBytes, outBytes] = m.slice(3, 8).map((x) => BigInt(x)) as [bigint, bigint, bigint, bigint, bigint];
+    const [conns, inPackets, outPackets, inBytes, outBytes] = m.slice(3, 8).map((x) => BigInt(x)) as [
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+    ];
     const row = { name: m[2]!.replace(/\s+/g, ' '), conns, inPackets, outPackets, inBytes, outBytes };
     if (m[1]) {
       const svc = services[services.length - 1];

@@ -37,7 +37,13 @@ export function parseList(text: string): AdmService[] {
           inactive: Number(f[4]),
         });
       } else {
-        svc.destinations.push({ address: f[0]!, forwarding: f[1]!, weight: Number(f[2]), active: Number(f[3]), inactive: Number(f[4]) });
+        svc.destinations.push({
+          address: f[0]!,
+          forwarding: f[1]!,
+          weight: Number(f[2]),
+          active: Number(f[3]),
+          inactive: Number(f[4]),
+        });
       }
       continue;
     }

@@ -108,7 +108,15 @@ function ipBatch(ns: string | undefined, lines: string[]): void {
 }
 
 function sysctl(ns: string, settings: Record<string, string | number>): void {
-  execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)]);
+  execFileSync('ip', [
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-q',
+    '-w',
+    ...Object.entries(settings).map(([k, v]) => `${k}=${v}`),
+  ]);
 }
 
 /** Resolves with the first line of a child's stdout, or rejects when it exits first or times out. */
@@ -193,7 +201,12 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
       'link set ret0 up',
       ...names.flatMap((_, i) => [`link set ret${i + 1} master ret0`, `link set ret${i + 1} up`]),
     ]);
-    const servers: RealServer[] = names.map((ns, i) => ({ ...host(ns), label: `rs${i + 1}`, v4: `198.51.100.1${i + 1}`, v6: `2001:db8:b::1${i + 1}` }));
+    const servers: RealServer[] = names.map((ns, i) => ({
+      ...host(ns),
+      label: `rs${i + 1}`,
+      v4: `198.51.100.1${i + 1}`,
+      v6: `2001:db8:b::1${i + 1}`,
+    }));
     for (const [i, s] of servers.entries()) {
       ipBatch(s.name, [
         'link set lo up',
@@ -223,9 +236,27 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
       servers.map((s) => {
         const binds = [s.v4, s.v6, VIP4, VIP6, MARK_VIP4, MARK_VIP6].flatMap((a) => ['--bind', a]);
         const ports = options.ports.flatMap((p) => ['--port', String(p)]);
-        const child = spawn('ip', ['netns', 'exec', s.name, PYTHON, '-S', SERVERS, 'serve', '--name', s.label, ...binds, ...ports, '--deadline', String(options.deadline ?? 240)], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            s.name,
+            PYTHON,
+            '-S',
+            SERVERS,
+            'serve',
+            '--name',
+            s.label,
+            ...binds,
+            ...ports,
+            '--deadline',
+            String(options.deadline ?? 240),
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         children.add(child);
         return firstLine(child, `server ${s.label}`).then((line) => {
           if (line !== 'ready') throw new Error(`server ${s.label} said ${line}`);
@@ -234,9 +265,13 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
     );
 
     // One client agent for the whole topology: a Python start costs seconds under emulation.
-    const agent = spawn('ip', ['netns', 'exec', c, PYTHON, '-S', SERVERS, 'client', '--deadline', String(options.deadline ?? 240)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const agent = spawn(
+      'ip',
+      ['netns', 'exec', c, PYTHON, '-S', SERVERS, 'client', '--deadline', String(options.deadline ?? 240)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     children.add(agent);
     let agentErr = '';
     agent.stderr!.on('data', (d: Buffer) => (agentErr += d.toString()));
@@ -249,7 +284,11 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
       const result = queue.then(
         () =>
           new Promise<T>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`client agent: no reply to ${JSON.stringify(cmd)} in ${timeoutMs} ms ${agentErr}`)), timeoutMs);
+            const timer = setTimeout(
+              () =>
+                reject(new Error(`client agent: no reply to ${JSON.stringify(cmd)} in ${timeoutMs} ms ${agentErr}`)),
+              timeoutMs,
+            );
             replies.push((line) => {
               clearTimeout(timer);
               if (line === null) return reject(new Error(`client agent exited: ${agentErr}`));
@@ -276,7 +315,17 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
       async request({ proto, dst, port, count, src, payload }) {
         const sport = nextPort;
         nextPort += count;
-        const cmd = { op: 'request', proto, dst, port, count, sport, src: clientSrc(dst, src), payload: payload ?? 'hello', timeout: 60 };
+        const cmd = {
+          op: 'request',
+          proto,
+          dst,
+          port,
+          count,
+          sport,
+          src: clientSrc(dst, src),
+          payload: payload ?? 'hello',
+          timeout: 60,
+        };
         return (await ask<{ answers: (string | null)[] }>(cmd)).answers;
       },
       async hold({ dst, port, src }) {
@@ -314,7 +363,11 @@ export function settle(ms = 2600): Promise<void> {
 }
 
 /** Polls `check` until it returns true or `seconds` pass; resolves with its last verdict. */
-export async function waitFor(check: () => boolean | Promise<boolean>, seconds: number, stepMs = 250): Promise<boolean> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  seconds: number,
+  stepMs = 250,
+): Promise<boolean> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     if (await check()) return true;

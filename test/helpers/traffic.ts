@@ -71,7 +71,10 @@ export interface Syn {
 }
 
 function python(lab: Lab, packets: unknown[]): void {
-  execFileSync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', SENDER, JSON.stringify(packets)], { encoding: 'utf8', timeout: 120_000 });
+  execFileSync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', SENDER, JSON.stringify(packets)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 /**
@@ -93,12 +96,18 @@ export async function prepare(lab: Lab, addresses: string[]): Promise<void> {
 
 /** One datagram each, each from a fresh socket bound to its source: one UDP entry per source port. */
 export function sendDatagrams(lab: Lab, datagrams: Datagram[]): void {
-  python(lab, datagrams.map((d) => ['udp', d.src, d.sport, d.dst, d.dport, d.payload ?? 'x', d.mark ?? 0]));
+  python(
+    lab,
+    datagrams.map((d) => ['udp', d.src, d.sport, d.dst, d.dport, d.payload ?? 'x', d.mark ?? 0]),
+  );
 }
 
 /** TCP SYNs without a handshake: entries in SYN_RECV, which live about 60 s. */
 export function sendSyns(lab: Lab, syns: Syn[]): void {
-  python(lab, syns.map((s) => ['syn', s.src, s.sport, s.dst, s.dport]));
+  python(
+    lab,
+    syns.map((s) => ['syn', s.src, s.sport, s.dst, s.dport]),
+  );
 }
 
 /**
