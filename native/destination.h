@@ -19,6 +19,7 @@ namespace ipvs {
 // `Net` fields are in network order on the wire; an `Optional` one may be
 // missing from a reply (older kernels), and then reads as 0. A new attribute
 // is one row here (and its column in snapshot.cc, if snapshots carry it).
+// clang-format off: one row per column, as a table
 #define IPVS_DEST_SETTINGS(X)                                       \
   X(fwdMethod, uint32_t, IPVS_DEST_ATTR_FWD_METHOD, Host, Required) \
   X(weight, int32_t, IPVS_DEST_ATTR_WEIGHT, Host, Required)         \
@@ -27,13 +28,16 @@ namespace ipvs {
   X(tunType, uint8_t, IPVS_DEST_ATTR_TUN_TYPE, Host, Optional)      \
   X(tunPort, uint16_t, IPVS_DEST_ATTR_TUN_PORT, Net, Optional)      \
   X(tunFlags, uint16_t, IPVS_DEST_ATTR_TUN_FLAGS, Host, Optional)
+// clang-format on
 
 // What the kernel reports of a destination besides its settings and stats:
 // X(member, IPVS_DEST_ATTR_*), each a u32 in every reply.
+// clang-format off: one row per column, as a table
 #define IPVS_DEST_COUNTS(X)                   \
   X(activeConns, IPVS_DEST_ATTR_ACTIVE_CONNS) \
   X(inactConns, IPVS_DEST_ATTR_INACT_CONNS)   \
   X(persistConns, IPVS_DEST_ATTR_PERSIST_CONNS)
+// clang-format on
 
 // What is asked of a destination; every field is sent (edit replaces them all).
 struct DestSpec {

@@ -75,8 +75,9 @@ export function addressField(field: string, record: Record<string, unknown>): Pa
     record.family !== undefined &&
     oneOf(`${field}.family`, record.family, ['inet', 'inet6'] as const) !== parsed.family
   ) {
+    const [family, address] = [String(record.family), String(record.address)];
     throw outOfRange(
-      `${field}.family '${String(record.family)}' does not match ${field}.address ${String(record.address)}, which is ${parsed.family}`,
+      `${field}.family '${family}' does not match ${field}.address ${address}, which is ${parsed.family}`,
     );
   }
   return parsed;

@@ -168,16 +168,14 @@ function sameShape(a: PackedSnapshot, b: PackedSnapshot): boolean {
 function keys(p: PackedSnapshot): string[] {
   const out: string[] = [];
   for (let i = 0; i < p.serviceCount; i++) {
-    const s = p.services;
-    out.push(
-      `${s[i * S]}/${s[i * S + 1]}/${s[i * S + 2]}/${s[i * S + 3]}/${p.serviceAddrs.subarray(i * 16, i * 16 + 16).join('.')}`,
-    );
+    const s = row(SERVICE_COLUMNS, p.services, i);
+    const addr = p.serviceAddrs.subarray(i * 16, i * 16 + 16).join('.');
+    out.push(`${s.af}/${s.protocol}/${s.port}/${s.fwmark}/${addr}`);
   }
   for (let i = 0; i < p.serviceCount; i++) {
     for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
-      out.push(
-        `${out[i]}>${p.dests[j * D]}/${p.dests[j * D + 1]}/${p.destAddrs.subarray(j * 16, j * 16 + 16).join('.')}`,
-      );
+      const d = row(DEST_COLUMNS, p.dests, j);
+      out.push(`${out[i]}>${d.af}/${d.port}/${p.destAddrs.subarray(j * 16, j * 16 + 16).join('.')}`);
     }
   }
   return out;

@@ -12,14 +12,13 @@ import { K } from '../src/constants.js';
 import {
   ConnectionBatch,
   connectionFilterToRaw,
-  entryBytes,
   readBatches,
   readRequest,
-  sliceBounds,
   statsFromRaw,
   type Connection,
   type ConnectionStatsBy,
 } from '../src/connections.js';
+import { entryBytes, sliceBounds } from '../src/connection-plan.js';
 import { IpvsError } from '../src/errors.js';
 import { native, type RawConnectionFilter, type RawConnectionRead } from '../src/native.js';
 
