@@ -54,7 +54,6 @@ Stats DecodeStats(nlattr* stats, nlattr* stats64) {
   Stats s;
   if (stats64 != nullptr) {
     ParseNested(tb, IPVS_STATS_ATTR_MAX, kStats64, stats64);
-    s.is64 = true;
   } else if (stats != nullptr) {
     ParseNested(tb, IPVS_STATS_ATTR_MAX, kStats32, stats);
   } else {
@@ -85,7 +84,6 @@ Napi::Object StatsToJs(Napi::Env env, const Stats& s) {
   o.Set("outpps", Napi::BigInt::New(env, s.outpps));
   o.Set("inbps", Napi::BigInt::New(env, s.inbps));
   o.Set("outbps", Napi::BigInt::New(env, s.outbps));
-  o.Set("is64", Napi::Boolean::New(env, s.is64));
   return o;
 }
 

@@ -11,7 +11,6 @@ namespace ipvs {
 struct Stats {
   uint64_t conns = 0, inpkts = 0, outpkts = 0, inbytes = 0, outbytes = 0;
   uint64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
-  bool is64 = false;  // from the 64-bit nest; false: the 32-bit one of old kernels
 };
 
 // Prefers the STATS64 nest (kernels >= 4.1) and falls back to STATS, whose

@@ -32,7 +32,7 @@ export interface RawServiceSpec extends RawServiceKey {
   netmask: number;
 }
 
-/** Counters and rates; `is64` is false when the kernel only sent 32-bit counters. */
+/** Counters and rates (from the kernel's 64-bit nest, or its 32-bit one on old kernels). */
 export interface RawStats {
   conns: bigint;
   inpkts: bigint;
@@ -44,7 +44,6 @@ export interface RawStats {
   outpps: bigint;
   inbps: bigint;
   outbps: bigint;
-  is64: boolean;
 }
 
 export interface RawService extends RawServiceSpec {

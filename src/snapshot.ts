@@ -112,7 +112,7 @@ export interface Snapshot {
 }
 
 function stats(p: RawSnapshot, entry: number): RawStats {
-  const out = { is64: true } as Record<string, bigint | boolean>;
+  const out = {} as Record<string, bigint>;
   COUNTER_COLUMNS.forEach((name, k) => (out[name] = p.counters[entry * C + k]!));
   return out as unknown as RawStats;
 }

@@ -228,7 +228,6 @@ const ZERO: RawStats = {
   outpps: 0n,
   inbps: 0n,
   outbps: 0n,
-  is64: true,
 };
 const v4 = (a: string): Uint8Array => {
   const b = new Uint8Array(16);

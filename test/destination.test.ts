@@ -16,7 +16,6 @@ const zeroStats = {
   outpps: 0n,
   inbps: 0n,
   outbps: 0n,
-  is64: true,
 };
 
 describe('destinationSpecToRaw', () => {

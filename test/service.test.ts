@@ -15,7 +15,6 @@ const zeroStats = {
   outpps: 0n,
   inbps: 0n,
   outbps: 0n,
-  is64: true,
 };
 
 describe('serviceSpecToRaw', () => {
