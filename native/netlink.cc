@@ -115,7 +115,7 @@ int ErrnoOfNl(int nlerr) {
 
 // A socket belongs to the namespace of the thread that created it, for its
 // lifetime: this runs in the client's namespace (InNetns).
-nl_sock* ConnectSocket(int* family, bool modprobe) {
+nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   nl_sock* sock = nl_socket_alloc();
   if (sock == nullptr) ThrowErrno(ENOMEM, "nl_socket_alloc");
   errno = 0;
@@ -125,6 +125,10 @@ nl_sock* ConnectSocket(int* family, bool modprobe) {
     nl_socket_free(sock);
     ThrowErrno(errnum, "opening a generic netlink socket");
   }
+  // libnl's own receive (resolving the family) blocks: the client's deadline
+  // bounds it too. Our exchanges poll, and are not affected.
+  timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   try {
     *family = ResolveFamily(sock, modprobe);
   } catch (...) {
@@ -246,7 +250,7 @@ void GenlSocket::Connect(bool modprobe) {
   sock_ = nullptr;
   nl_sock* sock = nullptr;
   int family = 0;
-  InNetns(*netns_, [&] { sock = ConnectSocket(&family, modprobe); });
+  InNetns(*netns_, [&] { sock = ConnectSocket(&family, modprobe, timeoutMs_); });
   sock_ = sock;
   family_ = family;
   broken_ = false;
@@ -259,9 +263,13 @@ std::vector<std::shared_ptr<GenlSocket>> GenlSocket::Pool(size_t n) {
   SocketOptions options;
   options.timeoutMs = timeoutMs_;
   options.modprobe = false;
-  while (pool_.size() + 1 < n) {
-    ThrowIfClosed();
-    pool_.push_back(OpenIn(Namespace(), options));
+  while (pool_.size() + 1 < n && !closed_) pool_.push_back(OpenIn(Namespace(), options));
+  // Close() does not wait for this lock: if it came meanwhile, the siblings
+  // opened here are closed here.
+  if (closed_) {
+    for (auto& sibling : pool_) sibling->Close();
+    pool_.clear();
+    Stop::ThrowStopped(EBADF);
   }
   std::vector<std::shared_ptr<GenlSocket>> out{shared_from_this()};
   out.insert(out.end(), pool_.begin(), pool_.begin() + (n - 1));
@@ -302,7 +310,7 @@ void GenlSocket::ThrowIfClosed() const {
 
 void GenlSocket::Track(const std::shared_ptr<Stop>& stop) {
   {
-    std::lock_guard<std::mutex> lock(poolMu_);
+    std::lock_guard<std::mutex> lock(trackMu_);
     if (!closed_) {
       tracked_.erase(
           std::remove_if(tracked_.begin(), tracked_.end(), [](const std::weak_ptr<Stop>& w) { return w.expired(); }),
@@ -319,9 +327,14 @@ void GenlSocket::Close() {
   std::vector<std::shared_ptr<GenlSocket>> siblings;
   std::vector<std::weak_ptr<Stop>> tracked;
   {
-    std::lock_guard<std::mutex> lock(poolMu_);
-    siblings.swap(pool_);
+    std::lock_guard<std::mutex> lock(trackMu_);
     tracked.swap(tracked_);
+  }
+  {
+    // Pool() may hold this lock while it opens a sibling: it then closes
+    // what it opened itself (it sees closed_).
+    std::unique_lock<std::mutex> lock(poolMu_, std::try_to_lock);
+    if (lock.owns_lock()) siblings.swap(pool_);
   }
   for (auto& w : tracked)
     if (auto stop = w.lock()) stop->Request(EBADF);

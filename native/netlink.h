@@ -175,8 +175,9 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   int timeoutMs_ = 5000;
   std::vector<uint8_t> buf_;                       // the receive buffer, reused by every exchange
   NetnsPtr netns_;                                 // read with std::atomic_load: Close() resets it
-  std::mutex poolMu_;                              // guards pool_ and tracked_
+  std::mutex poolMu_;                              // guards pool_
   std::vector<std::shared_ptr<GenlSocket>> pool_;  // siblings, without this one
+  std::mutex trackMu_;                             // guards tracked_
   std::vector<std::weak_ptr<Stop>> tracked_;
 };
 
