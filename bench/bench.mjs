@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 import { open } from '../dist/index.js';
+import { makeConnections as makeEntries } from './connections.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FLOOR = process.env.BENCH_FLOOR ?? 'build/bench/floor-stats';
@@ -112,34 +113,7 @@ async function stats() {
 
 /** Makes `n` UDP connection entries (distinct source ports and addresses) through a local VIP. */
 function makeConnections(n) {
-  spawnSync('ip', ['link', 'add', 'bench0', 'type', 'dummy']);
-  spawnSync('ip', ['link', 'set', 'bench0', 'up']);
-  spawnSync('ip', ['addr', 'add', '192.0.2.1/32', 'dev', 'bench0']);
-  spawnSync('ip', ['route', 'add', '198.51.100.0/24', 'dev', 'bench0']);
-  for (let i = 0; i < 64; i++) spawnSync('ip', ['addr', 'add', `203.0.113.${i + 1}/32`, 'dev', 'bench0']);
-  execFileSync('ipvsadm', ['--set', '0', '0', '36000']);
-  execFileSync('ipvsadm', ['-A', '-u', '192.0.2.1:53', '-s', 'rr']);
-  for (let j = 1; j <= 10; j++) execFileSync('ipvsadm', ['-a', '-u', '192.0.2.1:53', '-r', `198.51.100.${j}:53`, '-m']);
-  const py = `
-import socket
-n = ${n}
-socks = []
-for a in range(64):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(('203.0.113.%d' % (a + 1), 0))
-    socks.append(s)
-sent = 0
-for port in range(1024, 65535):
-    for a in range(64):
-        if sent == n: break
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(('203.0.113.%d' % (a + 1), port))
-        s.sendto(b'x', ('192.0.2.1', 53))
-        s.close()
-        sent += 1
-    if sent == n: break
-`;
-  execFileSync('python3', ['-c', py]);
+  makeEntries({ link: 'bench0', vip: '192.0.2.1', clients: 64, destinations: 10, udpTimeout: 36000, n });
 }
 
 /**

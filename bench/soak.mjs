@@ -5,10 +5,11 @@
 // and exits non-zero when they grew.
 //
 //   node --expose-gc bench/soak.mjs [MINUTES]   (root, a kernel with IPVS; default 20)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 import { open } from '../dist/index.js';
+import { makeConnections } from './connections.mjs';
 
 const MINUTES = Number(process.argv[2] ?? 20);
 const SERVICES = 1000;
@@ -29,30 +30,14 @@ for (let i = 0; i < SERVICES; i++) {
   for (let j = 1; j <= 4; j++) lines.push(`-a ${svc} -r 198.51.100.${j}:80 -m -w ${j}`);
 }
 execFileSync('ipvsadm', ['-R'], { input: lines.join('\n') + '\n' });
-spawnSync('ip', ['link', 'add', 'soak0', 'type', 'dummy']);
-spawnSync('ip', ['link', 'set', 'soak0', 'up']);
-spawnSync('ip', ['addr', 'add', '192.0.2.200/32', 'dev', 'soak0']);
-spawnSync('ip', ['route', 'add', '198.51.100.0/24', 'dev', 'soak0']);
-for (let i = 0; i < 16; i++) spawnSync('ip', ['addr', 'add', `203.0.113.${i + 1}/32`, 'dev', 'soak0']);
-execFileSync('ipvsadm', ['--set', '0', '0', String(MINUTES * 60 + 3600)]);
-execFileSync('ipvsadm', ['-A', '-u', '192.0.2.200:53', '-s', 'rr']);
-for (let j = 1; j <= 4; j++) execFileSync('ipvsadm', ['-a', '-u', '192.0.2.200:53', '-r', `198.51.100.${j}:53`, '-m']);
-execFileSync('python3', [
-  '-c',
-  `
-import socket
-n, sent = ${CONNECTIONS}, 0
-for port in range(1024, 65535):
-    for a in range(16):
-        if sent == n: break
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(('203.0.113.%d' % (a + 1), port))
-        s.sendto(b'x', ('192.0.2.200', 53))
-        s.close()
-        sent += 1
-    if sent == n: break
-`,
-]);
+makeConnections({
+  link: 'soak0',
+  vip: '192.0.2.200',
+  clients: 16,
+  destinations: 4,
+  udpTimeout: MINUTES * 60 + 3600,
+  n: CONNECTIONS,
+});
 
 const ipvs = await open();
 const stop = new AbortController();

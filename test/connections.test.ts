@@ -1,11 +1,7 @@
 // The connection table reader without a kernel: the addon's parser on texts in
 // the kernel's format, its slicing on files read by several threads, the
 // counts, and the checks on options.
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { parseAddress } from '../src/address.js';
 import { K } from '../src/constants.js';
@@ -21,6 +17,7 @@ import {
 import { entryBytes, sliceBounds } from '../src/connection-plan.js';
 import { IpvsError } from '../src/errors.js';
 import { native, type RawConnectionFilter, type RawConnectionRead } from '../src/native.js';
+import { tempFiles } from './helpers/files.js';
 
 const HEADER = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n';
 
@@ -399,21 +396,8 @@ describe('sliceBounds', () => {
 });
 
 describe('reading a file in slices', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ipvs-connections-'));
-  const fds: number[] = [];
-  afterAll(() => {
-    for (const fd of fds) closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   // A descriptor of a new file holding `text`: the readers reopen it.
-  function file(name: string, text: string): number {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    const fd = openSync(path, 'r');
-    fds.push(fd);
-    return fd;
-  }
+  const { file } = tempFiles('ipvs-connections-');
 
   async function read(fd: number, bounds: number[], options: Partial<RawConnectionRead> = {}): Promise<Connection[]> {
     const out: Connection[] = [];

@@ -4,27 +4,17 @@
 // go back to where they were. Readers here read files (and FIFOs, which block
 // a reader for as long as the test wants) through the addon's own threads.
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-  constants as fsConstants,
-} from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync, writeSync, constants as fsConstants } from 'node:fs';
 import { pbkdf2 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { native, type RawConnectionRead } from '../src/native.js';
+import { tempFiles } from './helpers/files.js';
 
 const HEADER = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n';
 const lines = (n: number) =>
@@ -35,28 +25,13 @@ const lines = (n: number) =>
       `UDP CB0071${(i % 256).toString(16).toUpperCase().padStart(2, '0')} ${(i % 65536).toString(16).toUpperCase().padStart(4, '0')} C0000201 0035 C6336402 0035 UDP         ${String(i % 300).padStart(7)}\n`,
   ).join('');
 
-const dir = mkdtempSync(join(tmpdir(), 'ipvs-embedding-'));
-const fds: number[] = [];
-afterAll(() => {
-  for (const fd of fds) closeSync(fd);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string, text: string): number {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  const fd = openSync(path, 'r');
-  fds.push(fd);
-  return fd;
-}
+const { dir, file, keep, close } = tempFiles('ipvs-embedding-');
 
 /** A FIFO opened for reading and writing: a reader of it waits until the test writes. */
 function fifo(name: string): number {
   const path = join(dir, name);
   execFileSync('mkfifo', [path]);
-  const fd = openSync(path, fsConstants.O_RDWR);
-  fds.push(fd);
-  return fd;
+  return keep(openSync(path, fsConstants.O_RDWR));
 }
 
 const read = (fd: number, bounds = [0]): RawConnectionRead => ({
@@ -89,10 +64,7 @@ describe('long reads and the libuv pool', () => {
     }
     // A reader of a FIFO ends at end of file, which needs every writer gone:
     // the readers' own descriptors are read-only, so close the test's.
-    for (const fd of [...pipes, ...countPipes]) {
-      closeSync(fd);
-      fds.splice(fds.indexOf(fd), 1);
-    }
+    for (const fd of [...pipes, ...countPipes]) close(fd);
     const first = await Promise.all(batches);
     expect(first.map((b) => b?.length)).toEqual([10, 10, 10, 10, 10, 10]);
     expect((await Promise.all(counts)).map((c) => c.counts[0])).toEqual([10, 10, 10, 10, 10, 10]);
