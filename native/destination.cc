@@ -12,6 +12,7 @@
 #include "attr.h"
 #include "convert.h"
 #include "service.h"
+#include "settings.h"
 #include "socket.h"
 #include "stats.h"
 #include "task.h"
@@ -19,12 +20,6 @@
 namespace ipvs {
 
 namespace {
-
-// The kind of attribute a C type travels as.
-template <typename T>
-constexpr AttrKind KindOf() {
-  return sizeof(T) == 1 ? AttrKind::kU8 : sizeof(T) == 2 ? AttrKind::kU16 : AttrKind::kU32;
-}
 
 // The attribute rules, indexed by attribute type: the key's, then the table's.
 std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> MakeRules() {
@@ -44,36 +39,6 @@ std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> MakeRules() {
 }
 
 const std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> kDestRules = MakeRules();
-
-// Reading a setting from JavaScript, checked against its C type's range.
-template <typename T>
-T SettingFrom(const Napi::Object& obj, const char* name) {
-  return static_cast<T>(IntField(obj, name, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
-}
-
-// Host and network order on the wire.
-template <typename T>
-T Order(T v, bool net) {
-  if (!net || sizeof(T) == 1) return v;
-  return sizeof(T) == 2 ? static_cast<T>(htons(static_cast<uint16_t>(v)))
-                        : static_cast<T>(htonl(static_cast<uint32_t>(v)));
-}
-constexpr bool Host = false, Net = true;
-
-template <typename T>
-void PutSetting(nl_msg* msg, int attr, T value, bool net) {
-  using U = std::make_unsigned_t<T>;
-  U v = static_cast<U>(Order(value, net));
-  Check(nla_put(msg, attr, sizeof v, &v));
-}
-
-template <typename T>
-T DecodeSetting(nlattr** tb, int attr, bool net, bool required) {
-  nlattr* a = required ? Require(tb, attr, kDestRules.data()) : tb[attr];
-  if (a == nullptr) return 0;
-  return Order(static_cast<T>(AttrGet<std::make_unsigned_t<T>>(a)), net);
-}
-constexpr bool Required = true, Optional = false;
 
 }  // namespace
 
@@ -117,7 +82,8 @@ DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
   d.af = tb[IPVS_DEST_ATTR_ADDR_FAMILY] != nullptr ? U16(tb[IPVS_DEST_ATTR_ADDR_FAMILY]) : serviceAf;
   memcpy(d.addr, AttrData(Require(tb, IPVS_DEST_ATTR_ADDR, kDestRules.data())), 16);
   d.port = ntohs(U16(Require(tb, IPVS_DEST_ATTR_PORT, kDestRules.data())));
-#define IPVS_DEST_DECODE(member, type, attr, order, presence) d.member = DecodeSetting<type>(tb, attr, order, presence);
+#define IPVS_DEST_DECODE(member, type, attr, order, presence) \
+  d.member = DecodeSetting<type>(tb, attr, kDestRules.data(), order, presence);
   IPVS_DEST_SETTINGS(IPVS_DEST_DECODE)
 #undef IPVS_DEST_DECODE
 #define IPVS_DEST_COUNT_DECODE(member, attr) e.member = U32(Require(tb, attr, kDestRules.data()));

@@ -4,11 +4,13 @@
 #include <linux/ip_vs.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cstring>
 #include <vector>
 
 #include "attr.h"
 #include "convert.h"
+#include "settings.h"
 #include "socket.h"
 #include "stats.h"
 #include "task.h"
@@ -17,21 +19,27 @@ namespace ipvs {
 
 namespace {
 
-const AttrRule kServiceRules[IPVS_SVC_ATTR_MAX + 1] = {
-    {},
-    {"IPVS_SVC_ATTR_AF", AttrKind::kU16},
-    {"IPVS_SVC_ATTR_PROTOCOL", AttrKind::kU16},
-    {"IPVS_SVC_ATTR_ADDR", AttrKind::kAddr},
-    {"IPVS_SVC_ATTR_PORT", AttrKind::kU16},
-    {"IPVS_SVC_ATTR_FWMARK", AttrKind::kU32},
-    {"IPVS_SVC_ATTR_SCHED_NAME", AttrKind::kString, IP_VS_SCHEDNAME_MAXLEN},
-    {"IPVS_SVC_ATTR_FLAGS", AttrKind::kFlags},
-    {"IPVS_SVC_ATTR_TIMEOUT", AttrKind::kU32},
-    {"IPVS_SVC_ATTR_NETMASK", AttrKind::kU32},
-    {"IPVS_SVC_ATTR_STATS", AttrKind::kNested},
-    {"IPVS_SVC_ATTR_PE_NAME", AttrKind::kString, IP_VS_PENAME_MAXLEN},
-    {"IPVS_SVC_ATTR_STATS64", AttrKind::kNested},
-};
+std::array<AttrRule, IPVS_SVC_ATTR_MAX + 1> MakeRules() {
+  std::array<AttrRule, IPVS_SVC_ATTR_MAX + 1> r{};
+  r[IPVS_SVC_ATTR_AF] = {"IPVS_SVC_ATTR_AF", AttrKind::kU16};
+  r[IPVS_SVC_ATTR_PROTOCOL] = {"IPVS_SVC_ATTR_PROTOCOL", AttrKind::kU16};
+  r[IPVS_SVC_ATTR_ADDR] = {"IPVS_SVC_ATTR_ADDR", AttrKind::kAddr};
+  r[IPVS_SVC_ATTR_PORT] = {"IPVS_SVC_ATTR_PORT", AttrKind::kU16};
+  r[IPVS_SVC_ATTR_FWMARK] = {"IPVS_SVC_ATTR_FWMARK", AttrKind::kU32};
+  r[IPVS_SVC_ATTR_SCHED_NAME] = {"IPVS_SVC_ATTR_SCHED_NAME", AttrKind::kString, IP_VS_SCHEDNAME_MAXLEN};
+  r[IPVS_SVC_ATTR_FLAGS] = {"IPVS_SVC_ATTR_FLAGS", AttrKind::kFlags};
+  r[IPVS_SVC_ATTR_NETMASK] = {"IPVS_SVC_ATTR_NETMASK", AttrKind::kU32};
+  r[IPVS_SVC_ATTR_STATS] = {"IPVS_SVC_ATTR_STATS", AttrKind::kNested};
+  r[IPVS_SVC_ATTR_PE_NAME] = {"IPVS_SVC_ATTR_PE_NAME", AttrKind::kString, IP_VS_PENAME_MAXLEN};
+  r[IPVS_SVC_ATTR_STATS64] = {"IPVS_SVC_ATTR_STATS64", AttrKind::kNested};
+#define IPVS_SVC_RULE(member, type, attr, order, presence) r[attr] = {#attr, KindOf<type>()};
+  IPVS_SVC_SETTINGS(IPVS_SVC_RULE)
+#undef IPVS_SVC_RULE
+  return r;
+}
+
+const std::array<AttrRule, IPVS_SVC_ATTR_MAX + 1> kServiceRulesTable = MakeRules();
+const AttrRule* const kServiceRules = kServiceRulesTable.data();
 
 void PutKeyAttrs(nl_msg* msg, const ServiceKey& key) {
   Check(nla_put_u16(msg, IPVS_SVC_ATTR_AF, key.af));
@@ -53,7 +61,9 @@ void PutService(nl_msg* msg, const ServiceSpec& spec) {
   // become exactly ours.
   ip_vs_flags flags{spec.flags, ~0u};
   Check(nla_put(msg, IPVS_SVC_ATTR_FLAGS, sizeof flags, &flags));
-  Check(nla_put_u32(msg, IPVS_SVC_ATTR_TIMEOUT, spec.timeout));
+#define IPVS_SVC_PUT(member, type, attr, order, presence) PutSetting<type>(msg, attr, spec.member, order);
+  IPVS_SVC_SETTINGS(IPVS_SVC_PUT)
+#undef IPVS_SVC_PUT
   Check(nla_put_u32(msg, IPVS_SVC_ATTR_NETMASK, spec.key.af == AF_INET ? htonl(spec.netmask) : spec.netmask));
   nla_nest_end(msg, nest);
 }
@@ -81,7 +91,10 @@ ServiceEntry DecodeService(const nlmsghdr* hdr) {
   ip_vs_flags flags;
   memcpy(&flags, AttrData(Require(tb, IPVS_SVC_ATTR_FLAGS, kServiceRules)), sizeof flags);
   e.spec.flags = flags.flags & flags.mask;
-  e.spec.timeout = U32(Require(tb, IPVS_SVC_ATTR_TIMEOUT, kServiceRules));
+#define IPVS_SVC_DECODE(member, type, attr, order, presence) \
+  e.spec.member = DecodeSetting<type>(tb, attr, kServiceRules, order, presence);
+  IPVS_SVC_SETTINGS(IPVS_SVC_DECODE)
+#undef IPVS_SVC_DECODE
   uint32_t mask = U32(Require(tb, IPVS_SVC_ATTR_NETMASK, kServiceRules));
   e.spec.netmask = k.af == AF_INET ? ntohl(mask) : mask;
   e.stats = DecodeStats(tb[IPVS_SVC_ATTR_STATS], tb[IPVS_SVC_ATTR_STATS64]);
@@ -99,7 +112,9 @@ Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   o.Set("scheduler", s.scheduler);
   o.Set("pe", s.pe);
   o.Set("flags", Napi::Number::New(env, s.flags));
-  o.Set("timeout", Napi::Number::New(env, s.timeout));
+#define IPVS_SVC_TO_JS(member, type, attr, order, presence) o.Set(#member, Napi::Number::New(env, s.member));
+  IPVS_SVC_SETTINGS(IPVS_SVC_TO_JS)
+#undef IPVS_SVC_TO_JS
   o.Set("netmask", Napi::Number::New(env, s.netmask));
   o.Set("stats", StatsToJs(env, e.stats));
   return o;
@@ -148,7 +163,9 @@ ServiceSpec ServiceSpecFrom(const Napi::Object& obj) {
   s.scheduler = StringField(obj, "scheduler");
   s.pe = StringField(obj, "pe");
   s.flags = U32Field(obj, "flags");
-  s.timeout = U32Field(obj, "timeout");
+#define IPVS_SVC_READ(member, type, attr, order, presence) s.member = SettingFrom<type>(obj, #member);
+  IPVS_SVC_SETTINGS(IPVS_SVC_READ)
+#undef IPVS_SVC_READ
   s.netmask = U32Field(obj, "netmask");
   return s;
 }

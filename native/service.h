@@ -21,16 +21,29 @@ struct ServiceKey {
   uint32_t fwmark = 0;
 };
 
+// A service's numeric settings that travel as they are, the one table that
+// service.cc turns into the struct member, the attribute rule, the reading
+// from JavaScript, the request, the decoding and the value handed back (see
+// settings.h): X(member, C type, IPVS_SVC_ATTR_*, byte order, in replies).
+// The others below have rules of their own: the key (a fwmark or protocol,
+// address and port), names (strings), the flag word (a value and a mask) and
+// the netmask (network order for IPv4 only).
+// clang-format off: one row per attribute, as a table
+#define IPVS_SVC_SETTINGS(X) X(timeout, uint32_t, IPVS_SVC_ATTR_TIMEOUT, Host, Required)
+// clang-format on
+
 // What is asked of a service; every field is sent (edit replaces them all).
 struct ServiceSpec {
   ServiceKey key;
   std::string scheduler;
   std::string pe;  // empty: no persistence engine
   uint32_t flags = 0;
-  uint32_t timeout = 0;
   // IPv4: the mask as a host-order number (0xffffff00), sent in network order.
   // IPv6: the prefix length.
   uint32_t netmask = 0;
+#define IPVS_SVC_MEMBER(member, type, attr, order, presence) type member = 0;
+  IPVS_SVC_SETTINGS(IPVS_SVC_MEMBER)
+#undef IPVS_SVC_MEMBER
 };
 
 // A service as the kernel reports it.
