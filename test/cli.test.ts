@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 
 import { K } from '../src/constants.js';
-import type { RawDest, RawService, RawStats } from '../src/native.js';
+import type { RawDest, RawService } from '../src/native.js';
 import {
   compareDests,
   compareServices,
@@ -30,6 +30,7 @@ import { TABLE } from '../src/cli/options.js';
 import { stringify } from '../src/cli/json.js';
 import { restoreWords } from '../src/cli/restore.js';
 import { atoi, inetAton, parseHostPort, strtol, toNumber } from '../src/cli/syntax.js';
+import { ZERO_STATS } from './helpers/stats.js';
 
 const argv = (line: string): string[] => ['ipvsadm', ...line.split(' ').filter((w) => w !== '')];
 
@@ -217,18 +218,6 @@ describe('scaled numbers', () => {
   });
 });
 
-const ZERO: RawStats = {
-  conns: 0n,
-  inpkts: 0n,
-  outpkts: 0n,
-  inbytes: 0n,
-  outbytes: 0n,
-  cps: 0n,
-  inpps: 0n,
-  outpps: 0n,
-  inbps: 0n,
-  outbps: 0n,
-};
 const v4 = (a: string): Uint8Array => {
   const b = new Uint8Array(16);
   a.split('.').forEach((p, i) => (b[i] = Number(p)));
@@ -248,7 +237,7 @@ const dest = (a: string, port: number, extra: Partial<RawDest> = {}): RawDest =>
   activeConns: 0,
   inactConns: 0,
   persistConns: 0,
-  stats: ZERO,
+  stats: ZERO_STATS,
   ...extra,
 });
 const service = (extra: Partial<RawService>): RawService => ({
@@ -262,7 +251,7 @@ const service = (extra: Partial<RawService>): RawService => ({
   flags: K.IP_VS_SVC_F_HASHED,
   timeout: 0,
   netmask: 0xffffffff,
-  stats: ZERO,
+  stats: ZERO_STATS,
   ...extra,
 });
 
@@ -284,7 +273,7 @@ describe('sort order', () => {
 
 describe('listing formats', () => {
   it('prints the verified -Ln and -Sn lines', () => {
-    const s = service({ stats: ZERO });
+    const s = service({ stats: ZERO_STATS });
     const d = dest('10.0.0.1', 8080, { weight: 5, activeConns: 1, inactConns: 2 });
     expect(serviceEntry(s, [d], listFormat(new Set()), NUMERIC)).toBe(
       'TCP  192.168.1.10:80 wlc\n  -> 10.0.0.1:8080                Masq    5      1          2         \n',
@@ -322,7 +311,7 @@ describe('listing formats', () => {
   });
   it('shows only the low 32 bits of destination counters other than bytes', () => {
     const s = service({});
-    const big = { ...ZERO, conns: 5_000_000_000n, inbytes: 5_000_000_000n };
+    const big = { ...ZERO_STATS, conns: 5_000_000_000n, inbytes: 5_000_000_000n };
     const out = serviceEntry(
       s,
       [dest('10.0.0.1', 80, { stats: big })],

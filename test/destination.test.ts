@@ -3,20 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { K } from '../src/constants.js';
 import { destinationFromRaw, destinationKeyToRaw, destinationSpecToRaw } from '../src/destination.js';
 import { serviceKeyToRaw } from '../src/service.js';
+import { ZERO_STATS } from './helpers/stats.js';
 
 const svc = serviceKeyToRaw({ protocol: 'tcp', address: '192.0.2.1', port: 80 });
-const zeroStats = {
-  conns: 0n,
-  inpkts: 0n,
-  outpkts: 0n,
-  inbytes: 0n,
-  outbytes: 0n,
-  cps: 0n,
-  inpps: 0n,
-  outpps: 0n,
-  inbps: 0n,
-  outbps: 0n,
-};
 
 describe('destinationSpecToRaw', () => {
   it("fills ipvsadm's defaults: route, weight 1, the service's port", () => {
@@ -112,7 +101,7 @@ describe('unknown fields', () => {
       activeConns: 3,
       inactConns: 4,
       persistConns: 5,
-      stats: zeroStats,
+      stats: ZERO_STATS,
     };
     for (const raw of [
       { ...base, fwdMethod: K.IP_VS_CONN_F_MASQ },
@@ -163,7 +152,7 @@ describe('destinationFromRaw', () => {
       activeConns: 3,
       inactConns: 4,
       persistConns: 5,
-      stats: zeroStats,
+      stats: ZERO_STATS,
     };
     expect(destinationFromRaw({ ...base, fwdMethod: K.IP_VS_CONN_F_TUNNEL })).toMatchObject({
       forwarding: 'tunnel',

@@ -3,19 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { K } from '../src/constants.js';
 import { serviceFromRaw, serviceKeyToRaw, serviceSpecToRaw } from '../src/service.js';
-
-const zeroStats = {
-  conns: 0n,
-  inpkts: 0n,
-  outpkts: 0n,
-  inbytes: 0n,
-  outbytes: 0n,
-  cps: 0n,
-  inpps: 0n,
-  outpps: 0n,
-  inbps: 0n,
-  outbps: 0n,
-};
+import { ZERO_STATS } from './helpers/stats.js';
 
 describe('serviceSpecToRaw', () => {
   it("fills ipvsadm's defaults", () => {
@@ -136,7 +124,7 @@ describe('unknown and unusable fields', () => {
       flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_ONEPACKET | K.IP_VS_SVC_F_SCHED1,
       timeout: 600,
       netmask: 0xffffff00,
-      stats: zeroStats,
+      stats: ZERO_STATS,
     };
     const info = serviceFromRaw(raw);
     const { stats: _, ...spec } = raw;
@@ -158,7 +146,7 @@ describe('unknown and unusable fields', () => {
       flags: 0,
       timeout: 0,
       netmask: 128,
-      stats: zeroStats,
+      stats: ZERO_STATS,
     });
     expect(serviceKeyToRaw(v6)).toMatchObject({ af: K.AF_INET6, fwmark: 9 });
     expect(serviceSpecToRaw({ ...v6, scheduler: 'wrr' })).toMatchObject({
@@ -192,7 +180,7 @@ describe('serviceFromRaw', () => {
       flags: K.IP_VS_SVC_F_HASHED | K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_SCHED2,
       timeout: 30,
       netmask: 0xfffffff0,
-      stats: { ...zeroStats, conns: 2n ** 40n },
+      stats: { ...ZERO_STATS, conns: 2n ** 40n },
     });
     expect(info).toEqual({
       protocol: 'sctp',
@@ -221,7 +209,7 @@ describe('serviceFromRaw', () => {
       flags: 0,
       timeout: 0,
       netmask: 128,
-      stats: zeroStats,
+      stats: ZERO_STATS,
     });
     expect(info).toMatchObject({ fwmark: 3, family: 'inet6', persistenceEngine: 'sip', persistence: undefined });
     expect('address' in info).toBe(false);
