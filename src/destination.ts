@@ -139,6 +139,23 @@ function nameOf<T extends string>(table: Record<T, number>, value: number): T | 
   return (Object.keys(table) as T[]).find((k) => table[k] === value);
 }
 
+/** A tunnelling destination's encapsulation; undefined for other forwarding methods. */
+export function tunnelFromRaw(
+  raw: Pick<RawDest, 'fwdMethod' | 'tunType' | 'tunPort' | 'tunFlags'>,
+): Required<Tunnel> | undefined {
+  if (forwardingByValue(raw.fwdMethod)?.name !== 'tunnel') return undefined;
+  return {
+    type: nameOf(TUNNEL_TYPES, raw.tunType) ?? 'ipip',
+    port: raw.tunPort,
+    checksum:
+      raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM
+        ? 'remcsum'
+        : raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM
+          ? 'csum'
+          : 'nocsum',
+  };
+}
+
 export function destinationFromRaw(raw: RawDest): DestinationInfo {
   const family = familyOf(raw.af);
   const forwarding = forwardingByValue(raw.fwdMethod)?.name;
@@ -151,19 +168,7 @@ export function destinationFromRaw(raw: RawDest): DestinationInfo {
     weight: raw.weight,
     upperThreshold: raw.uThreshold,
     lowerThreshold: raw.lThreshold,
-    tunnel:
-      forwarding === 'tunnel'
-        ? {
-            type: nameOf(TUNNEL_TYPES, raw.tunType) ?? 'ipip',
-            port: raw.tunPort,
-            checksum:
-              raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM
-                ? 'remcsum'
-                : raw.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM
-                  ? 'csum'
-                  : 'nocsum',
-          }
-        : undefined,
+    tunnel: tunnelFromRaw(raw),
     activeConnections: raw.activeConns,
     inactiveConnections: raw.inactConns,
     persistentConnections: raw.persistConns,

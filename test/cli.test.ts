@@ -11,23 +11,25 @@ import { main } from '../src/cli/main.js';
 import { K } from '../src/constants.js';
 import type { RawDest, RawService } from '../src/native.js';
 import {
-  compareDests,
-  compareServices,
   largenum,
-  msort,
   NUMERIC,
-  saveEntry,
-  serviceEntry,
+  saveEntry as saveEntryOf,
+  serviceEntry as serviceEntryOf,
   title,
   listFormat,
   daemonLine,
+  type ListFormat,
 } from '../src/cli/format.js';
+import { msort, Table } from '../src/cli/table.js';
 import { checkCompatibility } from '../src/cli/options.js';
 import { Failure } from '../src/cli/failure.js';
 import { parse, peekNetns } from '../src/cli/parse.js';
 import { Popt } from '../src/cli/popt.js';
 import { TABLE } from '../src/cli/options.js';
-import { stringify } from '../src/cli/json.js';
+import { serviceJson, stringify } from '../src/cli/json.js';
+import { destinationFromRaw } from '../src/destination.js';
+import { serviceFromRaw } from '../src/service.js';
+import type { Stats } from '../src/stats.js';
 import { restoreWords } from '../src/cli/restore.js';
 import { atoi, inetAton, parseHostPort, strtol, toNumber } from '../src/cli/syntax.js';
 import { ZERO_STATS } from './helpers/stats.js';
@@ -255,15 +257,27 @@ const service = (extra: Partial<RawService>): RawService => ({
   ...extra,
 });
 
+/** A service and its destinations as a listing prints them (from a table packed as a snapshot is). */
+function serviceEntry(s: RawService, dests: RawDest[], f: ListFormat, names = NUMERIC): string {
+  const t = Table.of([s], [dests]);
+  return serviceEntryOf(t, 0, t.destOrder(0, false), f, names);
+}
+function saveEntry(s: RawService, dests: RawDest[], names = NUMERIC): string {
+  const t = Table.of([s], [dests]);
+  return saveEntryOf(t, 0, t.destOrder(0, false), names);
+}
+
 describe('sort order', () => {
   it('reproduces the int32 wrap-around of the spec example', () => {
     const dump = ['192.168.1.1', '10.0.0.2', '10.0.0.1', '127.0.0.1', '200.1.1.1'].map((a) => dest(a, 80));
-    const sorted = msort(dump, compareDests).map((d) => Array.from(d.addr.subarray(0, 4)).join('.'));
+    const t = Table.of([service({})], [dump]);
+    const sorted = Array.from(t.destOrder(0, true), (j) => Array.from(t.destAddr(j).subarray(0, 4)).join('.'));
     expect(sorted).toEqual(['192.168.1.1', '10.0.0.1', '10.0.0.2', '127.0.0.1', '200.1.1.1']);
   });
   it('puts fwmark 3000000000 before ordinary services', () => {
     const list = [service({}), service({ fwmark: 3000000000 }), service({ fwmark: 5 })];
-    expect(msort(list, compareServices).map((s) => s.fwmark)).toEqual([3000000000, 0, 5]);
+    const t = Table.of(list, [[], [], []]);
+    expect(Array.from(t.serviceOrder(true), (i) => t.service(i, 'fwmark'))).toEqual([3000000000, 0, 5]);
   });
   it('is a stable merge sort', () => {
     const items = [3, 1, 2, 1, 3, 0].map((v, i) => ({ v, i }));
@@ -339,6 +353,102 @@ describe('restore input', () => {
 });
 
 describe('--json text', () => {
+  it("writes each service as the library's info types have it, as JSON.stringify lays it out", () => {
+    const v6 = new Uint8Array(16);
+    v6.set([0x20, 0x01, 0x0d, 0xb8], 0);
+    v6[15] = 0x10;
+    const services = [
+      service({ stats: { ...ZERO_STATS, conns: 7n, inbytes: 123456789n, outbps: 9n } }),
+      service({
+        af: K.AF_INET6,
+        addr: v6,
+        protocol: K.IPPROTO_UDP,
+        port: 53,
+        scheduler: 'sh',
+        flags: 0x1 | 0x8 | 0x10,
+        timeout: 600,
+        netmask: 64,
+        pe: 'sip',
+      }),
+      service({ fwmark: 3000000000, protocol: 0, flags: 0x1 | 0x4, timeout: 300, netmask: 0xffffff00 }),
+    ];
+    const dests = [
+      [
+        dest('198.51.100.1', 8080, { weight: 5, uThreshold: 100, lThreshold: 10, activeConns: 3 }),
+        dest('198.51.100.2', 80, { fwdMethod: K.IP_VS_CONN_F_TUNNEL, tunType: 1, tunPort: 6080, tunFlags: 1 }),
+        dest('198.51.100.3', 80, { fwdMethod: K.IP_VS_CONN_F_TUNNEL, tunType: 2, tunFlags: 2, weight: -1 }),
+      ],
+      [],
+      [dest('198.51.100.4', 0, { fwdMethod: K.IP_VS_CONN_F_DROUTE, stats: { ...ZERO_STATS, outbytes: 5n } })],
+    ];
+    const t = Table.of(services, dests);
+    const stats = (s: Stats) => ({
+      connections: Number(s.conns),
+      inPackets: Number(s.inPackets),
+      outPackets: Number(s.outPackets),
+      inBytes: Number(s.inBytes),
+      outBytes: Number(s.outBytes),
+    });
+    const rates = (s: Stats) => ({
+      connectionsPerSecond: Number(s.cps),
+      inPacketsPerSecond: Number(s.inPps),
+      outPacketsPerSecond: Number(s.outPps),
+      inBytesPerSecond: Number(s.inBps),
+      outBytesPerSecond: Number(s.outBps),
+    });
+    services.forEach((raw, i) => {
+      const text = serviceJson(t, i, t.destOrder(i, false), 0);
+      // The layout JSON.stringify(…, null, 2) gives the same value.
+      expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
+      const s = serviceFromRaw(raw);
+      expect(JSON.parse(text)).toEqual({
+        family: s.family,
+        protocol: s.protocol ?? null,
+        address: s.address ?? null,
+        port: s.port ?? null,
+        fwmark: s.fwmark ?? null,
+        scheduler: s.scheduler,
+        schedulerFlags: s.schedulerFlags,
+        persistence: s.persistence ?? null,
+        persistenceEngine: s.persistenceEngine ?? null,
+        onePacket: s.onePacket,
+        stats: stats(s.stats),
+        rates: rates(s.stats),
+        destinations: dests[i]!.map((rawDest) => {
+          const d = destinationFromRaw({ ...rawDest, weight: rawDest.weight });
+          const tunnel = d.tunnel;
+          return {
+            family: d.family,
+            address: d.address,
+            port: d.port,
+            forwarding: d.forwarding,
+            weight: d.weight,
+            upperThreshold: d.upperThreshold,
+            lowerThreshold: d.lowerThreshold,
+            tunnel: tunnel
+              ? { type: tunnel.type, port: tunnel.type === 'gue' ? tunnel.port : null, checksum: tunnel.checksum }
+              : null,
+            activeConnections: d.activeConnections,
+            inactiveConnections: d.inactiveConnections,
+            persistentConnections: d.persistentConnections,
+            stats: stats(d.stats),
+            rates: rates(d.stats),
+          };
+        }),
+      });
+    });
+  });
+
+  it('writes counters past 2^53 exactly, in the table as in JSON', () => {
+    const big = 2n ** 60n + 3n;
+    const t = Table.of([service({ stats: { ...ZERO_STATS, inbytes: big } })], [[]]);
+    expect(t.counter(0, 3)).toBe(big);
+    expect(serviceJson(t, 0, [], 0)).toContain(`"inBytes": ${big},`);
+    const line = serviceEntryOf(t, 0, [], listFormat(new Set(['stats', 'exact'])), NUMERIC).split('\n')[0]!;
+    expect(line.endsWith(`        0 ${big}        0`)).toBe(true);
+    expect(serviceEntryOf(t, 0, [], listFormat(new Set(['stats'])), NUMERIC)).toContain(' 1152921T');
+  });
+
   it('writes 64-bit counters as exact integers', () => {
     expect(stringify({ a: 2n ** 64n - 1n, b: 'x', c: [1n], d: null }, 0)).toBe(
       '{"a":18446744073709551615,"b":"x","c":[1],"d":null}',

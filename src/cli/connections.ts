@@ -1,81 +1,107 @@
-// -c: the connection table, read through the library's connection reader
-// (the kernel's /proc/net/ip_vs_conn of the client's namespace, parsed in the
-// addon) and printed as ipvsadm prints it: file order, never sorted; ports
-// named for TCP, UDP and SCTP entries only; --persistent-conn adds the
+// -c: the connection table, read through the library's columnar reader (the
+// kernel's /proc/net/ip_vs_conn of the client's namespace, parsed in the
+// addon, in parallel slices where that is faster) and printed as ipvsadm
+// prints it, a batch at a time as it is read: file order, never sorted;
+// ports named for TCP, UDP and SCTP entries only; --persistent-conn adds the
 // persistence engine columns, with row widths that differ from the title's.
 import { connectionBatches, type ConnectionBatch } from '../connections.js';
 import { K } from '../constants.js';
 import { addrport, namer, NUMERIC, pad, type Namer } from './format.js';
-import { OK } from './kernel.js';
+import { errorText, OK, Output } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
 import { protocolByName } from '../vocabulary/protocols.js';
 
 /** Every batch of the table, in file order. */
-export async function readConnections(ctx: Context): Promise<ConnectionBatch[]> {
-  const batches: ConnectionBatch[] = [];
-  for await (const batch of connectionBatches(ctx.raw)) batches.push(batch);
-  return batches;
+export function tableBatches(ctx: Context): AsyncIterable<ConnectionBatch> {
+  return connectionBatches(ctx.raw, { parallel: 'auto' });
 }
 
-const two = (n: number): string => String(n).padStart(2, '0');
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
-async function connectionNamer(batches: readonly ConnectionBatch[]): Promise<Namer> {
+/** Names for the batches of one listing: each batch's addresses looked up at once, the answers kept. */
+async function batchNamer(): Promise<(b: ConnectionBatch) => Promise<Namer>> {
   const { HostNames, portToService } = await import('./names.js');
   const hosts = new HostNames();
-  const seen: { family: 'inet' | 'inet6'; addr: Uint8Array }[] = [];
+  const names = namer(hosts, portToService);
   const fam = (af: number) => (af === K.AF_INET6 ? 'inet6' : 'inet') as 'inet' | 'inet6';
-  for (const b of batches) {
+  return async (b) => {
+    const seen: { family: 'inet' | 'inet6'; addr: Uint8Array }[] = [];
     for (let i = 0; i < b.length; i++) {
       seen.push({ family: fam(b.family[i]!), addr: b.clientAddress(i) });
       seen.push({ family: fam(b.family[i]!), addr: b.virtualAddress(i) });
       seen.push({ family: fam(b.destinationFamily[i]!), addr: b.destinationAddress(i) });
     }
+    await hosts.prepare(seen);
+    return names;
+  };
+}
+
+/** What each of a batch's protocols prints as, and the protocol its ports are named for (0: none). */
+function protocolColumns(b: ConnectionBatch): { text: string; named: number }[] {
+  return b.protocols.map((lower) => {
+    // The kernel's protocol name, which ipvsadm prints as it reads it; port
+    // names only for the protocols services have.
+    const entry = protocolByName(lower);
+    return { text: pad(entry?.kernel ?? lower, 3), named: entry?.option !== undefined ? entry.number : 0 };
+  });
+}
+
+/** The lines of one batch. */
+function batchLines(b: ConnectionBatch, withPe: boolean, names: Namer): string {
+  const protocols = protocolColumns(b);
+  const states = b.states.map((s) => pad(s, 11));
+  const w = b.addressLength;
+  const dw = b.destinationAddressLength;
+  let out = '';
+  for (let i = 0; i < b.length; i++) {
+    const protocol = protocols[b.protocolIndex[i]!]!;
+    const af = b.family[i]!;
+    const expires = b.expires[i]!;
+    const client = addrport(af, b.client, b.clientPort[i]!, protocol.named, names, i * w);
+    const virt = addrport(af, b.virtual, b.virtualPort[i]!, protocol.named, names, i * w);
+    const dest = addrport(b.destinationFamily[i]!, b.destination, b.destinationPort[i]!, protocol.named, names, i * dw);
+    const expire = pad(`${two(Math.trunc(expires / 60))}:${two(expires % 60)}`, 6);
+    const head = `${protocol.text} ${expire} ${states[b.stateIndex[i]!]!} ${pad(client, 18)} ${pad(virt, 18)}`;
+    const pe = b.persistenceEngineIndex[i]!;
+    // ipvsadm's sscanf must fill all 11 fields: an engine and its data.
+    const data = pe === 0 ? '' : b.persistenceData[b.persistenceDataIndex[i]!]!.split(/\s/)[0]!;
+    if (withPe && data !== '') out += `${head} ${pad(dest, 16)} ${pad(b.persistenceEngines[pe]!, 18)} ${data}\n`;
+    else out += `${head} ${dest}\n`;
   }
-  await hosts.prepare(seen);
-  return namer(hosts, portToService);
+  return out;
 }
 
 export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> {
-  let batches: ConnectionBatch[];
+  const withPe = e.options.has('persistent-conn');
+  const namesOf = e.options.has('numeric') ? async () => NUMERIC : await batchNamer();
+  const out = new Output((text) => ctx.io.stdout(text));
+  const batches = tableBatches(ctx)[Symbol.asyncIterator]();
+  // The first batch, or the end, before anything is printed: a table that
+  // cannot be read prints only ipvsadm's message.
+  let next: IteratorResult<ConnectionBatch>;
   try {
-    batches = await readConnections(ctx);
+    next = await batches.next();
   } catch {
     ctx.io.stderr('cannot open file /proc/net/ip_vs_conn\n');
     return { status: 1, fatal: true };
   }
-  const withPe = e.options.has('persistent-conn');
-  const names = e.options.has('numeric') ? NUMERIC : await connectionNamer(batches);
-  const parts: string[] = ['IPVS connection entries\n'];
+  out.add('IPVS connection entries\n');
   const columns = `pro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)}`;
-  parts.push(
-    withPe ? `${columns} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n` : `${columns} destination\n`,
-  );
-  for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      const lower = b.protocols[b.protocolIndex[i]!]!;
-      // The kernel's protocol name, which ipvsadm prints as it reads it;
-      // port names only for the protocols services have.
-      const entry = protocolByName(lower);
-      const proto = entry?.kernel ?? lower;
-      const protocol = entry?.option !== undefined ? entry.number : 0;
-      const af = b.family[i]!;
-      const expires = b.expires[i]!;
-      const client = addrport(af, b.clientAddress(i), b.clientPort[i]!, protocol, names);
-      const virt = addrport(af, b.virtualAddress(i), b.virtualPort[i]!, protocol, names);
-      const dest = addrport(b.destinationFamily[i]!, b.destinationAddress(i), b.destinationPort[i]!, protocol, names);
-      const expire = `${two(Math.trunc(expires / 60))}:${two(expires % 60)}`;
-      const state = b.states[b.stateIndex[i]!]!;
-      const head = `${pad(proto, 3)} ${pad(expire, 6)} ${pad(state, 11)} ${pad(client, 18)} ${pad(virt, 18)}`;
-      const pe = b.persistenceEngineIndex[i]!;
-      // ipvsadm's sscanf must fill all 11 fields: an engine and its data.
-      const data = pe === 0 ? '' : b.persistenceData[b.persistenceDataIndex[i]!]!.split(/\s/)[0]!;
-      if (withPe && data !== '') {
-        parts.push(`${head} ${pad(dest, 16)} ${pad(b.persistenceEngines[pe]!, 18)} ${data}\n`);
-      } else {
-        parts.push(`${head} ${dest}\n`);
-      }
+  out.add(withPe ? `${columns} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n` : `${columns} destination\n`);
+  try {
+    while (!next.done) {
+      const b = next.value;
+      out.add(batchLines(b, withPe, await namesOf(b)));
+      next = await batches.next();
     }
+  } catch (error) {
+    // The table could not be read to its end: what was read is out, then why.
+    out.flush();
+    ctx.io.stderr(`${errorText(error)}\n`);
+    return { status: 1, fatal: true };
+  } finally {
+    await batches.return?.();
   }
-  ctx.io.stdout(parts.join(''));
+  out.flush();
   return OK;
 }

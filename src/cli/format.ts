@@ -1,12 +1,13 @@
 // ipvsadm 1.31's listings, byte for byte: the version line, the titles, one
-// line per service and destination in each list mode, the save (-S) rules,
-// scaled numbers, and the order ipvsadm sorts in (glibc's merge sort with a
-// comparator that subtracts in 32 bits, so far-apart values sort "backwards").
+// line per service and destination in each list mode, the save (-S) rules and
+// scaled numbers. Services and destinations are read in place from a packed
+// snapshot (table.ts, which also has ipvsadm's order).
 import { formatAddress, familyOf } from '../address.js';
 import { K } from '../constants.js';
-import type { RawDest, RawInfo, RawService, RawServiceKey, RawStats, RawTimeouts, RawDaemon } from '../native.js';
+import type { RawDaemon, RawInfo, RawTimeouts } from '../native.js';
 import type { HostNames } from './names.js';
 import type { Option } from './options.js';
+import type { Table } from './table.js';
 import { forwardingByValue } from '../vocabulary/forwarding.js';
 import { dottedMask } from '../vocabulary/netmask.js';
 import { protocolByNumber } from '../vocabulary/protocols.js';
@@ -58,25 +59,43 @@ export function ntop(af: number, addr: Uint8Array): string {
   return formatAddress(familyOf(af), addr);
 }
 
-/** `host:port` (IPv6 in brackets), by name unless numeric, cut to 59 characters. */
-export function addrport(af: number, addr: Uint8Array, port: number, protocol: number, names: Namer): string {
-  const host = names.host(af, addr) ?? ntop(af, addr);
-  const service = names.service(port, protocol) ?? String(port);
-  const text = af === K.AF_INET6 ? `[${host}]:${service}` : `${host}:${service}`;
-  return text.slice(0, 59);
+/**
+ * `host:port` (IPv6 in brackets), by name unless numeric, cut to 59
+ * characters; the address is `bytes` from `at` (4 bytes for IPv4, 16 for IPv6).
+ */
+export function addrport(af: number, bytes: Uint8Array, port: number, protocol: number, names: Namer, at = 0): string {
+  let host: string | undefined;
+  let service: string | undefined;
+  if (names !== NUMERIC) {
+    host = names.host(af, bytes.subarray(at, at + (af === K.AF_INET6 ? 16 : 4)));
+    service = names.service(port, protocol);
+  }
+  if (af === K.AF_INET6) {
+    return `[${host ?? formatAddress('inet6', bytes.subarray(at, at + 16))}]:${service ?? port}`.slice(0, 59);
+  }
+  host ??= `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
+  return `${host}:${service ?? port}`.slice(0, 59);
 }
 
+/** An exact integer's quotient by `d`, rounded down (no floating-point rounding). */
+const div = (v: number, d: number): number => (v - (v % d)) / d;
+
 /** print_largenum: 9 columns, scaled to K/M/G/T unless exact. */
-export function largenum(v: bigint, exact: boolean): string {
-  if (exact) {
-    const s = v.toString();
-    return s.length <= 8 ? right(s, 9) : ` ${s}`;
+export function largenum(v: number | bigint, exact: boolean): string {
+  if (typeof v === 'bigint') {
+    if (v <= Number.MAX_SAFE_INTEGER) return largenum(Number(v), exact);
+    if (exact) return ` ${v}`;
+    return `${right(v / 1_000_000_000_000n, 8)}T`;
   }
-  if (v < 100_000_000n) return right(v, 9);
-  if (v < 1_000_000_000n) return `${right(v / 1000n, 8)}K`;
-  if (v < 100_000_000_000n) return `${right(v / 1_000_000n, 8)}M`;
-  if (v < 100_000_000_000_000n) return `${right(v / 1_000_000_000n, 8)}G`;
-  return `${right(v / 1_000_000_000_000n, 8)}T`;
+  if (exact) {
+    const s = String(v);
+    return s.length <= 8 ? s.padStart(9) : ` ${s}`;
+  }
+  if (v < 100_000_000) return right(v, 9);
+  if (v < 1_000_000_000) return `${right(div(v, 1000), 8)}K`;
+  if (v < 100_000_000_000) return `${right(div(v, 1_000_000), 8)}M`;
+  if (v < 100_000_000_000_000) return `${right(div(v, 1_000_000_000), 8)}G`;
+  return `${right(div(v, 1_000_000_000_000), 8)}T`;
 }
 
 /** The kernel's IPVS version word as `major.minor.patch`. */
@@ -110,15 +129,20 @@ function protocolName(protocol: number): string {
 const int32 = (n: number): number => n | 0;
 
 /** The service as the table names it: `TCP  1.2.3.4:80`, `FWM  5 IPv6`. */
-export function serviceName(s: RawService, names: Namer): string {
-  if (s.fwmark !== 0) return `FWM  ${int32(s.fwmark)}${s.af === K.AF_INET6 ? ' IPv6' : ''}`;
-  const text = `${pad(protocolName(s.protocol), 4)} ${addrport(s.af, s.addr, s.port, s.protocol, names)}`;
-  return s.af === K.AF_INET6 ? text : text.slice(0, 33);
+export function serviceName(t: Table, i: number, names: Namer): string {
+  const af = t.service(i, 'af');
+  const fwmark = t.service(i, 'fwmark');
+  if (fwmark !== 0) return `FWM  ${int32(fwmark)}${af === K.AF_INET6 ? ' IPv6' : ''}`;
+  const protocol = t.service(i, 'protocol');
+  const where = addrport(af, t.p.serviceAddrs, t.service(i, 'port'), protocol, names, i * 16);
+  const text = `${pad(protocolName(protocol), 4)} ${where}`;
+  return af === K.AF_INET6 ? text : text.slice(0, 33);
 }
 
-function destName(s: RawService, d: RawDest, names: Namer): string {
-  const text = addrport(d.af, d.addr, d.port, s.protocol, names);
-  return d.af === K.AF_INET6 ? text : text.slice(0, 28);
+function destName(t: Table, protocol: number, j: number, names: Namer): string {
+  const af = t.dest(j, 'af');
+  const text = addrport(af, t.p.destAddrs, t.dest(j, 'port'), protocol, names, j * 16);
+  return af === K.AF_INET6 ? text : text.slice(0, 28);
 }
 
 /** The scheduler flag words shown for a flag word (SCHED3 is ignored for sh and mh). */
@@ -131,127 +155,153 @@ export const fwdName = (fwd: number): string => forwardingByValue(fwd)?.ipvsadm 
 
 const CSUM_NAMES = ['-c', '+c', 'r+c'];
 
-function tunnelInfo(d: RawDest): string {
-  if ((d.fwdMethod & 7) !== K.IP_VS_CONN_F_TUNNEL) return 'n/a';
-  const flag = CSUM_NAMES[d.tunFlags] ?? '(null)';
-  if (d.tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP) return 'ipip';
-  if (d.tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GUE) return `gue:${d.tunPort}:${flag}`;
-  if (d.tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GRE) return `gre:${flag}`;
+function tunnelInfo(t: Table, j: number): string {
+  if ((t.dest(j, 'fwdMethod') & 7) !== K.IP_VS_CONN_F_TUNNEL) return 'n/a';
+  const tunFlags = t.dest(j, 'tunFlags');
+  const tunType = t.dest(j, 'tunType');
+  const flag = CSUM_NAMES[tunFlags] ?? '(null)';
+  if (tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP) return 'ipip';
+  if (tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GUE) return `gue:${t.dest(j, 'tunPort')}:${flag}`;
+  if (tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GRE) return `gre:${flag}`;
   return 'n/a';
 }
 
-const low32 = (v: bigint): bigint => v & 0xffffffffn;
+// Counters by their index in COUNTER_COLUMNS.
+const CONNS = 0;
+const INBYTES = 3;
+const OUTBYTES = 4;
+const CPS = 5;
+const INBPS = 8;
 
 /**
- * A destination's counters as ipvsadm 1.31 shows them: libipvs reads the
- * 64-bit counters other than bytes with a 32-bit getter, keeping the low half.
+ * Five counters of service `i` from `first`, scaled: a service's are the
+ * kernel's 64-bit values.
  */
-export function destStats(s: RawStats): RawStats {
-  return {
-    ...s,
-    conns: low32(s.conns),
-    inpkts: low32(s.inpkts),
-    outpkts: low32(s.outpkts),
-    cps: low32(s.cps),
-    inpps: low32(s.inpps),
-    outpps: low32(s.outpps),
-    inbps: low32(s.inbps),
-    outbps: low32(s.outbps),
-  };
-}
-
-function fiveNumbers(values: bigint[], exact: boolean): string {
-  return values.map((v) => largenum(v, exact)).join('');
-}
-
-/** One service and its destinations in a table mode. */
-export function serviceEntry(s: RawService, dests: readonly RawDest[], f: ListFormat, names: Namer): string {
-  const name = serviceName(s, names);
-  let out: string;
-  if (f.stats) {
-    const st = s.stats;
-    out = `${pad(name, 33)}${fiveNumbers([st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes], f.exact)}\n`;
-  } else if (f.rate) {
-    const st = s.stats;
-    out = `${pad(name, 33)}${fiveNumbers([st.cps, st.inpps, st.outpps, st.inbps, st.outbps], f.exact)}\n`;
-  } else {
-    out = `${name} ${s.scheduler}`;
-    if (s.flags & SCHEDULER_FLAG_BITS) out += ` (${schedFlagWords(s.scheduler, s.flags)})`;
-    if (s.flags & K.IP_VS_SVC_F_PERSISTENT) {
-      out += ` persistent ${s.timeout}`;
-      if (s.af === K.AF_INET) {
-        if (s.netmask !== 0xffffffff) out += ` mask ${dottedMask(s.netmask)}`;
-      } else if (s.netmask !== 128) {
-        out += ` mask ${s.netmask | 0}`;
-      }
-      if (s.pe !== '') out += ` pe ${s.pe}`;
-    }
-    if (s.flags & K.IP_VS_SVC_F_ONEPACKET) out += ' ops';
-    out += '\n';
-  }
-  for (const d of dests) {
-    const dn = pad(destName(s, d, names), 28);
-    const st = destStats(d.stats);
-    const weight = pad(String(d.weight), 6);
-    const conns = `${pad(String(d.activeConns), 10)} ${pad(String(d.inactConns), 10)}`;
-    if (f.stats) {
-      out += `  -> ${dn}${fiveNumbers([st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes], f.exact)}\n`;
-    } else if (f.rate) {
-      const packets = `${right(st.cps, 8)} ${right(st.inpps, 8)} ${right(st.outpps, 8)}`;
-      out += `  -> ${dn} ${packets}${fiveNumbers([st.inbps, st.outbps], f.exact)}\n`;
-    } else if (f.thresholds) {
-      out += `  -> ${dn} ${pad(String(d.uThreshold), 10)} ${pad(String(d.lThreshold), 10)} ${conns}\n`;
-    } else if (f.persistentConn) {
-      out += `  -> ${dn} ${pad(String(d.weight), 9)} ${pad(String(d.persistConns), 11)} ${conns}\n`;
-    } else if (f.tunInfo) {
-      out += `  -> ${dn} ${pad(fwdName(d.fwdMethod), 7)} ${pad(tunnelInfo(d), 13)} ${weight} ${conns}\n`;
-    } else {
-      out += `  -> ${dn} ${pad(fwdName(d.fwdMethod), 7)} ${weight} ${conns}\n`;
-    }
-  }
+function serviceNumbers(t: Table, i: number, first: number, exact: boolean): string {
+  let out = '';
+  for (let k = first; k < first + 5; k++) out += largenum(t.counter(i, k), exact);
   return out;
 }
 
-function serviceSpec(s: RawService, names: Namer): string {
-  if (s.fwmark !== 0) return `-f ${int32(s.fwmark)}${s.af === K.AF_INET6 ? ' -6' : ''}`;
-  const flag = protocolByNumber(s.protocol)?.option ?? '--xxx-service';
-  return `${flag} ${addrport(s.af, s.addr, s.port, s.protocol, names)}`;
+/**
+ * A destination's counter as ipvsadm 1.31 shows it: libipvs reads the 64-bit
+ * counters other than bytes with a 32-bit getter, keeping the low half.
+ */
+function destCounter(t: Table, j: number, k: number): number | bigint {
+  const entry = t.count + j;
+  return k === INBYTES || k === OUTBYTES ? t.counter(entry, k) : t.low32(entry, k);
+}
+
+/** The service's own line in a table mode. */
+function serviceLine(t: Table, i: number, f: ListFormat, names: Namer): string {
+  const name = serviceName(t, i, names);
+  if (f.stats) return `${pad(name, 33)}${serviceNumbers(t, i, CONNS, f.exact)}\n`;
+  if (f.rate) return `${pad(name, 33)}${serviceNumbers(t, i, CPS, f.exact)}\n`;
+  const scheduler = t.scheduler(i);
+  const flags = t.service(i, 'flags');
+  let out = `${name} ${scheduler}`;
+  if (flags & SCHEDULER_FLAG_BITS) out += ` (${schedFlagWords(scheduler, flags)})`;
+  if (flags & K.IP_VS_SVC_F_PERSISTENT) {
+    out += ` persistent ${t.service(i, 'timeout')}`;
+    const netmask = t.service(i, 'netmask');
+    if (t.service(i, 'af') === K.AF_INET) {
+      if (netmask !== 0xffffffff) out += ` mask ${dottedMask(netmask)}`;
+    } else if (netmask !== 128) {
+      out += ` mask ${netmask | 0}`;
+    }
+    const engine = t.engine(i);
+    if (engine !== '') out += ` pe ${engine}`;
+  }
+  if (flags & K.IP_VS_SVC_F_ONEPACKET) out += ' ops';
+  return `${out}\n`;
+}
+
+/** Destination `j`'s line in a table mode, under a service of `protocol`. */
+function destLine(t: Table, protocol: number, j: number, f: ListFormat, names: Namer): string {
+  const dn = pad(destName(t, protocol, j, names), 28);
+  if (f.stats) {
+    let numbers = '';
+    for (let k = CONNS; k < CONNS + 5; k++) numbers += largenum(destCounter(t, j, k), f.exact);
+    return `  -> ${dn}${numbers}\n`;
+  }
+  if (f.rate) {
+    const e = t.count + j;
+    const packets = `${right(t.low32(e, CPS), 8)} ${right(t.low32(e, CPS + 1), 8)} ${right(t.low32(e, CPS + 2), 8)}`;
+    const bytes = largenum(destCounter(t, j, INBPS), f.exact) + largenum(destCounter(t, j, INBPS + 1), f.exact);
+    return `  -> ${dn} ${packets}${bytes}\n`;
+  }
+  const conns = `${pad(String(t.dest(j, 'activeConns')), 10)} ${pad(String(t.dest(j, 'inactConns')), 10)}`;
+  const weight = t.dest(j, 'weight') | 0;
+  if (f.thresholds) {
+    const thresholds = `${pad(String(t.dest(j, 'uThreshold')), 10)} ${pad(String(t.dest(j, 'lThreshold')), 10)}`;
+    return `  -> ${dn} ${thresholds} ${conns}\n`;
+  }
+  if (f.persistentConn)
+    return `  -> ${dn} ${pad(String(weight), 9)} ${pad(String(t.dest(j, 'persistConns')), 11)} ${conns}\n`;
+  const fwd = pad(fwdName(t.dest(j, 'fwdMethod')), 7);
+  if (f.tunInfo) return `  -> ${dn} ${fwd} ${pad(tunnelInfo(t, j), 13)} ${pad(String(weight), 6)} ${conns}\n`;
+  return `  -> ${dn} ${fwd} ${pad(String(weight), 6)} ${conns}\n`;
+}
+
+/** One service and its destinations (`order`: their indices) in a table mode. */
+export function serviceEntry(t: Table, i: number, order: ArrayLike<number>, f: ListFormat, names: Namer): string {
+  let out = serviceLine(t, i, f, names);
+  const protocol = t.service(i, 'protocol');
+  for (let k = 0; k < order.length; k++) out += destLine(t, protocol, order[k]!, f, names);
+  return out;
+}
+
+function serviceSpec(t: Table, i: number, names: Namer): string {
+  const af = t.service(i, 'af');
+  const fwmark = t.service(i, 'fwmark');
+  if (fwmark !== 0) return `-f ${int32(fwmark)}${af === K.AF_INET6 ? ' -6' : ''}`;
+  const protocol = t.service(i, 'protocol');
+  const flag = protocolByNumber(protocol)?.option ?? '--xxx-service';
+  return `${flag} ${addrport(af, t.p.serviceAddrs, t.service(i, 'port'), protocol, names, i * 16)}`;
 }
 
 const TUN_FLAG_OPTIONS = ['--tun-nocsum', '--tun-csum', '--tun-remcsum'];
 
-/** One service and its destinations as -S rules (thresholds are not saved). */
-export function saveEntry(s: RawService, dests: readonly RawDest[], names: Namer): string {
-  const spec = serviceSpec(s, names);
-  let out = `-A ${spec} -s ${s.scheduler}`;
-  if (s.flags & K.IP_VS_SVC_F_PERSISTENT) {
-    out += ` -p ${s.timeout}`;
-    if (s.af === K.AF_INET) {
-      if (s.netmask !== 0xffffffff) out += ` -M ${dottedMask(s.netmask)}`;
-    } else if (s.netmask !== 128) {
-      out += ` -M ${s.netmask | 0}`;
+function forwardingSwitch(fwd: number): string {
+  if (fwd === K.IP_VS_CONN_F_MASQ) return '-m';
+  if (fwd === K.IP_VS_CONN_F_TUNNEL) return '-i';
+  if (fwd === K.IP_VS_CONN_F_DROUTE || fwd === K.IP_VS_CONN_F_LOCALNODE) return '-g';
+  return '(null)';
+}
+
+/** One service and its destinations (`order`) as -S rules (thresholds are not saved). */
+export function saveEntry(t: Table, i: number, order: ArrayLike<number>, names: Namer): string {
+  const spec = serviceSpec(t, i, names);
+  const scheduler = t.scheduler(i);
+  const flags = t.service(i, 'flags');
+  const engine = t.engine(i);
+  let out = `-A ${spec} -s ${scheduler}`;
+  if (flags & K.IP_VS_SVC_F_PERSISTENT) {
+    out += ` -p ${t.service(i, 'timeout')}`;
+    const netmask = t.service(i, 'netmask');
+    if (t.service(i, 'af') === K.AF_INET) {
+      if (netmask !== 0xffffffff) out += ` -M ${dottedMask(netmask)}`;
+    } else if (netmask !== 128) {
+      out += ` -M ${netmask | 0}`;
     }
   }
-  if (s.pe !== '') out += ` --pe ${s.pe}`;
-  if (s.flags & K.IP_VS_SVC_F_ONEPACKET) out += ' -o';
-  if (s.flags & SCHEDULER_FLAG_BITS) out += ` -b ${schedFlagWords(s.scheduler, s.flags)}`;
+  if (engine !== '') out += ` --pe ${engine}`;
+  if (flags & K.IP_VS_SVC_F_ONEPACKET) out += ' -o';
+  if (flags & SCHEDULER_FLAG_BITS) out += ` -b ${schedFlagWords(scheduler, flags)}`;
   out += '\n';
-  for (const d of dests) {
-    const fwd = d.fwdMethod & 7;
-    const sw =
-      fwd === K.IP_VS_CONN_F_MASQ
-        ? '-m'
-        : fwd === K.IP_VS_CONN_F_TUNNEL
-          ? '-i'
-          : fwd === K.IP_VS_CONN_F_DROUTE || fwd === K.IP_VS_CONN_F_LOCALNODE
-            ? '-g'
-            : '(null)';
-    out += `-a ${spec} -r ${addrport(d.af, d.addr, d.port, s.protocol, names)} ${sw} -w ${d.weight}`;
+  const protocol = t.service(i, 'protocol');
+  for (let k = 0; k < order.length; k++) {
+    const j = order[k]!;
+    const fwd = t.dest(j, 'fwdMethod') & 7;
+    const where = addrport(t.dest(j, 'af'), t.p.destAddrs, t.dest(j, 'port'), protocol, names, j * 16);
+    out += `-a ${spec} -r ${where} ${forwardingSwitch(fwd)} -w ${t.dest(j, 'weight') | 0}`;
     if (fwd === K.IP_VS_CONN_F_TUNNEL) {
-      const flag = TUN_FLAG_OPTIONS[d.tunFlags] ?? '(null)';
-      if (d.tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP) out += ' --tun-type ipip';
-      else if (d.tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GRE) out += ` --tun-type gre ${flag}`;
-      else if (d.tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GUE) out += ` --tun-type gue --tun-port ${d.tunPort} ${flag}`;
+      const flag = TUN_FLAG_OPTIONS[t.dest(j, 'tunFlags')] ?? '(null)';
+      const tunType = t.dest(j, 'tunType');
+      if (tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP) out += ' --tun-type ipip';
+      else if (tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GRE) out += ` --tun-type gre ${flag}`;
+      else if (tunType === K.IP_VS_CONN_F_TUNNEL_TYPE_GUE)
+        out += ` --tun-type gue --tun-port ${t.dest(j, 'tunPort')} ${flag}`;
     }
     out += '\n';
   }
@@ -270,64 +320,4 @@ export function daemonLine(d: RawDaemon): string {
   if (d.port) out += `, port=${d.port}`;
   if (d.ttl) out += `, ttl=${d.ttl}`;
   return `${out})\n`;
-}
-
-// --- order ---------------------------------------------------------------------
-
-/** glibc 2.36 qsort: a top-down merge sort, stable, taking from the left while cmp <= 0. */
-export function msort<T>(items: readonly T[], cmp: (a: T, b: T) => number): T[] {
-  const a = items.slice();
-  const tmp = new Array<T>(a.length);
-  const sort = (lo: number, n: number): void => {
-    if (n <= 1) return;
-    const n1 = n >> 1;
-    const n2 = n - n1;
-    sort(lo, n1);
-    sort(lo + n1, n2);
-    let i = lo;
-    let j = lo + n1;
-    let k = 0;
-    let left = n1;
-    let rightLeft = n2;
-    while (left > 0 && rightLeft > 0) {
-      if (cmp(a[i]!, a[j]!) <= 0) {
-        tmp[k++] = a[i++]!;
-        left--;
-      } else {
-        tmp[k++] = a[j++]!;
-        rightLeft--;
-      }
-    }
-    while (left-- > 0) tmp[k++] = a[i++]!;
-    for (let m = 0; m < k; m++) a[lo + m] = tmp[m]!;
-  };
-  sort(0, a.length);
-  return a;
-}
-
-const word = (addr: Uint8Array, i: number): number =>
-  ((addr[i * 4]! << 24) | (addr[i * 4 + 1]! << 16) | (addr[i * 4 + 2]! << 8) | addr[i * 4 + 3]!) >>> 0;
-
-/** The address part of the comparators: ntohl differences read as int32, words chosen by the first af. */
-function compareAddr(af: number, a: Uint8Array, b: Uint8Array): number {
-  const words = af === K.AF_INET6 ? 4 : 1;
-  for (let i = 0; i < words; i++) {
-    const r = (word(a, i) - word(b, i)) | 0;
-    if (r !== 0) return r;
-  }
-  return 0;
-}
-
-export function compareServices(a: RawServiceKey, b: RawServiceKey): number {
-  return (
-    (a.fwmark - b.fwmark) | 0 ||
-    a.af - b.af ||
-    a.protocol - b.protocol ||
-    compareAddr(a.af, a.addr, b.addr) ||
-    a.port - b.port
-  );
-}
-
-export function compareDests(a: RawDest, b: RawDest): number {
-  return compareAddr(a.af, a.addr, b.addr) || a.port - b.port;
 }

@@ -2,14 +2,19 @@
 // library's info types (docs/cli.md). Every field is always present (null
 // when it does not apply); 64-bit counters are written as exact integers
 // (JSON numbers of any size, not strings); addresses are numeric.
+import { familyOf, formatAddress } from '../address.js';
 import type { ConnectionBatch } from '../connections.js';
+import { K } from '../constants.js';
 import { daemonFromRaw } from '../daemon.js';
-import { destinationFromRaw } from '../destination.js';
-import type { RawDaemon, RawDest, RawService } from '../native.js';
-import { serviceFromRaw } from '../service.js';
-import type { Stats } from '../stats.js';
-import { compareDests, msort, versionNumber } from './format.js';
-import { fetchTable, listFailed, OK, serviceKey } from './kernel.js';
+import { tunnelFromRaw } from '../destination.js';
+import type { RawDaemon } from '../native.js';
+import { forwardingByValue } from '../vocabulary/forwarding.js';
+import { dottedMask } from '../vocabulary/netmask.js';
+import { protocolByNumber } from '../vocabulary/protocols.js';
+import { schedulerFlagNames } from '../vocabulary/scheduler-flags.js';
+import { versionNumber } from './format.js';
+import { listFailed, OK, Output, serviceKey, serviceTable, takeTable } from './kernel.js';
+import type { Table } from './table.js';
 import type { Context, Entry, Outcome } from './types.js';
 
 export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json };
@@ -24,80 +29,163 @@ export function stringify(value: Json, indent = 2): string {
 const BIGINT = '@@ipvs-bigint@@';
 const BIGINTS = new RegExp(`"${BIGINT}(-?\\d+)${BIGINT}"`, 'g');
 
-function stats(s: Stats): Json {
-  return {
-    connections: s.conns,
-    inPackets: s.inPackets,
-    outPackets: s.outPackets,
-    inBytes: s.inBytes,
-    outBytes: s.outBytes,
-  };
+// The table and the connection table are written as they are read, a service
+// or a batch at a time, as the text JSON.stringify(…, null, 2) makes of them.
+
+/** JSON text of a string. */
+const str = (s: string): string => JSON.stringify(s);
+const nullable = (s: string | undefined): string => (s === undefined ? 'null' : str(s));
+const INDENT = Array.from({ length: 12 }, (_, depth) => '  '.repeat(depth));
+
+/** `{ "key": value, … }` at `depth`, the values already JSON text. */
+function object(depth: number, fields: readonly (readonly [string, string])[]): string {
+  if (fields.length === 0) return '{}';
+  const inner = INDENT[depth + 1]!;
+  let out = '{';
+  for (let k = 0; k < fields.length; k++) out += `${k ? ',' : ''}\n${inner}"${fields[k]![0]}": ${fields[k]![1]}`;
+  return `${out}\n${INDENT[depth]}}`;
 }
 
-function rates(s: Stats): Json {
-  return {
-    connectionsPerSecond: s.cps,
-    inPacketsPerSecond: s.inPps,
-    outPacketsPerSecond: s.outPps,
-    inBytesPerSecond: s.inBps,
-    outBytesPerSecond: s.outBps,
-  };
+/** `[ … ]` at `depth`, the items already JSON text. */
+function array(depth: number, items: readonly string[]): string {
+  if (items.length === 0) return '[]';
+  const inner = INDENT[depth + 1]!;
+  return `[\n${inner}${items.join(`,\n${inner}`)}\n${INDENT[depth]}]`;
 }
 
-export function destinationJson(raw: RawDest): Json {
-  const d = destinationFromRaw(raw);
-  const t = d.tunnel;
-  return {
-    family: d.family,
-    address: d.address,
-    port: d.port,
-    forwarding: d.forwarding,
-    weight: d.weight,
-    upperThreshold: d.upperThreshold,
-    lowerThreshold: d.lowerThreshold,
-    tunnel: t ? { type: t.type, port: t.type === 'gue' ? t.port : null, checksum: t.checksum } : null,
-    activeConnections: d.activeConnections,
-    inactiveConnections: d.inactiveConnections,
-    persistentConnections: d.persistentConnections,
-    stats: stats(d.stats),
-    rates: rates(d.stats),
-  };
+const STATS = ['connections', 'inPackets', 'outPackets', 'inBytes', 'outBytes'];
+const RATES = [
+  'connectionsPerSecond',
+  'inPacketsPerSecond',
+  'outPacketsPerSecond',
+  'inBytesPerSecond',
+  'outBytesPerSecond',
+];
+
+/** The counters of an entry (a service, or `count + j`), then its rates. */
+function counters(t: Table, entry: number, depth: number): [string, string][] {
+  const block = (names: string[], first: number) =>
+    object(
+      depth + 1,
+      names.map((name, k) => [name, String(t.counter(entry, first + k))]),
+    );
+  return [
+    ['stats', block(STATS, 0)],
+    ['rates', block(RATES, 5)],
+  ];
 }
 
-export function serviceJson(raw: RawService, dests: readonly RawDest[]): Json {
-  const s = serviceFromRaw(raw);
-  return {
-    family: s.family,
-    protocol: s.protocol ?? null,
-    address: s.address ?? null,
-    port: s.port ?? null,
-    fwmark: s.fwmark ?? null,
-    scheduler: s.scheduler,
-    schedulerFlags: s.schedulerFlags,
-    persistence: s.persistence ? { timeout: s.persistence.timeout, netmask: s.persistence.netmask } : null,
-    persistenceEngine: s.persistenceEngine ?? null,
-    onePacket: s.onePacket,
-    stats: stats(s.stats),
-    rates: rates(s.stats),
-    destinations: dests.map(destinationJson),
-  };
+function destinationJson(t: Table, j: number, depth: number): string {
+  const af = t.dest(j, 'af');
+  const forwarding = forwardingByValue(t.dest(j, 'fwdMethod'))?.name;
+  if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${t.dest(j, 'fwdMethod')}`);
+  const tunnel = tunnelFromRaw({
+    fwdMethod: t.dest(j, 'fwdMethod'),
+    tunType: t.dest(j, 'tunType'),
+    tunPort: t.dest(j, 'tunPort'),
+    tunFlags: t.dest(j, 'tunFlags'),
+  });
+  const family = familyOf(af);
+  return object(depth, [
+    ['family', str(family)],
+    ['address', str(formatAddress(family, t.destAddr(j)))],
+    ['port', String(t.dest(j, 'port'))],
+    ['forwarding', str(forwarding)],
+    ['weight', String(t.dest(j, 'weight') | 0)],
+    ['upperThreshold', String(t.dest(j, 'uThreshold'))],
+    ['lowerThreshold', String(t.dest(j, 'lThreshold'))],
+    [
+      'tunnel',
+      tunnel
+        ? object(depth + 1, [
+            ['type', str(tunnel.type)],
+            ['port', tunnel.type === 'gue' ? String(tunnel.port) : 'null'],
+            ['checksum', str(tunnel.checksum)],
+          ])
+        : 'null',
+    ],
+    ['activeConnections', String(t.dest(j, 'activeConns'))],
+    ['inactiveConnections', String(t.dest(j, 'inactConns'))],
+    ['persistentConnections', String(t.dest(j, 'persistConns'))],
+    ...counters(t, t.count + j, depth),
+  ]);
 }
 
-export function connectionsJson(batches: readonly ConnectionBatch[]): Json {
-  const out: Json[] = [];
-  for (const batch of batches) {
-    for (const c of batch) {
-      out.push({
-        protocol: c.protocol,
-        client: { ...c.client },
-        virtual: { ...c.virtual },
-        destination: { ...c.destination },
-        state: c.state,
-        expires: c.expires,
-        persistenceEngine: c.persistenceEngine ?? null,
-        persistenceData: c.persistenceData ?? null,
-      });
-    }
+/** Service `i` with its destinations (`order`), as JSON text at `depth`. */
+export function serviceJson(t: Table, i: number, order: ArrayLike<number>, depth: number): string {
+  const af = t.service(i, 'af');
+  const family = familyOf(af);
+  const fwmark = t.service(i, 'fwmark');
+  const flags = t.service(i, 'flags') & ~K.IP_VS_SVC_F_HASHED;
+  const scheduler = t.scheduler(i);
+  const engine = t.engine(i);
+  const netmask = t.service(i, 'netmask');
+  let where: [string, string][];
+  if (fwmark !== 0) {
+    where = [
+      ['protocol', 'null'],
+      ['address', 'null'],
+      ['port', 'null'],
+      ['fwmark', String(fwmark)],
+    ];
+  } else {
+    const protocol = protocolByNumber(t.service(i, 'protocol'));
+    if (protocol?.option === undefined)
+      throw new Error(`the kernel reported a service with unknown protocol ${t.service(i, 'protocol')}`);
+    where = [
+      ['protocol', str(protocol.name)],
+      ['address', str(formatAddress(family, t.serviceAddr(i)))],
+      ['port', String(t.service(i, 'port'))],
+      ['fwmark', 'null'],
+    ];
+  }
+  const dests: string[] = [];
+  for (let k = 0; k < order.length; k++) dests.push(destinationJson(t, order[k]!, depth + 2));
+  return object(depth, [
+    ['family', str(family)],
+    ...where,
+    ['scheduler', str(scheduler)],
+    ['schedulerFlags', array(depth + 1, schedulerFlagNames(scheduler, flags).map(str))],
+    [
+      'persistence',
+      flags & K.IP_VS_SVC_F_PERSISTENT
+        ? object(depth + 1, [
+            ['timeout', String(t.service(i, 'timeout'))],
+            ['netmask', family === 'inet6' ? String(netmask) : str(dottedMask(netmask))],
+          ])
+        : 'null',
+    ],
+    ['persistenceEngine', engine === '' ? 'null' : str(engine)],
+    ['onePacket', String((flags & K.IP_VS_SVC_F_ONEPACKET) !== 0)],
+    ...counters(t, i, depth),
+    ['destinations', array(depth + 1, dests)],
+  ]);
+}
+
+function endpointJson(family: number, bytes: Uint8Array, at: number, width: number, port: number): string {
+  const f = familyOf(family);
+  const address = formatAddress(f, bytes.subarray(at, at + width));
+  return `{\n      "family": "${f}",\n      "address": "${address}",\n      "port": ${port}\n    }`;
+}
+
+/** The entries of one batch, each as JSON text at depth 1 (in the top-level array). */
+export function connectionsJson(b: ConnectionBatch): string[] {
+  const out: string[] = [];
+  const w = b.addressLength;
+  const dw = b.destinationAddressLength;
+  for (let i = 0; i < b.length; i++) {
+    const pe = b.persistenceEngineIndex[i]!;
+    const client = endpointJson(b.family[i]!, b.client, i * w, w, b.clientPort[i]!);
+    const virt = endpointJson(b.family[i]!, b.virtual, i * w, w, b.virtualPort[i]!);
+    const dest = endpointJson(b.destinationFamily[i]!, b.destination, i * dw, dw, b.destinationPort[i]!);
+    const engine = pe === 0 ? 'null' : str(b.persistenceEngines[pe]!);
+    const data = pe === 0 ? 'null' : nullable(b.persistenceData[b.persistenceDataIndex[i]!]);
+    out.push(
+      `{\n    "protocol": ${str(b.protocols[b.protocolIndex[i]!]!)},` +
+        `\n    "client": ${client},\n    "virtual": ${virt},\n    "destination": ${dest},` +
+        `\n    "state": ${str(b.states[b.stateIndex[i]!]!)},\n    "expires": ${b.expires[i]!},` +
+        `\n    "persistenceEngine": ${engine},\n    "persistenceData": ${data}\n  }`,
+    );
   }
   return out;
 }
@@ -124,27 +212,50 @@ export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
     return OK;
   };
   const o = e.options;
+  const sort = !o.has('nosort');
   try {
-    if (o.has('connection')) {
-      const { readConnections } = await import('./connections.js');
-      return out(connectionsJson(await readConnections(ctx)));
-    }
+    if (o.has('connection')) return await connectionsDocument(ctx);
     if (o.has('timeout')) return out({ ...(await ctx.raw.getTimeouts()) });
     if (o.has('daemon')) return out(daemonsJson(await ctx.raw.listDaemons()));
-    if (o.has('service-address')) {
-      const svc = await ctx.raw.getService(serviceKey(e));
-      let dests = await ctx.raw.listDestinations(svc);
-      if (!o.has('nosort')) dests = msort(dests, compareDests);
-      return out(serviceJson(svc, dests));
-    }
   } catch (error) {
     return listFailed(ctx, error);
   }
-  const table = await fetchTable(ctx, !o.has('nosort'));
-  if (table.failure) return listFailed(ctx, table.failure.error);
-  return out({
-    version: versionNumber(ctx.info.version),
-    connectionTableSize: ctx.info.connTabSize,
-    services: table.services.map((s, i) => serviceJson(s, table.dests[i]!)),
-  });
+  if (o.has('service-address')) {
+    const r = await serviceTable(ctx, serviceKey(e));
+    if (r.table === undefined) return listFailed(ctx, r.error);
+    ctx.io.stdout(`${serviceJson(r.table, 0, r.table.destOrder(0, sort), 0)}\n`);
+    return OK;
+  }
+  let t: Table;
+  try {
+    t = await takeTable(ctx);
+  } catch (error) {
+    return listFailed(ctx, error);
+  }
+  const w = new Output((text) => ctx.io.stdout(text));
+  w.add(`{\n  "version": ${str(versionNumber(ctx.info.version))},\n  "connectionTableSize": ${ctx.info.connTabSize},`);
+  w.add('\n  "services": [');
+  const order = t.serviceOrder(sort);
+  const scratch = new Uint32Array(t.p.destinationCount);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    w.add(`${k ? ',' : ''}\n    ${serviceJson(t, i, t.destOrder(i, sort, scratch), 2)}`);
+  }
+  w.add(order.length ? '\n  ]\n}\n' : ']\n}\n');
+  w.flush();
+  return OK;
+}
+
+/** `-L -c --json`: the connection table as an array, written a batch at a time. */
+async function connectionsDocument(ctx: Context): Promise<Outcome> {
+  const { tableBatches } = await import('./connections.js');
+  const w = new Output((text) => ctx.io.stdout(text));
+  let n = 0;
+  w.add('[');
+  for await (const batch of tableBatches(ctx)) {
+    for (const entry of connectionsJson(batch)) w.add(`${n++ ? ',' : ''}\n  ${entry}`);
+  }
+  w.add(n ? '\n]\n' : ']\n');
+  w.flush();
+  return OK;
 }

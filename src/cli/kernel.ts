@@ -1,10 +1,15 @@
 // What the command families share about the kernel: the service keys they
-// send, the table as ipvsadm fetches and prints it, and how a failed call is
-// reported (ipvsadm's message for the operation, and its exit status).
+// send, the table as the listings take it (one snapshot) and print it (a
+// service at a time, as it goes), and how a failed call is reported
+// (ipvsadm's message for the operation, and its exit status).
+import { availableParallelism } from 'node:os';
+
 import { K } from '../constants.js';
-import { IpvsError } from '../errors.js';
-import type { RawDest, RawService, RawServiceKey } from '../native.js';
-import { compareDests, compareServices, msort, namer, NUMERIC, type Namer } from './format.js';
+import { IpvsError, withOp } from '../errors.js';
+import type { RawServiceKey } from '../native.js';
+import { packed } from '../snapshot.js';
+import { namer, NUMERIC, type Namer } from './format.js';
+import { Table } from './table.js';
 import type { Context, Entry, Outcome } from './types.js';
 
 export const OK: Outcome = { status: 0, fatal: false };
@@ -44,64 +49,107 @@ export function zeroKey(e: Entry): RawServiceKey | null {
   return serviceKey(e);
 }
 
-/** Names for a listing: none with -n, else every address looked up at once. */
-export async function namesFor(
-  numeric: boolean,
-  services: readonly RawService[],
-  dests: readonly (readonly RawDest[])[],
-): Promise<Namer> {
+/** Names for a listing: none with -n, else every address of the table looked up at once. */
+export async function namesFor(numeric: boolean, t: Table, services: ArrayLike<number>): Promise<Namer> {
   if (numeric) return NUMERIC;
   const { HostNames, portToService } = await import('./names.js');
   const hosts = new HostNames();
-  const all = [...services.filter((s) => s.fwmark === 0), ...dests.flat()];
-  await hosts.prepare(all.map((x) => ({ family: x.af === K.AF_INET6 ? 'inet6' : 'inet', addr: x.addr })));
+  const family = (af: number) => (af === K.AF_INET6 ? 'inet6' : 'inet') as 'inet' | 'inet6';
+  const all: { family: 'inet' | 'inet6'; addr: Uint8Array }[] = [];
+  for (let k = 0; k < services.length; k++) {
+    const i = services[k]!;
+    if (t.service(i, 'fwmark') === 0) all.push({ family: family(t.service(i, 'af')), addr: t.serviceAddr(i) });
+  }
+  for (let k = 0; k < services.length; k++) {
+    const i = services[k]!;
+    for (let j = t.firstDest(i); j < t.endDest(i); j++) {
+      all.push({ family: family(t.dest(j, 'af')), addr: t.destAddr(j) });
+    }
+  }
+  await hosts.prepare(all);
   return namer(hosts, portToService);
 }
 
-/** The table as fetched: each service with its destinations, and where fetching stopped. */
-export interface Table {
-  services: RawService[];
-  dests: RawDest[][];
-  /** Which dump failed: the services' (nothing to show) or a destinations' (the services before it). */
-  failure?: { error: unknown; during: 'services' | 'destinations' };
+/** The sockets a listing's snapshot spreads its destination dumps over. */
+const POOL = Math.min(4, availableParallelism());
+
+/**
+ * The whole table in one packed snapshot (one call, its dumps on the addon's
+ * threads). A failure is reported with the message ipvsadm prints for the
+ * dump that failed: the only errno that differs by dump (ESRCH, a service
+ * gone between the dumps) comes from a destination dump.
+ */
+export async function takeTable(ctx: Context): Promise<Table> {
+  try {
+    return new Table(packed(await ctx.raw.snapshot(POOL)));
+  } catch (e) {
+    throw withOp(e, 'listDestinations');
+  }
 }
 
-/** The services (sorted unless --nosort) with their destinations, or where fetching failed. */
-export async function fetchTable(ctx: Context, sort: boolean): Promise<Table> {
-  let services: RawService[];
-  try {
-    services = await ctx.raw.listServices();
-  } catch (error) {
-    return { services: [], dests: [], failure: { error, during: 'services' } };
+/** One service and its destinations, or which of the two calls failed first. */
+export type ServiceTable =
+  { table: Table; error?: undefined } | { table?: undefined; error: unknown; during: 'service' | 'destinations' };
+
+/** The table of one service (-L -t …): its two calls made at once. */
+export async function serviceTable(ctx: Context, key: RawServiceKey): Promise<ServiceTable> {
+  const [service, dests] = await Promise.allSettled([ctx.raw.getService(key), ctx.raw.listDestinations(key)]);
+  if (service.status === 'rejected') return { error: service.reason, during: 'service' };
+  if (dests.status === 'rejected') return { error: dests.reason, during: 'destinations' };
+  return { table: Table.of([service.value], [dests.value]) };
+}
+
+/** Text for stdout, written in chunks as it is made: a listing never holds all of its text. */
+export class Output {
+  static readonly CHUNK = 64 * 1024;
+  #text = '';
+  readonly #write: (text: string) => void;
+
+  constructor(write: (text: string) => void) {
+    this.#write = write;
   }
-  if (sort) services = msort(services, compareServices);
-  const dests: RawDest[][] = [];
-  for (const s of services) {
-    try {
-      const d = await ctx.raw.listDestinations(s);
-      dests.push(sort ? msort(d, compareDests) : d);
-    } catch (error) {
-      return { services: services.slice(0, dests.length), dests, failure: { error, during: 'destinations' } };
-    }
+
+  add(text: string): void {
+    this.#text += text;
+    if (this.#text.length >= Output.CHUNK) this.flush();
   }
-  return { services, dests };
+
+  flush(): void {
+    if (this.#text === '') return;
+    const text = this.#text;
+    this.#text = '';
+    this.#write(text);
+  }
 }
 
 /**
- * The whole table printed through `render` (-L, -S): nothing when the service
- * dump fails; when a destination dump fails, the services fetched before it,
- * then the error.
+ * The whole table printed a service at a time through `render` (-L, -S):
+ * `head` first, then each service (in ipvsadm's order unless `sort` is
+ * false) with its destinations' indices. Nothing but the message when the
+ * snapshot fails.
  */
 export async function printTable(
   ctx: Context,
   sort: boolean,
   numeric: boolean,
-  render: (services: readonly RawService[], dests: readonly RawDest[][], names: Namer) => string,
+  head: string,
+  render: (t: Table, i: number, dests: Uint32Array, names: Namer) => string,
 ): Promise<Outcome> {
-  const table = await fetchTable(ctx, sort);
-  if (table.failure?.during === 'services') return listFailed(ctx, table.failure.error);
-  const names = await namesFor(numeric, table.services, table.dests);
-  ctx.io.stdout(render(table.services, table.dests, names));
-  if (table.failure) return listFailed(ctx, table.failure.error);
+  let t: Table;
+  try {
+    t = await takeTable(ctx);
+  } catch (error) {
+    return listFailed(ctx, error);
+  }
+  const order = t.serviceOrder(sort);
+  const names = await namesFor(numeric, t, order);
+  const out = new Output((text) => ctx.io.stdout(text));
+  out.add(head);
+  const scratch = new Uint32Array(t.p.destinationCount);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    out.add(render(t, i, t.destOrder(i, sort, scratch), names));
+  }
+  out.flush();
   return OK;
 }

@@ -2,18 +2,8 @@
 // service (-t, -u, --sctp-service, -f), the timeouts (--timeout) or the sync
 // daemons (--daemon), as ipvsadm prints them.
 import { IpvsError } from '../errors.js';
-import type { RawDest, RawService } from '../native.js';
-import {
-  compareDests,
-  daemonLine,
-  listFormat,
-  msort,
-  serviceEntry,
-  timeoutLine,
-  title,
-  versionLine,
-} from './format.js';
-import { listFailed, namesFor, OK, printTable, serviceKey } from './kernel.js';
+import { daemonLine, listFormat, serviceEntry, timeoutLine, title, versionLine } from './format.js';
+import { listFailed, namesFor, OK, printTable, serviceKey, serviceTable } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
 
 export async function list(e: Entry, ctx: Context): Promise<Outcome> {
@@ -42,32 +32,22 @@ export async function list(e: Entry, ctx: Context): Promise<Outcome> {
 
 async function listAll(e: Entry, ctx: Context): Promise<Outcome> {
   const f = listFormat(e.options);
-  // Out before anything is fetched: it stays when the service dump fails.
+  // Out before anything is fetched: it stays when the snapshot fails.
   ctx.io.stdout(versionLine(ctx.info));
-  return printTable(ctx, !e.options.has('nosort'), f.numeric, (services, dests, names) => {
-    let out = title(f);
-    services.forEach((s, i) => (out += serviceEntry(s, dests[i]!, f, names)));
-    return out;
-  });
+  return printTable(ctx, !e.options.has('nosort'), f.numeric, title(f), (t, i, dests, names) =>
+    serviceEntry(t, i, dests, f, names),
+  );
 }
 
 async function listService(e: Entry, ctx: Context): Promise<Outcome> {
   const f = listFormat(e.options);
-  let svc: RawService;
-  let dests: RawDest[];
-  try {
-    svc = await ctx.raw.getService(serviceKey(e));
-  } catch (error) {
-    return listFailed(ctx, error);
+  const r = await serviceTable(ctx, serviceKey(e));
+  if (r.table === undefined) {
+    if (r.during === 'destinations') ctx.io.stdout(title(f));
+    return listFailed(ctx, r.error);
   }
-  try {
-    dests = await ctx.raw.listDestinations(svc);
-  } catch (error) {
-    ctx.io.stdout(title(f));
-    return listFailed(ctx, error);
-  }
-  if (!e.options.has('nosort')) dests = msort(dests, compareDests);
-  const names = await namesFor(f.numeric, [svc], [dests]);
-  ctx.io.stdout(title(f) + serviceEntry(svc, dests, f, names));
+  const t = r.table;
+  const names = await namesFor(f.numeric, t, [0]);
+  ctx.io.stdout(title(f) + serviceEntry(t, 0, t.destOrder(0, !e.options.has('nosort')), f, names));
   return OK;
 }

@@ -12,7 +12,7 @@ import { IpvsError } from '../errors.js';
 import type { RawDaemon, RawDest, RawService, RawServiceSpec, RawTimeouts } from '../native.js';
 import { isChange, send, type ChangeCommand } from './change.js';
 import { Failure } from './failure.js';
-import { errorText, fetchTable, serviceKey } from './kernel.js';
+import { errorText, serviceKey } from './kernel.js';
 import { parse } from './parse.js';
 import type { Context, Entry, Outcome, Runner } from './types.js';
 
@@ -86,10 +86,10 @@ async function undoing(command: ChangeCommand, e: Entry, ctx: Context): Promise<
   const key = serviceKey(e);
   switch (command) {
     case 'flush': {
-      const before = await fetchTable(ctx, false);
-      if (before.failure) throw before.failure.error;
+      const services = await raw.listServices();
+      const dests = await Promise.all(services.map((s) => raw.listDestinations(s)));
       return async () => {
-        for (const [i, s] of before.services.entries()) await readd(ctx, s, before.dests[i]!);
+        for (const [i, s] of services.entries()) await readd(ctx, s, dests[i]!);
       };
     }
     case 'add-service':

@@ -5,9 +5,5 @@ import { printTable } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
 
 export function save(e: Entry, ctx: Context): Promise<Outcome> {
-  return printTable(ctx, true, e.options.has('numeric'), (services, dests, names) => {
-    let out = '';
-    services.forEach((s, i) => (out += saveEntry(s, dests[i]!, names)));
-    return out;
-  });
+  return printTable(ctx, true, e.options.has('numeric'), '', (t, i, dests, names) => saveEntry(t, i, dests, names));
 }
