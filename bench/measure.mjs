@@ -1,4 +1,4 @@
-// What the benchmark's scenarios share (bench/bench.mjs): the
+// What the benchmark's scenarios share (bench/bench.mjs, bench/cli.mjs): the
 // side-by-side rounds and their medians, the tables and verdicts, the tables
 // the scenarios build, and the floors that are processes of their own.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { makeConnections } from './connections.mjs';
 
 export const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** The helper that runs a command and reports its wall time, CPU and peak RSS (bench/run-child.c). */
+export const RUN_CHILD = process.env.BENCH_RUN_CHILD ?? 'build/bench/run-child';
 
 /** A list of sizes from an environment variable ("10000,50000"), or the default. */
 export const sizes = (name, fallback) => (process.env[name] ?? fallback).split(',').map(Number);
@@ -63,6 +65,21 @@ export function table(title, floorName, rows, notes = []) {
 
 export function verdict(ok, text) {
   return `${ok ? 'met' : 'MISSED'}: ${text}`;
+}
+
+/**
+ * Runs `cmd` (an array) through bench/run-child, in the network namespace
+ * named `netns` if given, its output discarded. Resolves to its wall time
+ * `ns`, its CPU `user` and `sys` (ns) and its peak RSS `rssKiB`; throws when it
+ * does not exit 0.
+ */
+export function runChild(cmd, netns) {
+  const args = netns ? ['--netns', `/run/netns/${netns}`, ...cmd] : cmd;
+  const r = spawnSync(RUN_CHILD, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const f = r.stdout.trim().split(' ').map(Number);
+  if (r.status !== 0 || f.length !== 5) throw new Error(`${RUN_CHILD} ${args.join(' ')}: ${r.stdout}`);
+  if (f[4] !== 0) throw new Error(`${cmd.join(' ')} exited with status ${f[4]}`);
+  return { ns: f[0], user: f[1], sys: f[2], rssKiB: f[3] };
 }
 
 /** Builds `n` TCP services of 10 masquerading destinations each, quickly, with ipvsadm -R. */
