@@ -5,9 +5,11 @@
 //   node bench/lib-probe.mjs stats N [RUNS]      packed (1 socket, pool), objects, C floor; N services x 10
 //   node bench/lib-probe.mjs cold N [PROCS]      first snapshot() of fresh processes against a warm one
 //   node bench/lib-probe.mjs conns N,M.. [RUNS]  connection readers against dd
+//   node bench/lib-probe.mjs table N             build the table only; loop N K: K packed snapshots (for perf)
 //   node bench/lib-probe.mjs first N             (internal: one fresh process's timings, as JSON)
 //
-// PROBE_BASELINE=DIR adds the same contenders from another build (DIR/dist and
+// PROBE_NOW=DIR measures the build in DIR instead of this tree's (a frozen
+// copy, so that the tree can be rebuilt meanwhile); PROBE_BASELINE=DIR adds the same contenders from another build (DIR/dist and
 // DIR/build/Release/ipvs.node, say a copy of the tree before a change), run in
 // the same rounds.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -55,6 +57,7 @@ function buildTable(n) {
 }
 
 const BASELINE = process.env.PROBE_BASELINE;
+const NOW = process.env.PROBE_NOW ? `${process.env.PROBE_NOW}/dist/index.js` : '../dist/index.js';
 const base =
   BASELINE && what !== 'first' && what !== 'cold'
     ? await (await import(`${BASELINE}/dist/index.js`)).open()
@@ -69,7 +72,7 @@ const floorRun = async () =>
 if (what === 'first') {
   // One fresh process: the time to import, open, the first snapshot() and the warm ones after.
   const t0 = now();
-  const { open } = await import(process.env.PROBE_DIST ?? '../dist/index.js');
+  const { open } = await import(process.env.PROBE_DIST ?? NOW);
   const t1 = now();
   const ipvs = await open();
   const t2 = now();
@@ -83,8 +86,16 @@ if (what === 'first') {
   }
   await ipvs.close();
   console.log(JSON.stringify({ import: t1 - t0, open: t2 - t1, first: t3 - t2, warm: median(warm) }));
+} else if (what === 'loop') {
+  // For profilers: K packed snapshots of one socket, of a table built beforehand (stats N).
+  const { open } = await import(NOW);
+  const ipvs = await open();
+  for (let i = 0; i < Number(runsArg ?? 20); i++) await ipvs.packedSnapshot({ poolSize: 1 });
+  await ipvs.close();
+} else if (what === 'table') {
+  buildTable(Number(sizeArg ?? 1000));
 } else if (what === 'stats') {
-  const { open } = await import('../dist/index.js');
+  const { open } = await import(NOW);
   const ipvs = await open();
   const n = Number(sizeArg ?? 1000);
   buildTable(n);
@@ -115,7 +126,7 @@ if (what === 'first') {
         ['now', undefined],
         ['before', `${BASELINE}/dist/index.js`],
       ]
-    : [['now', undefined]];
+    : [['now', NOW]];
   const results = builds.map(() => []);
   for (let i = 0; i < procs; i++) {
     builds.forEach(([, dist], b) => {
@@ -136,7 +147,7 @@ if (what === 'first') {
     );
   });
 } else if (what === 'conns') {
-  const { open } = await import('../dist/index.js');
+  const { open } = await import(NOW);
   const ipvs = await open();
   const runs = Number(runsArg ?? 5);
   for (const n of (sizeArg ?? '10000').split(',').map(Number)) {

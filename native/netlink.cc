@@ -114,7 +114,8 @@ int ErrnoOfNl(int nlerr) {
 }
 
 // A socket belongs to the namespace of the thread that created it, for its
-// lifetime: this runs in the client's namespace (InNetns).
+// lifetime: this runs in the client's namespace (InNetns). A `*family` of 0
+// is resolved (a round trip to the controller); a known one is kept.
 nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   nl_sock* sock = nl_socket_alloc();
   if (sock == nullptr) ThrowErrno(ENOMEM, "nl_socket_alloc");
@@ -130,7 +131,7 @@ nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
   setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   try {
-    *family = ResolveFamily(sock, modprobe);
+    if (*family == 0) *family = ResolveFamily(sock, modprobe);
   } catch (...) {
     nl_socket_free(sock);
     throw;
@@ -235,7 +236,7 @@ std::shared_ptr<GenlSocket> GenlSocket::OpenIn(NetnsPtr ns, const SocketOptions&
     int e = errno;
     ThrowErrno(e, "eventfd");
   }
-  s->buf_.resize(64 * 1024);  // netlink dumps come in skbs of up to 32 KiB
+  s->buf_.resize(kReceiveBuffer);
   std::lock_guard<std::mutex> lock(s->mu_);
   s->Connect(options.modprobe);
   return s;
@@ -249,7 +250,7 @@ void GenlSocket::Connect(bool modprobe) {
   if (sock_ != nullptr) nl_socket_free(sock_);
   sock_ = nullptr;
   nl_sock* sock = nullptr;
-  int family = 0;
+  int family = 0;  // resolved again: a replaced socket may follow a reload of ip_vs
   InNetns(*netns_, [&] { sock = ConnectSocket(&family, modprobe, timeoutMs_); });
   sock_ = sock;
   family_ = family;
@@ -260,10 +261,32 @@ std::vector<std::shared_ptr<GenlSocket>> GenlSocket::Pool(size_t n) {
   if (n == 0) n = 1;
   ThrowIfClosed();
   std::lock_guard<std::mutex> lock(poolMu_);
-  SocketOptions options;
-  options.timeoutMs = timeoutMs_;
-  options.modprobe = false;
-  while (pool_.size() + 1 < n && !closed_) pool_.push_back(OpenIn(Namespace(), options));
+  if (pool_.size() + 1 < n && !closed_) {
+    // The siblings take this socket's family (no round trip to the
+    // controller each) and are opened together: in another namespace, by
+    // one thread that enters it.
+    const size_t missing = n - 1 - pool_.size();
+    std::vector<std::shared_ptr<GenlSocket>> opened;
+    NetnsPtr ns = Namespace();
+    InNetns(*ns, [&] {
+      for (size_t i = 0; i < missing && !closed_; i++) {
+        std::shared_ptr<GenlSocket> s(new GenlSocket());
+        s->netns_ = ns;
+        s->timeoutMs_ = timeoutMs_;
+        s->buf_.resize(kReceiveBuffer);
+        s->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->wakeFd_ < 0) {
+          int e = errno;
+          ThrowErrno(e, "eventfd");
+        }
+        int family = family_;
+        s->sock_ = ConnectSocket(&family, false, timeoutMs_);
+        s->family_ = family;
+        opened.push_back(std::move(s));
+      }
+    });
+    pool_.insert(pool_.end(), opened.begin(), opened.end());
+  }
   // Close() does not wait for this lock: if it came meanwhile, the siblings
   // opened here are closed here.
   if (closed_) {

@@ -14,7 +14,15 @@ import {
   type Connection,
   type ConnectionStatsBy,
 } from '../src/connections.js';
-import { entryBytes, sliceBounds } from '../src/connection-plan.js';
+import {
+  entryBytes,
+  PARALLEL_MIN_BYTES,
+  rememberTableBytes,
+  REMEMBERED_FOR_MS,
+  sliceBounds,
+  tableBytes,
+} from '../src/connection-plan.js';
+import type { RawIpvs } from '../src/raw.js';
 import { IpvsError } from '../src/errors.js';
 import { native, type RawConnectionFilter, type RawConnectionRead } from '../src/native.js';
 import { tempFiles } from './helpers/files.js';
@@ -387,6 +395,32 @@ describe('sliceBounds', () => {
     expect(at(1_000_000)).toBeGreaterThan(0.7);
     expect(at(1_000_000)).toBeLessThan(0.72);
     expect(at(20_000)).toBeGreaterThan(at(100_000));
+  });
+
+  it('reads tables of up to about 16,000 IPv4 entries with one reader, where slices do not pay', () => {
+    expect(sliceBounds(10_000 * 66, 2)).toEqual([0]);
+    expect(sliceBounds(PARALLEL_MIN_BYTES - 1, 2)).toEqual([0]);
+    expect(sliceBounds(20_000 * 66, 2)).toHaveLength(2);
+  });
+
+  it('plans from the size the last whole read found while it is recent, then estimates again', async () => {
+    let estimates = 0;
+    // The socket-option back-end's estimate: a service dump, then a destination dump per service.
+    const raw = {
+      backend: 'sockopt',
+      listServices: async () => {
+        estimates++;
+        return [];
+      },
+      listDestinations: async () => [],
+    } as unknown as RawIpvs;
+    expect(await tableBytes(raw, undefined, 1000)).toBe(81);
+    expect(estimates).toBe(1);
+    rememberTableBytes(raw, 5_000_000, 1000);
+    expect(await tableBytes(raw, undefined, 1000 + REMEMBERED_FOR_MS)).toBe(5_000_081);
+    expect(estimates).toBe(1);
+    expect(await tableBytes(raw, undefined, 1001 + REMEMBERED_FOR_MS)).toBe(81);
+    expect(estimates).toBe(2);
   });
 
   it('estimates entry sizes of each family', () => {
