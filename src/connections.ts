@@ -77,7 +77,10 @@ export interface ConnectionReadOptions {
   /**
    * Reader threads, each reading its own slice of the table; `'auto'`: one per
    * CPU. Default 1. Worth it for large tables only: the kernel's cost of a read
-   * grows with the position in the table, and several readers share it.
+   * grows with the position in the table, and several readers share it. A
+   * table under 1 MiB (about 16,000 IPv4 entries) is read by one reader
+   * whatever this says; its size comes from the client's last whole read
+   * within a minute, or else from the destinations' connection counters.
    */
   parallel?: number | 'auto';
   /** Entries per batch at most (connectionBatches); default 4096. */
