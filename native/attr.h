@@ -58,10 +58,12 @@ static_assert(sizeof kAttrLength == static_cast<size_t>(AttrKind::kIgnored) + 1,
                                  " characters");
 }
 
-// Fills tb[0..maxType] from the attributes at head/len. Throws KernelError
-// (EBADMSG) naming the attribute when a known one has a bad length.
-inline void ParseAttrs(nlattr** tb, int maxType, const AttrRule* rules, nlattr* head, int len) {
-  memset(tb, 0, (maxType + 1) * sizeof *tb);
+// Calls f(type, attr) for each known attribute at head/len, in order,
+// after checking its length against its rule. Throws KernelError (EBADMSG)
+// naming the attribute when a known one has a bad length; unknown ones
+// (newer kernels) and kIgnored ones are skipped.
+template <typename F>
+inline void ForEachAttr(int maxType, const AttrRule* rules, nlattr* head, int len, F&& f) {
   for (nlattr* attr = head; len >= static_cast<int>(sizeof(nlattr)) && attr->nla_len >= sizeof(nlattr) &&
                             static_cast<int>(attr->nla_len) <= len;
        len -= NLA_ALIGN(attr->nla_len),
@@ -78,14 +80,23 @@ inline void ParseAttrs(nlattr** tb, int maxType, const AttrRule* rules, nlattr* 
     } else if (rule.kind == AttrKind::kIgnored) {
       continue;
     }
-    tb[type] = attr;
+    f(type, attr);
   }
 }
 
+// Fills tb[0..maxType] from the attributes at head/len (see ForEachAttr).
+inline void ParseAttrs(nlattr** tb, int maxType, const AttrRule* rules, nlattr* head, int len) {
+  memset(tb, 0, (maxType + 1) * sizeof *tb);
+  ForEachAttr(maxType, rules, head, len, [tb](int type, nlattr* attr) { tb[type] = attr; });
+}
+
 // The top-level attributes of a generic netlink message (IPVS has no user header).
+// (libnl's genlmsg_attrdata and genlmsg_attrlen are four out-of-line calls
+// per message; this is their arithmetic.)
 inline void ParseGenl(nlattr** tb, int maxType, const AttrRule* rules, const nlmsghdr* hdr) {
-  auto* genl = static_cast<genlmsghdr*>(nlmsg_data(hdr));
-  ParseAttrs(tb, maxType, rules, genlmsg_attrdata(genl, 0), genlmsg_attrlen(genl, 0));
+  constexpr int kHeaders = NLMSG_HDRLEN + GENL_HDRLEN;
+  auto* head = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(const_cast<nlmsghdr*>(hdr)) + kHeaders);
+  ParseAttrs(tb, maxType, rules, head, static_cast<int>(hdr->nlmsg_len) - kHeaders);
 }
 
 inline void ParseNested(nlattr** tb, int maxType, const AttrRule* rules, nlattr* nest) {

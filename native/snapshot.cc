@@ -4,10 +4,13 @@
 #include <time.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -25,6 +28,8 @@ namespace {
 
 // Below this many services one socket is faster than starting threads.
 constexpr size_t kPoolThreshold = 64;
+// From this many services, one socket's dumps are decoded by a second thread.
+constexpr size_t kDecoderThreshold = 16;
 // The packed columns, in their order: the one home of the layout. The addon
 // exports their names (snapshotColumns) and test/snapshot.test.ts holds
 // src/snapshot.ts's lists to them. X(name, value): `value` is read from the
@@ -129,6 +134,16 @@ void PutStats(std::vector<uint64_t>& out, const Stats& s) {
   out.insert(out.end(), v, v + kCounters);
 }
 
+// Decodes one destination message into `out`.
+void PutDest(const nlmsghdr* hdr, uint16_t serviceAf, DestColumns& out) {
+  const DestEntry e = DecodeDest(hdr, serviceAf);
+  const DestSpec& x = e.spec;
+  PutStats(out.counters, e.stats);
+  const uint32_t row[kDestInts] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_VALUE)};
+  out.dests.insert(out.dests.end(), row, row + kDestInts);
+  out.destAddrs.insert(out.destAddrs.end(), x.addr, x.addr + 16);
+}
+
 // One IPVS_CMD_GET_DEST dump, each destination decoded into `out`; returns
 // how many. A dump that restarts (the table changed) drops what it added.
 uint32_t DumpDests(GenlSocket& sock, const ServiceKey& key, DestColumns out) {
@@ -136,15 +151,7 @@ uint32_t DumpDests(GenlSocket& sock, const ServiceKey& key, DestColumns out) {
   Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
   PutServiceKey(msg.get(), key);
   sock.Exchange(
-      msg.get(),
-      [&](const nlmsghdr* hdr) {
-        const DestEntry e = DecodeDest(hdr, key.af);
-        const DestSpec& x = e.spec;
-        PutStats(out.counters, e.stats);
-        const uint32_t row[kDestInts] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_VALUE)};
-        out.dests.insert(out.dests.end(), row, row + kDestInts);
-        out.destAddrs.insert(out.destAddrs.end(), x.addr, x.addr + 16);
-      },
+      msg.get(), [&](const nlmsghdr* hdr) { PutDest(hdr, key.af, out); },
       [&] {
         out.counters.resize(mark * kCounters);
         out.dests.resize(mark * kDestInts);
@@ -152,6 +159,134 @@ uint32_t DumpDests(GenlSocket& sock, const ServiceKey& key, DestColumns out) {
       });
   return static_cast<uint32_t>(out.destAddrs.size() / 16 - mark);
 }
+
+// The destination dumps of one socket, decoded by a second thread while the
+// socket's thread sends and receives: decoding costs the addon about as much
+// as the kernel's dump costs it, and the two then overlap (a machine with a
+// CPU to spare). The socket's thread copies each dump's messages, once the
+// dump is complete, into chunks; the decoder takes them in order. At most
+// kChunks chunks wait (the socket's thread then waits too).
+class Decoder {
+ public:
+  static constexpr size_t kChunk = 64 * 1024;
+  static constexpr size_t kChunks = 4;
+
+  Decoder(Taken& t, DestColumns out, Stop& stop) : t_(t), out_(out), stop_(stop) {
+    thread_ = std::thread([this] {
+      NameThread("ipvs-decode");
+      Run();
+    });
+  }
+
+  // Joins the decoder; the destinations are then all in the columns.
+  // Rethrows the decoder's failure.
+  void Finish() {
+    Hand();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      cv_.notify_all();
+    }
+    thread_.join();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+  ~Decoder() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      abandoned_ = true;
+      cv_.notify_all();
+    }
+    thread_.join();
+  }
+
+  // Service i's dump, its messages queued for the decoder once it is complete.
+  void Dump(GenlSocket& sock, size_t i, const ServiceKey& key) {
+    const size_t mark = chunk_.size();
+    Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
+    PutServiceKey(msg.get(), key);
+    sock.Exchange(
+        msg.get(),
+        [&](const nlmsghdr* hdr) {
+          // A record: the service's index and family, then the message.
+          const Record r{static_cast<uint32_t>(i), key.af};
+          const size_t at = chunk_.size();
+          chunk_.resize(at + sizeof r + NLMSG_ALIGN(hdr->nlmsg_len));
+          memcpy(&chunk_[at], &r, sizeof r);
+          memcpy(&chunk_[at + sizeof r], hdr, hdr->nlmsg_len);
+        },
+        [&] { chunk_.resize(mark); });
+    if (chunk_.size() >= kChunk) Hand();
+  }
+
+ private:
+  struct Record {
+    uint32_t service;
+    uint16_t af;
+  };
+
+  // Queues the chunk being filled, waiting while kChunks wait already.
+  void Hand() {
+    if (chunk_.empty()) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return full_.size() < kChunks || failure_ || stop_.requested(); });
+    if (failure_) return;  // Finish() reports it
+    full_.push_back(std::move(chunk_));
+    cv_.notify_all();
+    chunk_.clear();
+    if (!spare_.empty()) {
+      chunk_ = std::move(spare_.back());
+      spare_.pop_back();
+      chunk_.clear();
+    }
+  }
+
+  void Run() {
+    try {
+      for (;;) {
+        std::vector<char> chunk;
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return !full_.empty() || done_; });
+          if (full_.empty() || abandoned_) return;
+          chunk = std::move(full_.front());
+          full_.pop_front();
+          cv_.notify_all();
+        }
+        for (size_t at = 0; at < chunk.size();) {
+          Record r;
+          memcpy(&r, &chunk[at], sizeof r);
+          auto* hdr = reinterpret_cast<const nlmsghdr*>(&chunk[at + sizeof r]);
+          PutDest(hdr, r.af, out_);
+          t_.counts[r.service]++;
+          at += sizeof r + NLMSG_ALIGN(hdr->nlmsg_len);
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        spare_.push_back(std::move(chunk));
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      failure_ = std::current_exception();
+      cv_.notify_all();
+      stop_.Request(ECANCELED);  // the dumps stop; Finish() reports this failure
+    }
+  }
+
+  Taken& t_;
+  DestColumns out_;
+  Stop& stop_;
+  std::vector<char> chunk_;  // being filled by the socket's thread
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<char>> full_;
+  std::vector<std::vector<char>> spare_;
+  bool done_ = false, abandoned_ = false;
+  std::exception_ptr failure_;
+  std::thread thread_;
+};
+static_assert(alignof(nlmsghdr) <= 4 && NLMSG_ALIGNTO == 4, "records keep messages 4-byte aligned");
 
 void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, Stop& stop) {
   Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
@@ -170,7 +305,18 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
   DestColumns own{t.counters, t.dests, t.destAddrs};
   own.Reserve(hint);
   size_t threads = n >= kPoolThreshold ? std::min(poolSize, n) : 1;
-  if (threads <= 1) {
+  if (threads <= 1 && n >= kDecoderThreshold && std::thread::hardware_concurrency() >= 2) {
+    std::unique_ptr<Decoder> decoder;
+    try {
+      decoder = std::make_unique<Decoder>(t, own, stop);
+    } catch (const std::system_error& e) {
+      throw ThreadStartError(e, "a snapshot thread");
+    }
+    for (size_t i = 0; i < n && !stop.requested(); i++) decoder->Dump(*sock, i, t.services[i].spec.key);
+    // The caller's stop (abort, close) is reported as such; else the decoder's failure.
+    if (stop.reason() == EBADF) stop.ThrowIfRequested();
+    decoder->Finish();
+  } else if (threads <= 1) {
     for (size_t i = 0; i < n; i++) {
       stop.ThrowIfRequested();
       t.counts[i] = DumpDests(*sock, t.services[i].spec.key, own);

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
 import { K } from './constants.js';
 import type { RawIpvs } from './raw.js';
-import { entryBytes, rememberTableBytes, sliceBounds, tableBytes } from './connection-plan.js';
+import { AUTO_MIN_BYTES, entryBytes, rememberTableBytes, sliceBounds, tableBytes } from './connection-plan.js';
 import { PROTOCOLS, protocolByKernel, protocolByName, type ProtocolName } from './vocabulary/protocols.js';
 import { cancellable, signalOption } from './cancel.js';
 import { abortError, closedError, fromNative, withOp } from './errors.js';
@@ -77,10 +77,11 @@ export interface ConnectionReadOptions {
   /**
    * Reader threads, each reading its own slice of the table; `'auto'`: one per
    * CPU. Default 1. Worth it for large tables only: the kernel's cost of a read
-   * grows with the position in the table, and several readers share it. A
-   * table under 1 MiB (about 16,000 IPv4 entries) is read by one reader
-   * whatever this says; its size comes from the client's last whole read
-   * within a minute, or else from the destinations' connection counters.
+   * grows with the position in the table, and several readers share it.
+   * `'auto'` reads a table under 1 MiB (about 16,000 IPv4 entries) with one
+   * reader; a number, one under 256 KiB. The size comes from the client's
+   * last whole read within a minute, or else from the destinations'
+   * connection counters.
    */
   parallel?: number | 'auto';
   /** Entries per batch at most (connectionBatches); default 4096. */
@@ -289,6 +290,8 @@ const MAX_READERS = 256;
 interface ReadRequest {
   filter: RawConnectionFilter | null;
   readers: number;
+  /** `parallel: 'auto'`: one reader for small tables (AUTO_MIN_BYTES). */
+  auto: boolean;
   batchSize: number;
   signal: AbortSignal | undefined;
 }
@@ -310,6 +313,7 @@ export function readRequest(
   const parallel = o.parallel ?? 1;
   return {
     filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),
+    auto: parallel === 'auto',
     readers:
       parallel === 'auto'
         ? Math.min(availableParallelism(), MAX_READERS)
@@ -325,7 +329,8 @@ async function plan(raw: RawIpvs, request: ReadRequest, op: string): Promise<Raw
     request.readers > 1
       ? await tableBytes(raw, request.signal).catch((e: unknown) => Promise.reject(withOp(e, op)))
       : 0;
-  const bounds = request.readers > 1 ? sliceBounds(size, request.readers) : [0];
+  const bounds =
+    request.readers > 1 ? sliceBounds(size, request.readers, request.auto ? AUTO_MIN_BYTES : undefined) : [0];
   return { fd: -1, bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
 }
 

@@ -15,6 +15,7 @@ import {
   type ConnectionStatsBy,
 } from '../src/connections.js';
 import {
+  AUTO_MIN_BYTES,
   entryBytes,
   PARALLEL_MIN_BYTES,
   rememberTableBytes,
@@ -350,11 +351,13 @@ describe('filters', () => {
 
 describe('read options', () => {
   it('defaults to one reader and batches of 4096', () => {
-    expect(readRequest(undefined)).toEqual({ filter: null, readers: 1, batchSize: 4096 });
+    expect(readRequest(undefined)).toEqual({ filter: null, auto: false, readers: 1, batchSize: 4096 });
   });
 
   it("takes 'auto' as one reader per CPU", () => {
     expect(readRequest({ parallel: 'auto' }).readers).toBeGreaterThanOrEqual(1);
+    expect(readRequest({ parallel: 'auto' }).auto).toBe(true);
+    expect(readRequest({ parallel: 2 }).auto).toBe(false);
   });
 
   it.each([
@@ -397,10 +400,13 @@ describe('sliceBounds', () => {
     expect(at(20_000)).toBeGreaterThan(at(100_000));
   });
 
-  it('reads tables of up to about 16,000 IPv4 entries with one reader, where slices do not pay', () => {
-    expect(sliceBounds(10_000 * 66, 2)).toEqual([0]);
+  it("chooses one reader for 'auto' up to about 16,000 IPv4 entries, where slices do not pay", () => {
+    expect(sliceBounds(10_000 * 66, 2, AUTO_MIN_BYTES)).toEqual([0]);
+    expect(sliceBounds(AUTO_MIN_BYTES - 1, 2, AUTO_MIN_BYTES)).toEqual([0]);
+    expect(sliceBounds(20_000 * 66, 2, AUTO_MIN_BYTES)).toHaveLength(2);
+    // Readers asked for by number: from 256 KiB on.
+    expect(sliceBounds(10_000 * 66, 2)).toHaveLength(2);
     expect(sliceBounds(PARALLEL_MIN_BYTES - 1, 2)).toEqual([0]);
-    expect(sliceBounds(20_000 * 66, 2)).toHaveLength(2);
   });
 
   it('plans from the size the last whole read found while it is recent, then estimates again', async () => {
