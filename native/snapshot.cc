@@ -144,14 +144,31 @@ void PutDest(const nlmsghdr* hdr, uint16_t serviceAf, DestColumns& out) {
   out.destAddrs.insert(out.destAddrs.end(), x.addr, x.addr + 16);
 }
 
+// The IPVS_CMD_GET_DEST dump request of one socket, built once and given
+// each service's key in turn (libnl appends at nlmsg_len: cutting it back
+// empties the message).
+class DestRequest {
+ public:
+  explicit DestRequest(const GenlSocket& sock)
+      : msg_(sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP)), empty_(nlmsg_hdr(msg_.get())->nlmsg_len) {}
+
+  nl_msg* For(const ServiceKey& key) {
+    nlmsg_hdr(msg_.get())->nlmsg_len = empty_;
+    PutServiceKey(msg_.get(), key);
+    return msg_.get();
+  }
+
+ private:
+  Message msg_;
+  uint32_t empty_;
+};
+
 // One IPVS_CMD_GET_DEST dump, each destination decoded into `out`; returns
 // how many. A dump that restarts (the table changed) drops what it added.
-uint32_t DumpDests(GenlSocket& sock, const ServiceKey& key, DestColumns out) {
+uint32_t DumpDests(GenlSocket& sock, DestRequest& request, const ServiceKey& key, DestColumns out) {
   const size_t mark = out.destAddrs.size() / 16;
-  Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
-  PutServiceKey(msg.get(), key);
   sock.Exchange(
-      msg.get(), [&](const nlmsghdr* hdr) { PutDest(hdr, key.af, out); },
+      request.For(key), [&](const nlmsghdr* hdr) { PutDest(hdr, key.af, out); },
       [&] {
         out.counters.resize(mark * kCounters);
         out.dests.resize(mark * kDestInts);
@@ -171,7 +188,8 @@ class Decoder {
   static constexpr size_t kChunk = 64 * 1024;
   static constexpr size_t kChunks = 4;
 
-  Decoder(Taken& t, DestColumns out, Stop& stop) : t_(t), out_(out), stop_(stop) {
+  Decoder(GenlSocket& sock, Taken& t, DestColumns out, Stop& stop)
+      : sock_(sock), request_(sock), t_(t), out_(out), stop_(stop) {
     thread_ = std::thread([this] {
       NameThread("ipvs-decode");
       Run();
@@ -203,19 +221,17 @@ class Decoder {
   }
 
   // Service i's dump, its messages queued for the decoder once it is complete.
-  void Dump(GenlSocket& sock, size_t i, const ServiceKey& key) {
+  void Dump(size_t i, const ServiceKey& key) {
     const size_t mark = chunk_.size();
-    Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
-    PutServiceKey(msg.get(), key);
-    sock.Exchange(
-        msg.get(),
+    sock_.Exchange(
+        request_.For(key),
         [&](const nlmsghdr* hdr) {
           // A record: the service's index and family, then the message.
           const Record r{static_cast<uint32_t>(i), key.af};
-          const size_t at = chunk_.size();
-          chunk_.resize(at + sizeof r + NLMSG_ALIGN(hdr->nlmsg_len));
-          memcpy(&chunk_[at], &r, sizeof r);
-          memcpy(&chunk_[at + sizeof r], hdr, hdr->nlmsg_len);
+          const char* bytes = reinterpret_cast<const char*>(hdr);
+          chunk_.insert(chunk_.end(), reinterpret_cast<const char*>(&r), reinterpret_cast<const char*>(&r + 1));
+          chunk_.insert(chunk_.end(), bytes, bytes + hdr->nlmsg_len);
+          chunk_.resize(chunk_.size() + NLMSG_ALIGN(hdr->nlmsg_len) - hdr->nlmsg_len);
         },
         [&] { chunk_.resize(mark); });
     if (chunk_.size() >= kChunk) Hand();
@@ -224,7 +240,7 @@ class Decoder {
  private:
   struct Record {
     uint32_t service;
-    uint16_t af;
+    uint32_t af;  // as wide as `service`: no padding
   };
 
   // Queues the chunk being filled, waiting while kChunks wait already.
@@ -259,7 +275,7 @@ class Decoder {
           Record r;
           memcpy(&r, &chunk[at], sizeof r);
           auto* hdr = reinterpret_cast<const nlmsghdr*>(&chunk[at + sizeof r]);
-          PutDest(hdr, r.af, out_);
+          PutDest(hdr, static_cast<uint16_t>(r.af), out_);
           t_.counts[r.service]++;
           at += sizeof r + NLMSG_ALIGN(hdr->nlmsg_len);
         }
@@ -274,6 +290,8 @@ class Decoder {
     }
   }
 
+  GenlSocket& sock_;
+  DestRequest request_;
   Taken& t_;
   DestColumns out_;
   Stop& stop_;
@@ -308,18 +326,19 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
   if (threads <= 1 && n >= kDecoderThreshold && std::thread::hardware_concurrency() >= 2) {
     std::unique_ptr<Decoder> decoder;
     try {
-      decoder = std::make_unique<Decoder>(t, own, stop);
+      decoder = std::make_unique<Decoder>(*sock, t, own, stop);
     } catch (const std::system_error& e) {
       throw ThreadStartError(e, "a snapshot thread");
     }
-    for (size_t i = 0; i < n && !stop.requested(); i++) decoder->Dump(*sock, i, t.services[i].spec.key);
+    for (size_t i = 0; i < n && !stop.requested(); i++) decoder->Dump(i, t.services[i].spec.key);
     // The caller's stop (abort, close) is reported as such; else the decoder's failure.
     if (stop.reason() == EBADF) stop.ThrowIfRequested();
     decoder->Finish();
   } else if (threads <= 1) {
+    DestRequest request(*sock);
     for (size_t i = 0; i < n; i++) {
       stop.ThrowIfRequested();
-      t.counts[i] = DumpDests(*sock, t.services[i].spec.key, own);
+      t.counts[i] = DumpDests(*sock, request, t.services[i].spec.key, own);
     }
   } else {
     auto pool = sock->Pool(threads);
@@ -338,9 +357,10 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
           try {
             DestColumns out = w == 0 ? own : parts[w - 1].View();
             if (w > 0) out.Reserve(hint / threads);
+            DestRequest request(*pool[w]);
             for (size_t i = w * n / threads; i < (w + 1) * n / threads; i++) {
               stop.ThrowIfRequested();
-              t.counts[i] = DumpDests(*pool[w], t.services[i].spec.key, out);
+              t.counts[i] = DumpDests(*pool[w], request, t.services[i].spec.key, out);
             }
           } catch (...) {
             failures[w] = std::current_exception();
