@@ -28,8 +28,6 @@ namespace {
 
 // Below this many services one socket is faster than starting threads.
 constexpr size_t kPoolThreshold = 64;
-// From this many services, one socket's dumps are decoded by a second thread.
-constexpr size_t kDecoderThreshold = 16;
 // The packed columns, in their order: the one home of the layout. The addon
 // exports their names (snapshotColumns) and test/snapshot.test.ts holds
 // src/snapshot.ts's lists to them. X(name, value): `value` is read from the
@@ -177,135 +175,6 @@ uint32_t DumpDests(GenlSocket& sock, DestRequest& request, const ServiceKey& key
   return static_cast<uint32_t>(out.destAddrs.size() / 16 - mark);
 }
 
-// The destination dumps of one socket, decoded by a second thread while the
-// socket's thread sends and receives: decoding costs the addon about as much
-// as the kernel's dump costs it, and the two then overlap (a machine with a
-// CPU to spare). The socket's thread copies each dump's messages, once the
-// dump is complete, into chunks; the decoder takes them in order. At most
-// kChunks chunks wait (the socket's thread then waits too).
-class Decoder {
- public:
-  static constexpr size_t kChunk = 64 * 1024;
-  static constexpr size_t kChunks = 4;
-
-  Decoder(GenlSocket& sock, Taken& t, DestColumns out, Stop& stop)
-      : sock_(sock), request_(sock), t_(t), out_(out), stop_(stop) {
-    thread_ = std::thread([this] {
-      NameThread("ipvs-decode");
-      Run();
-    });
-  }
-
-  // Joins the decoder; the destinations are then all in the columns.
-  // Rethrows the decoder's failure.
-  void Finish() {
-    Hand();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-      cv_.notify_all();
-    }
-    thread_.join();
-    if (failure_) std::rethrow_exception(failure_);
-  }
-
-  ~Decoder() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-      abandoned_ = true;
-      cv_.notify_all();
-    }
-    thread_.join();
-  }
-
-  // Service i's dump, its messages queued for the decoder once it is complete.
-  void Dump(size_t i, const ServiceKey& key) {
-    const size_t mark = chunk_.size();
-    sock_.Exchange(
-        request_.For(key),
-        [&](const nlmsghdr* hdr) {
-          // A record: the service's index and family, then the message.
-          const Record r{static_cast<uint32_t>(i), key.af};
-          const char* bytes = reinterpret_cast<const char*>(hdr);
-          chunk_.insert(chunk_.end(), reinterpret_cast<const char*>(&r), reinterpret_cast<const char*>(&r + 1));
-          chunk_.insert(chunk_.end(), bytes, bytes + hdr->nlmsg_len);
-          chunk_.resize(chunk_.size() + NLMSG_ALIGN(hdr->nlmsg_len) - hdr->nlmsg_len);
-        },
-        [&] { chunk_.resize(mark); });
-    if (chunk_.size() >= kChunk) Hand();
-  }
-
- private:
-  struct Record {
-    uint32_t service;
-    uint32_t af;  // as wide as `service`: no padding
-  };
-
-  // Queues the chunk being filled, waiting while kChunks wait already.
-  void Hand() {
-    if (chunk_.empty()) return;
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return full_.size() < kChunks || failure_ || stop_.requested(); });
-    if (failure_) return;  // Finish() reports it
-    full_.push_back(std::move(chunk_));
-    cv_.notify_all();
-    chunk_.clear();
-    if (!spare_.empty()) {
-      chunk_ = std::move(spare_.back());
-      spare_.pop_back();
-      chunk_.clear();
-    }
-  }
-
-  void Run() {
-    try {
-      for (;;) {
-        std::vector<char> chunk;
-        {
-          std::unique_lock<std::mutex> lock(mu_);
-          cv_.wait(lock, [&] { return !full_.empty() || done_; });
-          if (full_.empty() || abandoned_) return;
-          chunk = std::move(full_.front());
-          full_.pop_front();
-          cv_.notify_all();
-        }
-        for (size_t at = 0; at < chunk.size();) {
-          Record r;
-          memcpy(&r, &chunk[at], sizeof r);
-          auto* hdr = reinterpret_cast<const nlmsghdr*>(&chunk[at + sizeof r]);
-          PutDest(hdr, static_cast<uint16_t>(r.af), out_);
-          t_.counts[r.service]++;
-          at += sizeof r + NLMSG_ALIGN(hdr->nlmsg_len);
-        }
-        std::lock_guard<std::mutex> lock(mu_);
-        spare_.push_back(std::move(chunk));
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu_);
-      failure_ = std::current_exception();
-      cv_.notify_all();
-      stop_.Request(ECANCELED);  // the dumps stop; Finish() reports this failure
-    }
-  }
-
-  GenlSocket& sock_;
-  DestRequest request_;
-  Taken& t_;
-  DestColumns out_;
-  Stop& stop_;
-  std::vector<char> chunk_;  // being filled by the socket's thread
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::vector<char>> full_;
-  std::vector<std::vector<char>> spare_;
-  bool done_ = false, abandoned_ = false;
-  std::exception_ptr failure_;
-  std::thread thread_;
-};
-static_assert(alignof(nlmsghdr) <= 4 && NLMSG_ALIGNTO == 4, "records keep messages 4-byte aligned");
-
 void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, Stop& stop) {
   Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
   t.services.reserve(256);
@@ -323,18 +192,7 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
   DestColumns own{t.counters, t.dests, t.destAddrs};
   own.Reserve(hint);
   size_t threads = n >= kPoolThreshold ? std::min(poolSize, n) : 1;
-  if (threads <= 1 && n >= kDecoderThreshold && std::thread::hardware_concurrency() >= 2) {
-    std::unique_ptr<Decoder> decoder;
-    try {
-      decoder = std::make_unique<Decoder>(*sock, t, own, stop);
-    } catch (const std::system_error& e) {
-      throw ThreadStartError(e, "a snapshot thread");
-    }
-    for (size_t i = 0; i < n && !stop.requested(); i++) decoder->Dump(i, t.services[i].spec.key);
-    // The caller's stop (abort, close) is reported as such; else the decoder's failure.
-    if (stop.reason() == EBADF) stop.ThrowIfRequested();
-    decoder->Finish();
-  } else if (threads <= 1) {
+  if (threads <= 1) {
     DestRequest request(*sock);
     for (size_t i = 0; i < n; i++) {
       stop.ThrowIfRequested();
