@@ -33,7 +33,7 @@ async function sideBySide(runs, contenders) {
       if (round >= 0) times[k].push(ns);
     }
   }
-  return contenders.map((c, k) => ({ name: c.name, ns: median(times[k]), all: times[k] }));
+  return contenders.map((c, k) => ({ name: c.name, ns: median(times[k]), min: Math.min(...times[k]), all: times[k] }));
 }
 
 function print(title, rows) {
@@ -41,7 +41,7 @@ function print(title, rows) {
   console.log(`\n${title}`);
   for (const r of rows)
     console.log(
-      `${r.name.padEnd(40)} ${(r.ns / 1e6).toFixed(2).padStart(9)} ms  ${(r.ns / floor).toFixed(2)}x  [${r.all.map((x) => (x / 1e6).toFixed(1)).join(' ')}]`,
+      `${r.name.padEnd(40)} ${(r.ns / 1e6).toFixed(2).padStart(9)} ms  ${(r.ns / floor).toFixed(2)}x  min ${(r.min / rows[0].min).toFixed(2)}x  [${r.all.map((x) => (x / 1e6).toFixed(1)).join(' ')}]`,
     );
 }
 

@@ -121,21 +121,23 @@ export interface Snapshot {
  * element, and a snapshot's objects are mostly their counters.
  */
 function statsReader(c: BigUint64Array): (entry: number) => Stats {
-  const words = new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
-  const at = (k: number): bigint => ((words[2 * k]! | words[2 * k + 1]!) === 0 ? 0n : c[k]!);
+  const w = new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
+  // Written out, not a helper per counter: the first snapshot of a process
+  // runs this in the interpreter, where each call costs.
   return (entry) => {
     const k = entry * C;
+    const h = 2 * k;
     return {
-      conns: at(k),
-      inPackets: at(k + 1),
-      outPackets: at(k + 2),
-      inBytes: at(k + 3),
-      outBytes: at(k + 4),
-      cps: at(k + 5),
-      inPps: at(k + 6),
-      outPps: at(k + 7),
-      inBps: at(k + 8),
-      outBps: at(k + 9),
+      conns: (w[h]! | w[h + 1]!) === 0 ? 0n : c[k]!,
+      inPackets: (w[h + 2]! | w[h + 3]!) === 0 ? 0n : c[k + 1]!,
+      outPackets: (w[h + 4]! | w[h + 5]!) === 0 ? 0n : c[k + 2]!,
+      inBytes: (w[h + 6]! | w[h + 7]!) === 0 ? 0n : c[k + 3]!,
+      outBytes: (w[h + 8]! | w[h + 9]!) === 0 ? 0n : c[k + 4]!,
+      cps: (w[h + 10]! | w[h + 11]!) === 0 ? 0n : c[k + 5]!,
+      inPps: (w[h + 12]! | w[h + 13]!) === 0 ? 0n : c[k + 6]!,
+      outPps: (w[h + 14]! | w[h + 15]!) === 0 ? 0n : c[k + 7]!,
+      inBps: (w[h + 16]! | w[h + 17]!) === 0 ? 0n : c[k + 8]!,
+      outBps: (w[h + 18]! | w[h + 19]!) === 0 ? 0n : c[k + 9]!,
     };
   };
 }
