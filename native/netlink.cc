@@ -140,6 +140,11 @@ nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   // bounds it too. Our exchanges poll, and are not affected.
   timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
   setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // libnl receives 16 KiB at a time by default, and the kernel would size
+  // this socket's dump skbs by that for good (see ReceiveBufferSize): it
+  // receives what ours do, peeking first, so that a larger reply still comes.
+  nl_socket_set_msg_buf_size(sock, ReceiveBufferSize());
+  nl_socket_enable_msg_peek(sock);
   try {
     if (*family == 0) *family = ResolveFamily(sock, modprobe);
   } catch (...) {
