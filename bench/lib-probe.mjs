@@ -75,13 +75,15 @@ if (what === 'first') {
   const { open } = await import(process.env.PROBE_DIST ?? NOW);
   const t1 = now();
   const ipvs = await open();
+  // PROBE_PACKED=1: packed snapshots only (the addon's cold path without the objects').
+  const take = process.env.PROBE_PACKED ? () => ipvs.packedSnapshot() : () => ipvs.snapshot();
   const t2 = now();
-  await ipvs.snapshot();
+  await take();
   const t3 = now();
   const warm = [];
   for (let i = 0; i < 5; i++) {
     const t = now();
-    await ipvs.snapshot();
+    await take();
     warm.push(now() - t);
   }
   await ipvs.close();
