@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <limits>
 
 namespace ipvs {
@@ -20,21 +21,23 @@ bool NextToken(std::string_view& rest, std::string_view& token) {
   return !token.empty();
 }
 
+// The value of each hex digit, -1 for any other byte.
+constexpr std::array<int8_t, 256> kHexDigits = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& d : t) d = -1;
+  for (int c = '0'; c <= '9'; c++) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'A'; c <= 'F'; c++) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  for (int c = 'a'; c <= 'f'; c++) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  return t;
+}();
+
 bool ParseHex(std::string_view s, size_t maxDigits, uint32_t& out) {
   if (s.empty() || s.size() > maxDigits) return false;
   uint32_t v = 0;
   for (char c : s) {
-    uint32_t d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else {
-      return false;
-    }
-    v = v << 4 | d;
+    int d = kHexDigits[static_cast<uint8_t>(c)];
+    if (d < 0) return false;
+    v = v << 4 | static_cast<uint32_t>(d);
   }
   out = v;
   return true;
@@ -80,6 +83,38 @@ bool ParseAddr(std::string_view s, uint8_t& af, uint8_t out[16]) {
   return true;
 }
 
+// An IPv4 address `%08X` (host order) at p, as 16 bytes in network order.
+bool ParseAddr4(const char* p, uint8_t out[16]) {
+  uint32_t v;
+  if (!ParseHex(std::string_view(p, 8), 8, v)) return false;
+  memset(out, 0, 16);
+  v = htonl(v);
+  memcpy(out, &v, 4);
+  return true;
+}
+
+// The common line, every address IPv4: after the protocol, ` %08X %04X %08X
+// %04X %08X %04X ` at fixed places. Takes them off `rest`; false (and `rest`
+// untouched) for any other line, which the general path then reads.
+bool ParseAddresses4(std::string_view& rest, Entry& e) {
+  constexpr size_t kLength = 43;  // up to the space before the state
+  if (rest.size() < kLength) return false;
+  const char* p = rest.data();
+  for (size_t i : {0, 9, 14, 23, 28, 37, 42})
+    if (p[i] != ' ') return false;
+  uint32_t port[3];
+  if (!ParseAddr4(p + 1, e.client) || !ParseHex(std::string_view(p + 10, 4), 4, port[0]) ||
+      !ParseAddr4(p + 15, e.virt) || !ParseHex(std::string_view(p + 24, 4), 4, port[1]) ||
+      !ParseAddr4(p + 29, e.destination) || !ParseHex(std::string_view(p + 38, 4), 4, port[2]))
+    return false;
+  e.af = e.destinationAf = AF_INET;
+  e.clientPort = static_cast<uint16_t>(port[0]);
+  e.virtualPort = static_cast<uint16_t>(port[1]);
+  e.destinationPort = static_cast<uint16_t>(port[2]);
+  rest.remove_prefix(kLength);
+  return true;
+}
+
 }  // namespace
 
 bool ParseLine(std::string_view line, Entry& e) {
@@ -87,12 +122,14 @@ bool ParseLine(std::string_view line, Entry& e) {
   std::string_view t;
   uint8_t virtualAf;
   if (!NextToken(rest, e.protocol)) return false;
-  if (!NextToken(rest, t) || !ParseAddr(t, e.af, e.client)) return false;
-  if (!NextToken(rest, t) || !ParsePort(t, e.clientPort)) return false;
-  if (!NextToken(rest, t) || !ParseAddr(t, virtualAf, e.virt) || virtualAf != e.af) return false;
-  if (!NextToken(rest, t) || !ParsePort(t, e.virtualPort)) return false;
-  if (!NextToken(rest, t) || !ParseAddr(t, e.destinationAf, e.destination)) return false;
-  if (!NextToken(rest, t) || !ParsePort(t, e.destinationPort)) return false;
+  if (!ParseAddresses4(rest, e)) {
+    if (!NextToken(rest, t) || !ParseAddr(t, e.af, e.client)) return false;
+    if (!NextToken(rest, t) || !ParsePort(t, e.clientPort)) return false;
+    if (!NextToken(rest, t) || !ParseAddr(t, virtualAf, e.virt) || virtualAf != e.af) return false;
+    if (!NextToken(rest, t) || !ParsePort(t, e.virtualPort)) return false;
+    if (!NextToken(rest, t) || !ParseAddr(t, e.destinationAf, e.destination)) return false;
+    if (!NextToken(rest, t) || !ParsePort(t, e.destinationPort)) return false;
+  }
   if (!NextToken(rest, e.state)) return false;
   if (!NextToken(rest, t) || !ParseDecimal(t, e.expires)) return false;
   e.hasPe = NextToken(rest, e.peName);

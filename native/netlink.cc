@@ -33,8 +33,18 @@ namespace ipvs {
 
 namespace {
 
-// Netlink dumps are sent in skbs of up to 32 KiB; twice that leaves room.
-constexpr size_t kReceiveBuffer = 64 * 1024;
+// The receive buffer: a page, or 8 KiB where pages are larger. The kernel
+// sizes each dump's skbs by the largest receive a socket has made (up to
+// 32 KiB), and clears their pages (init_on_alloc): with a 64 KiB buffer, two
+// 32 KiB skbs per dump, even of ten destinations, cost the kernel more than
+// the dump itself (half of a snapshot's time in the lab was clear_page).
+// With receives of this size its skbs are its smallest, NLMSG_GOODSIZE (a
+// page less the skb's overhead, or 8 KiB less it), and every reply fits:
+// IPVS's own replies are sized NLMSG_DEFAULT_SIZE, below that.
+size_t ReceiveBufferSize() {
+  static const size_t size = std::min<size_t>(static_cast<size_t>(sysconf(_SC_PAGESIZE)), 8192);
+  return size;
+}
 // Room for the largest request (a full service or destination nest).
 constexpr size_t kRequestSize = 512;
 // How often a dump interrupted by a concurrent change is started again.
@@ -114,7 +124,8 @@ int ErrnoOfNl(int nlerr) {
 }
 
 // A socket belongs to the namespace of the thread that created it, for its
-// lifetime: this runs in the client's namespace (InNetns).
+// lifetime: this runs in the client's namespace (InNetns). A `*family` of 0
+// is resolved (a round trip to the controller); a known one is kept.
 nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   nl_sock* sock = nl_socket_alloc();
   if (sock == nullptr) ThrowErrno(ENOMEM, "nl_socket_alloc");
@@ -129,8 +140,13 @@ nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   // bounds it too. Our exchanges poll, and are not affected.
   timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
   setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // libnl receives 16 KiB at a time by default, and the kernel would size
+  // this socket's dump skbs by that for good (see ReceiveBufferSize): it
+  // receives what ours do, peeking first, so that a larger reply still comes.
+  nl_socket_set_msg_buf_size(sock, ReceiveBufferSize());
+  nl_socket_enable_msg_peek(sock);
   try {
-    *family = ResolveFamily(sock, modprobe);
+    if (*family == 0) *family = ResolveFamily(sock, modprobe);
   } catch (...) {
     nl_socket_free(sock);
     throw;
@@ -235,7 +251,7 @@ std::shared_ptr<GenlSocket> GenlSocket::OpenIn(NetnsPtr ns, const SocketOptions&
     int e = errno;
     ThrowErrno(e, "eventfd");
   }
-  s->buf_.resize(64 * 1024);  // netlink dumps come in skbs of up to 32 KiB
+  s->buf_.resize(ReceiveBufferSize());
   std::lock_guard<std::mutex> lock(s->mu_);
   s->Connect(options.modprobe);
   return s;
@@ -249,7 +265,7 @@ void GenlSocket::Connect(bool modprobe) {
   if (sock_ != nullptr) nl_socket_free(sock_);
   sock_ = nullptr;
   nl_sock* sock = nullptr;
-  int family = 0;
+  int family = 0;  // resolved again: a replaced socket may follow a reload of ip_vs
   InNetns(*netns_, [&] { sock = ConnectSocket(&family, modprobe, timeoutMs_); });
   sock_ = sock;
   family_ = family;
@@ -260,10 +276,32 @@ std::vector<std::shared_ptr<GenlSocket>> GenlSocket::Pool(size_t n) {
   if (n == 0) n = 1;
   ThrowIfClosed();
   std::lock_guard<std::mutex> lock(poolMu_);
-  SocketOptions options;
-  options.timeoutMs = timeoutMs_;
-  options.modprobe = false;
-  while (pool_.size() + 1 < n && !closed_) pool_.push_back(OpenIn(Namespace(), options));
+  if (pool_.size() + 1 < n && !closed_) {
+    // The siblings take this socket's family (no round trip to the
+    // controller each) and are opened together: in another namespace, by
+    // one thread that enters it.
+    const size_t missing = n - 1 - pool_.size();
+    std::vector<std::shared_ptr<GenlSocket>> opened;
+    NetnsPtr ns = Namespace();
+    InNetns(*ns, [&] {
+      for (size_t i = 0; i < missing && !closed_; i++) {
+        std::shared_ptr<GenlSocket> s(new GenlSocket());
+        s->netns_ = ns;
+        s->timeoutMs_ = timeoutMs_;
+        s->buf_.resize(ReceiveBufferSize());
+        s->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->wakeFd_ < 0) {
+          int e = errno;
+          ThrowErrno(e, "eventfd");
+        }
+        int family = family_;
+        s->sock_ = ConnectSocket(&family, false, timeoutMs_);
+        s->family_ = family;
+        opened.push_back(std::move(s));
+      }
+    });
+    pool_.insert(pool_.end(), opened.begin(), opened.end());
+  }
   // Close() does not wait for this lock: if it came meanwhile, the siblings
   // opened here are closed here.
   if (closed_) {
@@ -420,7 +458,10 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   req->nlmsg_seq = ++seq_;
   req->nlmsg_pid = nl_socket_get_local_port(sock_);
   const int fd = nl_socket_get_fd(sock_);
-  const int64_t deadline = NowMs() + timeoutMs_;
+  // Taken at the first wait for the kernel (most replies are there at once):
+  // where the clock cannot be read in user space (some virtual machines),
+  // each reading is a system call.
+  int64_t deadline = -1;
 
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
@@ -455,6 +496,7 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
       int e = errno;
       if (e == EINTR) continue;
       if (e == EAGAIN) {
+        if (deadline < 0) deadline = NowMs() + timeoutMs_;
         WaitReadable(fd, deadline);
         continue;
       }

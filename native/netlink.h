@@ -141,6 +141,10 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   // reader ever falls back to another namespace.
   NetnsPtr Namespace() const;
 
+  // How many destinations the last snapshot of this socket had: the size its
+  // next one reserves, so that its columns fit (snapshot.cc).
+  std::atomic<size_t> snapshotDestsHint{0};
+
  private:
   // Frees the descriptors on scope exit if the socket was closed meanwhile
   // (Close() could not, while the lock was held); the holder of mu_ uses it.
@@ -165,7 +169,7 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
 
   std::mutex mu_;  // held for each exchange
   nl_sock* sock_ = nullptr;
-  int family_ = 0;
+  std::atomic<int> family_{0};  // read without mu_ by NewRequest and Pool
   int legacyFd_ = -1;
   int wakeFd_ = -1;      // an eventfd that Close() writes, to end a wait
   std::mutex wakeMu_;    // orders Close()'s write with the close of wakeFd_

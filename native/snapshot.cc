@@ -4,15 +4,19 @@
 #include <time.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "cancel.h"
+#include "column.h"
 #include "destination.h"
 #include "service.h"
 #include "socket.h"
@@ -79,10 +83,37 @@ constexpr size_t kCounters = std::size(kCounterNames);
 constexpr size_t kServiceInts = std::size(kServiceNames);
 constexpr size_t kDestInts = std::size(kDestNames);
 
+// The snapshot as it is taken: the services decoded (their keys make the
+// destination requests), and the destinations decoded straight into their
+// packed columns, which JavaScript then takes over without a copy.
 struct Taken {
   std::vector<ServiceEntry> services;
-  std::vector<std::vector<DestEntry>> dests;  // per service
-  uint64_t takenAt = 0;                       // CLOCK_MONOTONIC, ns
+  std::vector<uint32_t> counts;    // destinations per service
+  std::vector<uint64_t> counters;  // every service's, then every destination's
+  std::vector<uint32_t> dests;     // kDestInts per destination
+  std::vector<uint8_t> destAddrs;  // 16 per destination
+  uint64_t takenAt = 0;            // CLOCK_MONOTONIC, ns
+};
+
+// Where one thread's destinations go: the snapshot's own columns, or (the
+// pool's other threads) columns of its own, appended in service order after.
+struct DestColumns {
+  std::vector<uint64_t>& counters;
+  std::vector<uint32_t>& dests;
+  std::vector<uint8_t>& destAddrs;
+
+  void Reserve(size_t n) {
+    counters.reserve(counters.size() + n * kCounters);
+    dests.reserve(dests.size() + n * kDestInts);
+    destAddrs.reserve(destAddrs.size() + n * 16);
+  }
+};
+
+struct OwnColumns {
+  std::vector<uint64_t> counters;
+  std::vector<uint32_t> dests;
+  std::vector<uint8_t> destAddrs;
+  DestColumns View() { return {counters, dests, destAddrs}; }
 };
 
 uint64_t Now() {
@@ -91,12 +122,57 @@ uint64_t Now() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec;
 }
 
-void DumpDests(GenlSocket& sock, const ServiceKey& key, std::vector<DestEntry>& out) {
-  out.reserve(16);
-  Message msg = sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP);
-  PutServiceKey(msg.get(), key);
+template <typename T>
+void Append(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+void PutStats(std::vector<uint64_t>& out, const Stats& s) {
+  const uint64_t v[kCounters] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_VALUE)};
+  out.insert(out.end(), v, v + kCounters);
+}
+
+// Decodes one destination message into `out`.
+void PutDest(const nlmsghdr* hdr, uint16_t serviceAf, DestColumns& out) {
+  const DestEntry e = DecodeDest(hdr, serviceAf);
+  const DestSpec& x = e.spec;
+  PutStats(out.counters, e.stats);
+  const uint32_t row[kDestInts] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_VALUE)};
+  out.dests.insert(out.dests.end(), row, row + kDestInts);
+  out.destAddrs.insert(out.destAddrs.end(), x.addr, x.addr + 16);
+}
+
+// The IPVS_CMD_GET_DEST dump request of one socket, built once and given
+// each service's key in turn (libnl appends at nlmsg_len: cutting it back
+// empties the message).
+class DestRequest {
+ public:
+  explicit DestRequest(const GenlSocket& sock)
+      : msg_(sock.NewRequest(IPVS_CMD_GET_DEST, NLM_F_DUMP)), empty_(nlmsg_hdr(msg_.get())->nlmsg_len) {}
+
+  nl_msg* For(const ServiceKey& key) {
+    nlmsg_hdr(msg_.get())->nlmsg_len = empty_;
+    PutServiceKey(msg_.get(), key);
+    return msg_.get();
+  }
+
+ private:
+  Message msg_;
+  uint32_t empty_;
+};
+
+// One IPVS_CMD_GET_DEST dump, each destination decoded into `out`; returns
+// how many. A dump that restarts (the table changed) drops what it added.
+uint32_t DumpDests(GenlSocket& sock, DestRequest& request, const ServiceKey& key, DestColumns out) {
+  const size_t mark = out.destAddrs.size() / 16;
   sock.Exchange(
-      msg.get(), [&](const nlmsghdr* hdr) { out.push_back(DecodeDest(hdr, key.af)); }, [&] { out.clear(); });
+      request.For(key), [&](const nlmsghdr* hdr) { PutDest(hdr, key.af, out); },
+      [&] {
+        out.counters.resize(mark * kCounters);
+        out.dests.resize(mark * kDestInts);
+        out.destAddrs.resize(mark * 16);
+      });
+  return static_cast<uint32_t>(out.destAddrs.size() / 16 - mark);
 }
 
 void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, Stop& stop) {
@@ -105,28 +181,44 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
   sock->Exchange(
       msg.get(), [&](const nlmsghdr* hdr) { t.services.push_back(DecodeService(hdr)); }, [&] { t.services.clear(); });
   const size_t n = t.services.size();
-  t.dests.assign(n, {});
+  t.counts.assign(n, 0);
+  // As many destinations as the last snapshot of this socket had (a polling
+  // monitor's table rarely changes), or a guess: then the columns are
+  // handed over without a copy.
+  size_t hint = sock->snapshotDestsHint.load(std::memory_order_relaxed);
+  if (hint == 0) hint = 16 * n;
+  t.counters.reserve((n + hint) * kCounters);
+  for (const ServiceEntry& s : t.services) PutStats(t.counters, s.stats);
+  DestColumns own{t.counters, t.dests, t.destAddrs};
+  own.Reserve(hint);
   size_t threads = n >= kPoolThreshold ? std::min(poolSize, n) : 1;
   if (threads <= 1) {
+    DestRequest request(*sock);
     for (size_t i = 0; i < n; i++) {
       stop.ThrowIfRequested();
-      DumpDests(*sock, t.services[i].spec.key, t.dests[i]);
+      t.counts[i] = DumpDests(*sock, request, t.services[i].spec.key, own);
     }
   } else {
     auto pool = sock->Pool(threads);
+    // The first thread's destinations go straight into the snapshot's
+    // columns; the others' into their own, appended in order after.
+    std::vector<OwnColumns> parts(threads - 1);
     // One slot per worker, and one for a worker that could not start.
     std::vector<std::exception_ptr> failures(threads + 1);
     std::vector<std::thread> workers;
-    // Contiguous slices, one per socket: each thread owns its slice of t.dests.
+    // Contiguous slices, one per socket: each thread owns its slice of t.counts.
     // The first failure stops the others (through `stop`).
     for (size_t w = 0; w < threads && !stop.requested(); w++) {
       try {
         workers.emplace_back([&, w] {
           NameThread("ipvs-dump");
           try {
+            DestColumns out = w == 0 ? own : parts[w - 1].View();
+            if (w > 0) out.Reserve(hint / threads);
+            DestRequest request(*pool[w]);
             for (size_t i = w * n / threads; i < (w + 1) * n / threads; i++) {
               stop.ThrowIfRequested();
-              DumpDests(*pool[w], t.services[i].spec.key, t.dests[i]);
+              t.counts[i] = DumpDests(*pool[w], request, t.services[i].spec.key, out);
             }
           } catch (...) {
             failures[w] = std::current_exception();
@@ -152,14 +244,18 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
     }
     for (auto& f : failures)
       if (f) std::rethrow_exception(f);
+    size_t total = t.destAddrs.size() / 16;
+    for (const OwnColumns& part : parts) total += part.destAddrs.size() / 16;
+    own.Reserve(total - t.destAddrs.size() / 16);
+    for (const OwnColumns& part : parts) {
+      Append(t.counters, part.counters);
+      Append(t.dests, part.dests);
+      Append(t.destAddrs, part.destAddrs);
+    }
   }
   stop.ThrowIfRequested();
+  sock->snapshotDestsHint.store(t.destAddrs.size() / 16, std::memory_order_relaxed);
   t.takenAt = Now();
-}
-
-void PutStats(uint64_t* at, const Stats& s) {
-  const uint64_t v[kCounters] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_VALUE)};
-  memcpy(at, v, sizeof v);
 }
 
 // Index of `name` in `table`, adding it when new.
@@ -170,51 +266,31 @@ uint32_t Intern(std::vector<std::string>& table, const std::string& name) {
   return static_cast<uint32_t>(table.size() - 1);
 }
 
-template <typename T>
-Napi::TypedArrayOf<T> Array(Napi::Env env, const std::vector<T>& v, napi_typedarray_type type) {
-  auto arr = Napi::TypedArrayOf<T>::New(env, v.size(), type);
-  if (!v.empty()) memcpy(arr.Data(), v.data(), v.size() * sizeof(T));
-  return arr;
-}
-
 Napi::Value Pack(Napi::Env env, Taken& t) {
   const size_t ns = t.services.size();
-  size_t nd = 0;
-  for (auto& d : t.dests) nd += d.size();
-
-  std::vector<uint64_t> counters((ns + nd) * kCounters);
-  std::vector<uint32_t> services(ns * kServiceInts), offsets(ns + 1), dests(nd * kDestInts);
-  std::vector<uint8_t> serviceAddrs(ns * 16), destAddrs(nd * 16);
+  std::vector<uint32_t> services(ns * kServiceInts), offsets(ns + 1);
+  std::vector<uint8_t> serviceAddrs(ns * 16);
   std::vector<std::string> schedulers, engines{""};
-
-  size_t d = 0;
+  uint32_t d = 0;
   for (size_t i = 0; i < ns; i++) {
     const ServiceEntry& s = t.services[i];
     const ServiceKey& k = s.spec.key;
-    PutStats(&counters[i * kCounters], s.stats);
     const uint32_t row[kServiceInts] = {IPVS_SERVICE_COLUMNS(IPVS_COLUMN_VALUE)};
     memcpy(&services[i * kServiceInts], row, sizeof row);
     memcpy(&serviceAddrs[i * 16], k.addr, 16);
-    offsets[i] = static_cast<uint32_t>(d);
-    for (const DestEntry& e : t.dests[i]) {
-      const DestSpec& x = e.spec;
-      PutStats(&counters[(ns + d) * kCounters], e.stats);
-      const uint32_t drow[kDestInts] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_VALUE)};
-      memcpy(&dests[d * kDestInts], drow, sizeof drow);
-      memcpy(&destAddrs[d * 16], x.addr, 16);
-      d++;
-    }
+    offsets[i] = d;
+    d += t.counts[i];
   }
-  offsets[ns] = static_cast<uint32_t>(d);
+  offsets[ns] = d;
 
   Napi::Object o = Napi::Object::New(env);
   o.Set("takenAt", Napi::BigInt::New(env, t.takenAt));
-  o.Set("counters", Array(env, counters, napi_biguint64_array));
-  o.Set("services", Array(env, services, napi_uint32_array));
-  o.Set("serviceAddrs", Array(env, serviceAddrs, napi_uint8_array));
-  o.Set("destOffsets", Array(env, offsets, napi_uint32_array));
-  o.Set("dests", Array(env, dests, napi_uint32_array));
-  o.Set("destAddrs", Array(env, destAddrs, napi_uint8_array));
+  o.Set("counters", Column(env, std::move(t.counters)));
+  o.Set("services", Column(env, std::move(services)));
+  o.Set("serviceAddrs", Column(env, std::move(serviceAddrs)));
+  o.Set("destOffsets", Column(env, std::move(offsets)));
+  o.Set("dests", Column(env, std::move(t.dests)));
+  o.Set("destAddrs", Column(env, std::move(t.destAddrs)));
   Napi::Array sch = Napi::Array::New(env, schedulers.size());
   for (size_t i = 0; i < schedulers.size(); i++) sch.Set(i, schedulers[i]);
   o.Set("schedulers", sch);

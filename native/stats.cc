@@ -42,33 +42,23 @@ const AttrRule kStats64[IPVS_STATS_ATTR_MAX + 1] = {
     {"IPVS_STATS_ATTR_PAD", AttrKind::kIgnored},
 };
 
-uint64_t Value(nlattr* attr) {
-  if (attr == nullptr) return 0;
-  return AttrLen(attr) == 8 ? U64(attr) : U32(attr);
-}
+// The member each IPVS_STATS_ATTR_* fills.
+uint64_t Stats::*const kStatsFields[IPVS_STATS_ATTR_MAX + 1] = {
+    nullptr,     &Stats::conns, &Stats::inpkts, &Stats::outpkts, &Stats::inbytes, &Stats::outbytes,
+    &Stats::cps, &Stats::inpps, &Stats::outpps, &Stats::inbps,   &Stats::outbps,  nullptr,
+};
 
 }  // namespace
 
+// One pass over the nest: this runs for every service and destination of a snapshot.
 Stats DecodeStats(nlattr* stats, nlattr* stats64) {
-  nlattr* tb[IPVS_STATS_ATTR_MAX + 1];
   Stats s;
-  if (stats64 != nullptr) {
-    ParseNested(tb, IPVS_STATS_ATTR_MAX, kStats64, stats64);
-  } else if (stats != nullptr) {
-    ParseNested(tb, IPVS_STATS_ATTR_MAX, kStats32, stats);
-  } else {
-    return s;
-  }
-  s.conns = Value(tb[IPVS_STATS_ATTR_CONNS]);
-  s.inpkts = Value(tb[IPVS_STATS_ATTR_INPKTS]);
-  s.outpkts = Value(tb[IPVS_STATS_ATTR_OUTPKTS]);
-  s.inbytes = Value(tb[IPVS_STATS_ATTR_INBYTES]);
-  s.outbytes = Value(tb[IPVS_STATS_ATTR_OUTBYTES]);
-  s.cps = Value(tb[IPVS_STATS_ATTR_CPS]);
-  s.inpps = Value(tb[IPVS_STATS_ATTR_INPPS]);
-  s.outpps = Value(tb[IPVS_STATS_ATTR_OUTPPS]);
-  s.inbps = Value(tb[IPVS_STATS_ATTR_INBPS]);
-  s.outbps = Value(tb[IPVS_STATS_ATTR_OUTBPS]);
+  nlattr* nest = stats64 != nullptr ? stats64 : stats;
+  if (nest == nullptr) return s;
+  ForEachAttr(IPVS_STATS_ATTR_MAX, stats64 != nullptr ? kStats64 : kStats32, static_cast<nlattr*>(AttrData(nest)),
+              AttrLen(nest), [&s](int type, nlattr* attr) {
+                if (kStatsFields[type] != nullptr) s.*kStatsFields[type] = AttrLen(attr) == 8 ? U64(attr) : U32(attr);
+              });
   return s;
 }
 

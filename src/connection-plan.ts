@@ -19,17 +19,26 @@ import { D, DEST_COLUMN, S, SERVICE_COLUMN } from './snapshot.js';
  */
 const SHOW_COST = 2 * 4096 * 100;
 
-/** Below this estimate one reader does it all: the slices would cost more to set up than they save. */
-const PARALLEL_MIN_BYTES = 256 * 1024;
+/** Below this estimate one reader does it all, however many were asked for. */
+export const PARALLEL_MIN_BYTES = 256 * 1024;
+
+/**
+ * Below this estimate `parallel: 'auto'` chooses one reader: the slices would
+ * cost more to set up (a thread each, and a seek that prints every entry
+ * before the slice) than they save. 1 MiB is about 16,000 IPv4 entries; in
+ * the lab, two readers on 2 CPUs did not beat one at 10,000 entries.
+ */
+export const AUTO_MIN_BYTES = 1024 * 1024;
 
 /**
  * The byte offsets where each of `readers` slices of a `size`-byte table
  * starts, chosen so that the slices cost the kernel the same (see SHOW_COST):
  * the later a slice, the shorter. Empty slices are dropped, so there may be
- * fewer bounds than readers; the first is always 0.
+ * fewer bounds than readers; the first is always 0. A table under `minBytes`
+ * is one slice.
  */
-export function sliceBounds(size: number, readers: number): number[] {
-  if (readers <= 1 || size < PARALLEL_MIN_BYTES) return [0];
+export function sliceBounds(size: number, readers: number, minBytes = PARALLEL_MIN_BYTES): number[] {
+  if (readers <= 1 || size < minBytes) return [0];
   const c = SHOW_COST;
   // With every slice costing `cost`, the end of a slice that starts at a.
   const end = (a: number, cost: number) => (-c + Math.sqrt(c * c + 4 * (cost + a * a))) / 2;
@@ -66,6 +75,30 @@ export function entryBytes(family: number, destinationFamily: number, persistenc
 }
 
 const HEADER_BYTES = 81;
+
+/** How long the size found by a client's last whole read stands in for an estimate. */
+export const REMEMBERED_FOR_MS = 60_000;
+
+/** What the last whole, unfiltered read of each client found: the table's size in bytes, and when. */
+const lastRead = new WeakMap<RawIpvs, { bytes: number; at: number }>();
+
+/** Remembers the size a whole, unfiltered read of `raw`'s table found. */
+export function rememberTableBytes(raw: RawIpvs, bytes: number, now = performance.now()): void {
+  lastRead.set(raw, { bytes: HEADER_BYTES + bytes, at: now });
+}
+
+/**
+ * The table's size in bytes for planning a parallel read: what the client's
+ * last whole read found, if it ended within REMEMBERED_FOR_MS (a monitor that
+ * reads every few seconds then plans without a round trip), or else the
+ * estimate from the destinations' counters. Either only balances the slices:
+ * every entry is read once whatever the bounds.
+ */
+export async function tableBytes(raw: RawIpvs, signal?: AbortSignal, now = performance.now()): Promise<number> {
+  const last = lastRead.get(raw);
+  if (last !== undefined && now - last.at <= REMEMBERED_FOR_MS) return last.bytes;
+  return estimateTableBytes(raw, signal);
+}
 
 /**
  * The table's size in bytes, estimated from the destinations' counters

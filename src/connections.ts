@@ -6,8 +6,9 @@
 import { availableParallelism } from 'node:os';
 
 import { afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import { K } from './constants.js';
 import type { RawIpvs } from './raw.js';
-import { estimateTableBytes, sliceBounds } from './connection-plan.js';
+import { AUTO_MIN_BYTES, entryBytes, rememberTableBytes, sliceBounds, tableBytes } from './connection-plan.js';
 import { PROTOCOLS, protocolByKernel, protocolByName, type ProtocolName } from './vocabulary/protocols.js';
 import { cancellable, signalOption } from './cancel.js';
 import { abortError, closedError, fromNative, withOp } from './errors.js';
@@ -77,6 +78,10 @@ export interface ConnectionReadOptions {
    * Reader threads, each reading its own slice of the table; `'auto'`: one per
    * CPU. Default 1. Worth it for large tables only: the kernel's cost of a read
    * grows with the position in the table, and several readers share it.
+   * `'auto'` reads a table under 1 MiB (about 16,000 IPv4 entries) with one
+   * reader; a number, one under 256 KiB. The size comes from the client's
+   * last whole read within a minute, or else from the destinations'
+   * connection counters.
    */
   parallel?: number | 'auto';
   /** Entries per batch at most (connectionBatches); default 4096. */
@@ -285,6 +290,8 @@ const MAX_READERS = 256;
 interface ReadRequest {
   filter: RawConnectionFilter | null;
   readers: number;
+  /** `parallel: 'auto'`: one reader for small tables (AUTO_MIN_BYTES). */
+  auto: boolean;
   batchSize: number;
   signal: AbortSignal | undefined;
 }
@@ -306,6 +313,7 @@ export function readRequest(
   const parallel = o.parallel ?? 1;
   return {
     filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),
+    auto: parallel === 'auto',
     readers:
       parallel === 'auto'
         ? Math.min(availableParallelism(), MAX_READERS)
@@ -319,9 +327,10 @@ async function plan(raw: RawIpvs, request: ReadRequest, op: string): Promise<Raw
   if (raw.closed) throw closedError(op);
   const size =
     request.readers > 1
-      ? await estimateTableBytes(raw, request.signal).catch((e: unknown) => Promise.reject(withOp(e, op)))
+      ? await tableBytes(raw, request.signal).catch((e: unknown) => Promise.reject(withOp(e, op)))
       : 0;
-  const bounds = request.readers > 1 ? sliceBounds(size, request.readers) : [0];
+  const bounds =
+    request.readers > 1 ? sliceBounds(size, request.readers, request.auto ? AUTO_MIN_BYTES : undefined) : [0];
   return { fd: -1, bounds, batchSize: request.batchSize, readSize: READ_SIZE, filter: request.filter };
 }
 
@@ -371,8 +380,26 @@ export function connectionBatches(
 ): AsyncGenerator<ConnectionBatch, void, undefined> {
   const request = readRequest(options);
   return (async function* () {
-    yield* readBatches(raw.socket, await plan(raw, request, 'connectionBatches'), request.signal);
+    const batches = readBatches(raw.socket, await plan(raw, request, 'connectionBatches'), request.signal);
+    if (request.filter !== null) return yield* batches;
+    // A whole read tells the next parallel one the table's size (connection-plan.ts).
+    let bytes = 0;
+    for await (const batch of batches) {
+      bytes += batchBytes(batch);
+      yield batch;
+    }
+    rememberTableBytes(raw, bytes);
   })();
+}
+
+/** The bytes a batch's entries take in the file (persistence data estimated). */
+function batchBytes(b: ConnectionBatch): number {
+  if (b.addressLength === 4 && b.destinationAddressLength === 4 && b.persistenceEngines.length === 1)
+    return b.length * entryBytes(K.AF_INET, K.AF_INET);
+  let bytes = 0;
+  for (let i = 0; i < b.length; i++)
+    bytes += entryBytes(b.family[i]!, b.destinationFamily[i]!, b.persistenceEngines[b.persistenceEngineIndex[i]!]);
+  return bytes;
 }
 
 export function connections(

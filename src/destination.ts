@@ -157,12 +157,20 @@ export function tunnelFromRaw(
 }
 
 export function destinationFromRaw(raw: RawDest): DestinationInfo {
-  const family = familyOf(raw.af);
+  return destinationInfo(raw, formatAddress(familyOf(raw.af), raw.addr), statsFromRaw(raw.stats));
+}
+
+/**
+ * A destination's info from its raw fields, with its address and counters
+ * already converted (a snapshot converts them from its columns, and shares
+ * address strings between destinations).
+ */
+export function destinationInfo(raw: Omit<RawDest, 'addr' | 'stats'>, address: string, stats: Stats): DestinationInfo {
   const forwarding = forwardingByValue(raw.fwdMethod)?.name;
   if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${raw.fwdMethod}`);
   return {
-    family,
-    address: formatAddress(family, raw.addr),
+    family: familyOf(raw.af),
+    address,
     port: raw.port,
     forwarding,
     weight: raw.weight,
@@ -172,6 +180,6 @@ export function destinationFromRaw(raw: RawDest): DestinationInfo {
     activeConnections: raw.activeConns,
     inactiveConnections: raw.inactConns,
     persistentConnections: raw.persistConns,
-    stats: statsFromRaw(raw.stats),
+    stats,
   };
 }

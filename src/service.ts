@@ -207,22 +207,45 @@ export function serviceSpecToRaw(spec: ServiceSpec): RawServiceSpec {
 }
 
 export function serviceFromRaw(raw: RawService): ServiceInfo {
+  return serviceInfo(raw, raw.fwmark !== 0 ? '' : formatAddress(familyOf(raw.af), raw.addr), statsFromRaw(raw.stats));
+}
+
+/**
+ * A service's info from its raw fields, with its address (unused for a
+ * fwmark service) and counters already converted (a snapshot converts them
+ * from its columns). Each shape is one object literal: snapshots make
+ * thousands of these.
+ */
+export function serviceInfo(raw: Omit<RawService, 'addr' | 'stats'>, address: string, stats: Stats): ServiceInfo {
   const family = familyOf(raw.af);
   const flags = raw.flags & ~K.IP_VS_SVC_F_HASHED;
-  const netmask = family === 'inet6' ? raw.netmask : dottedMask(raw.netmask);
-  const details: ServiceDetails = {
-    family,
-    scheduler: raw.scheduler,
-    persistence: flags & K.IP_VS_SVC_F_PERSISTENT ? { timeout: raw.timeout, netmask } : undefined,
-    persistenceEngine: raw.pe === '' ? undefined : raw.pe,
-    onePacket: (flags & K.IP_VS_SVC_F_ONEPACKET) !== 0,
-    schedulerFlags: schedulerFlagNames(raw.scheduler, flags),
-    flags,
-    stats: statsFromRaw(raw.stats),
-  };
-  if (raw.fwmark !== 0) return { fwmark: raw.fwmark, ...details };
+  const persistence =
+    flags & K.IP_VS_SVC_F_PERSISTENT
+      ? { timeout: raw.timeout, netmask: family === 'inet6' ? raw.netmask : dottedMask(raw.netmask) }
+      : undefined;
+  const persistenceEngine = raw.pe === '' ? undefined : raw.pe;
+  const onePacket = (flags & K.IP_VS_SVC_F_ONEPACKET) !== 0;
+  const schedulerFlags = schedulerFlagNames(raw.scheduler, flags);
+  const scheduler = raw.scheduler;
+  if (raw.fwmark !== 0) {
+    const fwmark = raw.fwmark;
+    return { fwmark, family, scheduler, persistence, persistenceEngine, onePacket, schedulerFlags, flags, stats };
+  }
   const entry = protocolByNumber(raw.protocol);
   const protocol = entry?.option !== undefined ? entry.name : undefined;
   if (!protocol) throw new Error(`the kernel reported a service with unknown protocol ${raw.protocol}`);
-  return { protocol, address: formatAddress(family, raw.addr), port: raw.port, ...details };
+  const port = raw.port;
+  return {
+    protocol,
+    address,
+    port,
+    family,
+    scheduler,
+    persistence,
+    persistenceEngine,
+    onePacket,
+    schedulerFlags,
+    flags,
+    stats,
+  };
 }

@@ -3,9 +3,12 @@
 // addon returns; objects are built from it only when asked for.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { destinationFromRaw, type DestinationInfo } from './destination.js';
-import type { RawSnapshot, RawStats } from './native.js';
-import { serviceFromRaw, type ServiceInfo } from './service.js';
+import { formatAddress } from './address.js';
+import { K } from './constants.js';
+import { destinationInfo, type DestinationInfo } from './destination.js';
+import type { RawDest, RawService, RawSnapshot } from './native.js';
+import { serviceInfo, type ServiceInfo } from './service.js';
+import type { Stats } from './stats.js';
 import { integer, outOfRange } from './validate.js';
 
 /**
@@ -111,37 +114,132 @@ export interface Snapshot {
   services: (ServiceInfo & { destinations: DestinationInfo[] })[];
 }
 
-function stats(p: RawSnapshot, entry: number): RawStats {
-  const out = {} as Record<string, bigint>;
-  COUNTER_COLUMNS.forEach((name, k) => (out[name] = p.counters[entry * C + k]!));
-  return out as unknown as RawStats;
+/**
+ * The counters as Stats, entry by entry (COUNTERS' order; test/snapshot.test.ts
+ * holds it to statsFromRaw). A counter that is 0 (idle entries, most rates)
+ * is the one constant 0n: reading a BigUint64Array allocates a BigInt per
+ * element, and a snapshot's objects are mostly their counters.
+ */
+function statsReader(c: BigUint64Array): (entry: number) => Stats {
+  const w = new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
+  // Written out, not a helper per counter: the first snapshot of a process
+  // runs this in the interpreter, where each call costs.
+  return (entry) => {
+    const k = entry * C;
+    const h = 2 * k;
+    return {
+      conns: (w[h]! | w[h + 1]!) === 0 ? 0n : c[k]!,
+      inPackets: (w[h + 2]! | w[h + 3]!) === 0 ? 0n : c[k + 1]!,
+      outPackets: (w[h + 4]! | w[h + 5]!) === 0 ? 0n : c[k + 2]!,
+      inBytes: (w[h + 6]! | w[h + 7]!) === 0 ? 0n : c[k + 3]!,
+      outBytes: (w[h + 8]! | w[h + 9]!) === 0 ? 0n : c[k + 4]!,
+      cps: (w[h + 10]! | w[h + 11]!) === 0 ? 0n : c[k + 5]!,
+      inPps: (w[h + 12]! | w[h + 13]!) === 0 ? 0n : c[k + 6]!,
+      outPps: (w[h + 14]! | w[h + 15]!) === 0 ? 0n : c[k + 7]!,
+      inBps: (w[h + 16]! | w[h + 17]!) === 0 ? 0n : c[k + 8]!,
+      outBps: (w[h + 18]! | w[h + 19]!) === 0 ? 0n : c[k + 9]!,
+    };
+  };
 }
 
-/** Objects from the packed form, with the same shapes as listServices/listDestinations. */
+/**
+ * Formats the addresses of one address column, once each: the destinations
+ * of a table mostly share a few real servers, which then share one string.
+ */
+function addressFormatter(addrs: Uint8Array): (entry: number, af: number) => string {
+  const v4 = new Map<number, string>();
+  return (entry, af) => {
+    const at = entry * 16;
+    if (af === K.AF_INET6) return formatAddress('inet6', addrs.subarray(at, at + 16));
+    const key = (addrs[at]! << 24) | (addrs[at + 1]! << 16) | (addrs[at + 2]! << 8) | addrs[at + 3]!;
+    let text = v4.get(key);
+    if (text === undefined) v4.set(key, (text = `${addrs[at]}.${addrs[at + 1]}.${addrs[at + 2]}.${addrs[at + 3]}`));
+    return text;
+  };
+}
+
+const SV = SERVICE_COLUMN;
+const DV = DEST_COLUMN;
+
+/**
+ * Objects from the packed form, with the same shapes as listServices and
+ * listDestinations. This runs once per entry of tables with tens of
+ * thousands: each object is made once, straight from the columns (no row
+ * objects, spreads or address views; one raw record reused), and equal
+ * addresses share a string.
+ */
 export function unpack(p: PackedSnapshot): Snapshot {
-  const services = [];
+  const { services: sv, dests: dv, destOffsets } = p;
+  const statsAt = statsReader(p.counters);
+  const serviceAddress = addressFormatter(p.serviceAddrs);
+  const destAddress = addressFormatter(p.destAddrs);
+  const services: Snapshot['services'] = new Array(p.serviceCount);
+  // One raw record of each kind, refilled for every entry: the conversions
+  // read it and keep nothing of it.
+  const raw: Omit<RawService, 'addr' | 'stats'> = {
+    af: 0,
+    protocol: 0,
+    port: 0,
+    fwmark: 0,
+    scheduler: '',
+    pe: '',
+    flags: 0,
+    timeout: 0,
+    netmask: 0,
+  };
+  const dest: Omit<RawDest, 'addr' | 'stats'> = {
+    af: 0,
+    port: 0,
+    fwdMethod: 0,
+    weight: 0,
+    uThreshold: 0,
+    lThreshold: 0,
+    tunType: 0,
+    tunPort: 0,
+    tunFlags: 0,
+    activeConns: 0,
+    inactConns: 0,
+    persistConns: 0,
+  };
   for (let i = 0; i < p.serviceCount; i++) {
-    const s = row(SERVICE_COLUMNS, p.services, i);
-    const info = serviceFromRaw({
-      ...s,
-      scheduler: p.schedulers[s.scheduler]!,
-      pe: p.engines[s.pe]!,
-      addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
-      stats: stats(p, i),
-    });
-    const destinations = [];
-    for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
-      const d = row(DEST_COLUMNS, p.dests, j);
-      destinations.push(
-        destinationFromRaw({
-          ...d,
-          weight: d.weight | 0, // a signed int on the wire
-          addr: p.destAddrs.subarray(j * 16, j * 16 + 16),
-          stats: stats(p, p.serviceCount + j),
-        }),
-      );
+    const at = i * S;
+    const af = sv[at + SV.af]!;
+    const fwmark = sv[at + SV.fwmark]!;
+    raw.af = af;
+    raw.protocol = sv[at + SV.protocol]!;
+    raw.port = sv[at + SV.port]!;
+    raw.fwmark = fwmark;
+    raw.scheduler = p.schedulers[sv[at + SV.scheduler]!]!;
+    raw.pe = p.engines[sv[at + SV.pe]!]!;
+    raw.flags = sv[at + SV.flags]!;
+    raw.timeout = sv[at + SV.timeout]!;
+    raw.netmask = sv[at + SV.netmask]!;
+    const info = serviceInfo(
+      raw,
+      fwmark !== 0 ? '' : serviceAddress(i, af),
+      statsAt(i),
+    ) as Snapshot['services'][number];
+    const first = destOffsets[i]!;
+    const last = destOffsets[i + 1]!;
+    const destinations: DestinationInfo[] = new Array(last - first);
+    for (let j = first; j < last; j++) {
+      const d = j * D;
+      dest.af = dv[d + DV.af]!;
+      dest.port = dv[d + DV.port]!;
+      dest.fwdMethod = dv[d + DV.fwdMethod]!;
+      dest.weight = dv[d + DV.weight]! | 0; // a signed int on the wire
+      dest.uThreshold = dv[d + DV.uThreshold]!;
+      dest.lThreshold = dv[d + DV.lThreshold]!;
+      dest.tunType = dv[d + DV.tunType]!;
+      dest.tunPort = dv[d + DV.tunPort]!;
+      dest.tunFlags = dv[d + DV.tunFlags]!;
+      dest.activeConns = dv[d + DV.activeConns]!;
+      dest.inactConns = dv[d + DV.inactConns]!;
+      dest.persistConns = dv[d + DV.persistConns]!;
+      destinations[j - first] = destinationInfo(dest, destAddress(j, dest.af), statsAt(p.serviceCount + j));
     }
-    services.push({ ...info, destinations });
+    info.destinations = destinations;
+    services[i] = info;
   }
   return { takenAt: p.takenAt, services };
 }

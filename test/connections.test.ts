@@ -14,7 +14,16 @@ import {
   type Connection,
   type ConnectionStatsBy,
 } from '../src/connections.js';
-import { entryBytes, sliceBounds } from '../src/connection-plan.js';
+import {
+  AUTO_MIN_BYTES,
+  entryBytes,
+  PARALLEL_MIN_BYTES,
+  rememberTableBytes,
+  REMEMBERED_FOR_MS,
+  sliceBounds,
+  tableBytes,
+} from '../src/connection-plan.js';
+import type { RawIpvs } from '../src/raw.js';
 import { IpvsError } from '../src/errors.js';
 import { native, type RawConnectionFilter, type RawConnectionRead } from '../src/native.js';
 import { tempFiles } from './helpers/files.js';
@@ -342,11 +351,13 @@ describe('filters', () => {
 
 describe('read options', () => {
   it('defaults to one reader and batches of 4096', () => {
-    expect(readRequest(undefined)).toEqual({ filter: null, readers: 1, batchSize: 4096 });
+    expect(readRequest(undefined)).toEqual({ filter: null, auto: false, readers: 1, batchSize: 4096 });
   });
 
   it("takes 'auto' as one reader per CPU", () => {
     expect(readRequest({ parallel: 'auto' }).readers).toBeGreaterThanOrEqual(1);
+    expect(readRequest({ parallel: 'auto' }).auto).toBe(true);
+    expect(readRequest({ parallel: 2 }).auto).toBe(false);
   });
 
   it.each([
@@ -387,6 +398,35 @@ describe('sliceBounds', () => {
     expect(at(1_000_000)).toBeGreaterThan(0.7);
     expect(at(1_000_000)).toBeLessThan(0.72);
     expect(at(20_000)).toBeGreaterThan(at(100_000));
+  });
+
+  it("chooses one reader for 'auto' up to about 16,000 IPv4 entries, where slices do not pay", () => {
+    expect(sliceBounds(10_000 * 66, 2, AUTO_MIN_BYTES)).toEqual([0]);
+    expect(sliceBounds(AUTO_MIN_BYTES - 1, 2, AUTO_MIN_BYTES)).toEqual([0]);
+    expect(sliceBounds(20_000 * 66, 2, AUTO_MIN_BYTES)).toHaveLength(2);
+    // Readers asked for by number: from 256 KiB on.
+    expect(sliceBounds(10_000 * 66, 2)).toHaveLength(2);
+    expect(sliceBounds(PARALLEL_MIN_BYTES - 1, 2)).toEqual([0]);
+  });
+
+  it('plans from the size the last whole read found while it is recent, then estimates again', async () => {
+    let estimates = 0;
+    // The socket-option back-end's estimate: a service dump, then a destination dump per service.
+    const raw = {
+      backend: 'sockopt',
+      listServices: async () => {
+        estimates++;
+        return [];
+      },
+      listDestinations: async () => [],
+    } as unknown as RawIpvs;
+    expect(await tableBytes(raw, undefined, 1000)).toBe(81);
+    expect(estimates).toBe(1);
+    rememberTableBytes(raw, 5_000_000, 1000);
+    expect(await tableBytes(raw, undefined, 1000 + REMEMBERED_FOR_MS)).toBe(5_000_081);
+    expect(estimates).toBe(1);
+    expect(await tableBytes(raw, undefined, 1001 + REMEMBERED_FOR_MS)).toBe(81);
+    expect(estimates).toBe(2);
   });
 
   it('estimates entry sizes of each family', () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { K } from '../src/constants.js';
-import type { RawSnapshot } from '../src/native.js';
-import { packed, rates, unpack } from '../src/snapshot.js';
+import { destinationFromRaw } from '../src/destination.js';
+import type { RawDest, RawService, RawSnapshot, RawStats } from '../src/native.js';
+import { serviceFromRaw } from '../src/service.js';
+import { COUNTER_COLUMNS, packed, rates, unpack } from '../src/snapshot.js';
 
 /** One TCP service on 192.0.2.1:80 with destinations 198.51.100.1 and .2, counters as given. */
 function snap(takenAt: bigint, counters: bigint[][], extraDest = false): ReturnType<typeof packed> {
@@ -44,6 +46,131 @@ describe('unpack', () => {
       ['198.51.100.1', 1, 1, 2n],
       ['198.51.100.2', 2, 2, 3n],
     ]);
+  });
+});
+
+/** Packs services (each with its destinations) as the addon does, for comparing unpack with the raw conversions. */
+function pack(services: { service: RawService; dests: RawDest[] }[]): ReturnType<typeof packed> {
+  const schedulers: string[] = [];
+  const engines = [''];
+  const index = (table: string[], name: string) => {
+    if (!table.includes(name)) table.push(name);
+    return table.indexOf(name);
+  };
+  const counters = (s: RawStats) => COUNTER_COLUMNS.map((c) => s[c]);
+  const all = services.flatMap((s) => s.dests);
+  const offsets = [0];
+  for (const s of services) offsets.push(offsets[offsets.length - 1]! + s.dests.length);
+  const addr = (a: Uint8Array) => [...a];
+  return packed({
+    takenAt: 7n,
+    counters: new BigUint64Array(
+      [...services.map((s) => s.service.stats), ...all.map((d) => d.stats)].flatMap(counters),
+    ),
+    services: new Uint32Array(
+      services.flatMap(({ service: s }) => [
+        s.af,
+        s.protocol,
+        s.port,
+        s.fwmark,
+        s.flags,
+        s.timeout,
+        s.netmask,
+        index(schedulers, s.scheduler),
+        index(engines, s.pe),
+      ]),
+    ),
+    serviceAddrs: new Uint8Array(services.flatMap((s) => addr(s.service.addr))),
+    destOffsets: new Uint32Array(offsets),
+    dests: new Uint32Array(
+      all.flatMap((d) => [
+        d.af,
+        d.port,
+        d.fwdMethod,
+        d.weight >>> 0,
+        d.uThreshold,
+        d.lThreshold,
+        d.activeConns,
+        d.inactConns,
+        d.persistConns,
+        d.tunType,
+        d.tunPort,
+        d.tunFlags,
+      ]),
+    ),
+    destAddrs: new Uint8Array(all.flatMap((d) => addr(d.addr))),
+    schedulers,
+    engines,
+  });
+}
+
+describe('unpack', () => {
+  const bytes = (...b: number[]) => new Uint8Array([...b, ...new Array(16 - b.length).fill(0)]);
+  const stats = (n: bigint): RawStats =>
+    Object.fromEntries(
+      COUNTER_COLUMNS.map((c, k) => [c, k % 2 ? 0n : n + BigInt(k) * 2n ** 40n]),
+    ) as unknown as RawStats;
+  const dest = (over: Partial<RawDest>): RawDest => ({
+    af: K.AF_INET,
+    addr: bytes(198, 51, 100, 1),
+    port: 80,
+    fwdMethod: K.IP_VS_CONN_F_MASQ,
+    weight: 1,
+    uThreshold: 0,
+    lThreshold: 0,
+    tunType: 0,
+    tunPort: 0,
+    tunFlags: 0,
+    activeConns: 3,
+    inactConns: 4,
+    persistConns: 5,
+    stats: stats(9n),
+    ...over,
+  });
+  const service = (over: Partial<RawService>): RawService => ({
+    af: K.AF_INET,
+    protocol: K.IPPROTO_TCP,
+    addr: bytes(192, 0, 2, 1),
+    port: 80,
+    fwmark: 0,
+    scheduler: 'rr',
+    pe: '',
+    flags: K.IP_VS_SVC_F_HASHED,
+    timeout: 0,
+    netmask: 0xffffffff,
+    stats: stats(1n),
+    ...over,
+  });
+  const table = [
+    { service: service({}), dests: [dest({}), dest({ addr: bytes(198, 51, 100, 2), weight: 0 }), dest({})] },
+    {
+      service: service({
+        af: K.AF_INET6,
+        protocol: K.IPPROTO_UDP,
+        addr: bytes(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+        scheduler: 'sh',
+        flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_SCHED1,
+        timeout: 300,
+        netmask: 64,
+        pe: 'sip',
+      }),
+      dests: [
+        dest({ af: K.AF_INET6, addr: bytes(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2), weight: -1 }),
+        dest({ fwdMethod: K.IP_VS_CONN_F_TUNNEL, tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, tunPort: 6080, tunFlags: 1 }),
+      ],
+    },
+    { service: service({ fwmark: 7, addr: bytes(), port: 0, protocol: 0, flags: K.IP_VS_SVC_F_ONEPACKET }), dests: [] },
+    { service: service({ flags: K.IP_VS_SVC_F_PERSISTENT, timeout: 360, netmask: 0xffffff00 }), dests: [dest({})] },
+  ];
+
+  it('gives exactly what the raw conversions give, field order included', () => {
+    const s = unpack(pack(table));
+    const want = table.map((t) => ({ ...serviceFromRaw(t.service), destinations: t.dests.map(destinationFromRaw) }));
+    expect(s.takenAt).toBe(7n);
+    expect(s.services).toStrictEqual(want);
+    expect(JSON.stringify(s.services, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(
+      JSON.stringify(want, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)),
+    );
   });
 });
 

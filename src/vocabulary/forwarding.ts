@@ -16,6 +16,9 @@ export const FORWARDING_NAMES = FORWARDING_METHODS.map((f) => f.name) as Forward
 
 export const forwardingByName = (name: string): ForwardingEntry | undefined =>
   FORWARDING_METHODS.find((f) => f.name === name);
+// By value: a snapshot looks one up for every destination.
+const BY_VALUE: (ForwardingEntry | undefined)[] = [];
+for (const f of FORWARDING_METHODS) BY_VALUE[f.value] = f;
 /** The method in a destination's flag word (only its low bits count). */
 export const forwardingByValue = (flags: number): ForwardingEntry | undefined =>
-  FORWARDING_METHODS.find((f) => f.value === (flags & K.IP_VS_CONN_F_FWD_MASK));
+  BY_VALUE[flags & K.IP_VS_CONN_F_FWD_MASK];

@@ -31,6 +31,7 @@ export function schedulerFlagNames(
   flags: number,
   options: { ipvsadm?: boolean } = {},
 ): SchedulerFlag[] {
+  if ((flags & SCHEDULER_FLAG_BITS) === 0) return [];
   const owns = SCHEDULER_FLAGS.some((f) => f.scheduler === scheduler);
   const out: SchedulerFlag[] = [];
   for (const generic of SCHEDULER_FLAGS.filter((f) => f.scheduler === undefined)) {
