@@ -5,8 +5,11 @@
 // the library's pool spreads them (native/snapshot.cc): the sockets are opened
 // once, the services are dumped on the first, and each round starts one thread
 // per socket, each dumping a contiguous slice of the services on its own
-// socket with its own buffer. Prints one line per round: the elapsed
-// nanoseconds, the services and the destinations seen.
+// socket with its own buffer. Every receive asks for a page (8 KiB at most),
+// as the library's do: the kernel sizes a dump's buffers by the largest
+// receive the socket made, and clears them, so a larger receive costs the
+// kernel more than the dump (native/netlink.cc). Prints one line per round:
+// the elapsed nanoseconds, the services and the destinations seen.
 //
 //   floor-stats RUNS [SOCKETS]   (SOCKETS: default 1)
 #include <errno.h>
@@ -31,6 +34,12 @@ struct conn {
   char req[4096];
 };
 
+// A page, or 8 KiB where pages are larger.
+static size_t recv_size(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  return page > 0 && page < 8192 ? (size_t)page : 8192;
+}
+
 static void die(const char* what) {
   perror(what);
   exit(1);
@@ -48,7 +57,7 @@ static void exchange(struct conn* c, int dump, void (*each)(struct nlmsghdr*, vo
   r->nlmsg_seq = ++c->seq;
   if (send(c->fd, c->req, r->nlmsg_len, 0) < 0) die("send");
   for (;;) {
-    int n = recv(c->fd, c->buf, sizeof c->buf, 0);
+    int n = recv(c->fd, c->buf, recv_size(), 0);
     if (n < 0) die("recv");
     for (struct nlmsghdr* h = (struct nlmsghdr*)c->buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type == NLMSG_DONE) return;

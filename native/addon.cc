@@ -13,9 +13,27 @@
 #include "socket.h"
 #include "sockopt.h"
 #include "stats.h"
+#include "task.h"
 #include "timeouts.h"
 
 namespace ipvs {
+
+bool RunsInline(Napi::Env env) {
+  Napi::Value flag = env.GetInstanceData<Napi::ObjectReference>()->Get("inline");
+  return flag.IsBoolean() && flag.As<Napi::Boolean>().Value();
+}
+
+namespace {
+
+// setInline(true): every later call of this environment runs on the calling
+// thread (task.h), for a program that waits for each call anyway.
+Napi::Value SetInline(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "setInline takes a boolean");
+  info.Env().GetInstanceData<Napi::ObjectReference>()->Set("inline", info[0]);
+  return info.Env().Undefined();
+}
+
+}  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Instance data keeps the Socket constructor for type checks of handles.
@@ -26,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Canceller::Define(env);
 
   exports.Set("constants", Constants(env));
+  exports.Set("setInline", Napi::Function::New(env, SetInline, "setInline"));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("canceller", Napi::Function::New(env, NewCanceller, "canceller"));

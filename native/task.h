@@ -12,6 +12,12 @@
 // - ThreadTask runs on a thread of the addon's own, so that long work (a
 //   snapshot's 1 + N dumps, a count over the connection table) never holds one
 //   of the four threads that the host's fs, dns and crypto calls share.
+//
+// A program that owns its process and waits for each call anyway (the `ipvs`
+// command) may ask for both to run inline instead (RunsInline): the work runs
+// on the calling thread and the promise is settled before Run returns, which
+// spares a short-lived process the start of libuv's pool and a thread hop per
+// call. The promise and its errors are the same.
 #pragma once
 
 #include <napi.h>
@@ -77,6 +83,9 @@ struct Failure {
   }
 };
 
+// Whether this environment asked for its tasks to run inline (setInline).
+bool RunsInline(Napi::Env env);
+
 // Settles `deferred` with build(env, result), or with the failure; an
 // exception while building (out of memory) rejects instead of escaping.
 template <typename Result, typename Build>
@@ -105,6 +114,13 @@ class Task : public Napi::AsyncWorker {
   // Queues `work` on the libuv pool and returns its promise. `op` names the
   // export, for errors.
   static Napi::Promise Run(Napi::Env env, const char* op, Work work, Build build) {
+    if (RunsInline(env)) {
+      auto deferred = Napi::Promise::Deferred::New(env);
+      Result result{};
+      Failure failure = Failure::Of([&] { work(result); });
+      Settle(env, deferred, op, failure, build, result);
+      return deferred.Promise();
+    }
     auto* task = new Task(env, op, std::move(work), std::move(build));
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();
@@ -144,6 +160,17 @@ class ThreadTask {
   // work checks `stop` between its steps (an AbortSignal, or close()). A
   // thread that cannot start rejects the promise (EAGAIN).
   static Napi::Promise Run(Napi::Env env, const char* op, StopPtr stop, Work work, Build build) {
+    if (RunsInline(env)) {
+      auto deferred = Napi::Promise::Deferred::New(env);
+      if (!stop) stop = std::make_shared<Stop>();
+      Result result{};
+      Failure failure = Failure::Of([&] {
+        stop->ThrowIfRequested();
+        work(result, *stop);
+      });
+      Settle(env, deferred, op, failure, build, result);
+      return deferred.Promise();
+    }
     auto* task = new ThreadTask(env, op, std::move(stop), std::move(work), std::move(build));
     Napi::Promise promise = task->deferred_.Promise();
     napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, op), 0, 1,

@@ -280,6 +280,12 @@ export interface NativeBinding extends SocketOps {
   snapshotColumns: { counters: string[]; services: string[]; dests: string[] };
   /** A canceller to pass to one long call. */
   canceller(): NativeCanceller;
+  /**
+   * Whether this environment's calls run on the calling thread, settled
+   * before they return (native/task.h): for a program that waits for each
+   * call anyway and owns its process (the `ipvs` command). Not for a host.
+   */
+  setInline(on: boolean): void;
   /** The legacy back-end's operations, for sockets made by openSockopt. */
   sockopt: SocketOps;
   /**

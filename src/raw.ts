@@ -139,3 +139,14 @@ export class RawIpvs {
     await this.#tail;
   }
 }
+
+/**
+ * From now on every call of this JavaScript environment runs on the calling
+ * thread and is settled before it returns (its promise and errors unchanged):
+ * no start of libuv's pool, no thread hop per call. For a program that owns
+ * its process and waits for each call anyway (the `ipvs` command); a host
+ * process must not, since a call then blocks its event loop.
+ */
+export function runCallsInline(): void {
+  native().setInline(true);
+}

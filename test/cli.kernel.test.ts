@@ -152,6 +152,13 @@ describe('the built executable, as a process', () => {
     [['-R'], `${bin} -A -u 192.0.2.1:55\n`],
     [['-Sn']],
     [['-L', '--timeout']],
+    // The executable runs the library's calls inline (bin.ts): every kind of read.
+    [['-Ln', '--rate']],
+    [['-L', '-n', '-t', '192.0.2.1:80', '--thresholds']],
+    [['-L', '-n', '-t', '192.0.2.9:80']],
+    [['-Lnc']],
+    [['-Z', '-t', '192.0.2.1:80']],
+    [['-D', '-t', '192.0.2.9:80']],
     [[]],
   ];
   // Each line starts node under emulation: seconds each.

@@ -25,6 +25,7 @@ main([process.argv[1] ?? 'ipvs', ...process.argv.slice(2)], {
   stdout: (text) => writeAll(1, text),
   stderr: (text) => writeAll(2, text),
   stdin: () => readFileSync(0, 'utf8'),
+  ownsProcess: true,
 }).then(
   (status) => process.exit(status),
   (e: unknown) => {

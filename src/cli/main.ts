@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { open, type RawIpvs } from '../client.js';
 import { IpvsError, ipvsadmMessage } from '../errors.js';
 import type { RawInfo } from '../native.js';
+import { runCallsInline } from '../raw.js';
 import { runLine } from './dispatch.js';
 import { versionNumber } from './format.js';
 import { parse, peekNetns, wantsHelp } from './parse.js';
@@ -55,6 +56,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr(`Can't enter network namespace ${netns}: No such file or directory\n`);
     return 2;
   }
+  if (io.ownsProcess) runCallsInline();
   let raw: RawIpvs;
   let info: RawInfo;
   try {

@@ -14,6 +14,12 @@ export interface CliIo {
   stdin?: () => string | Promise<string>;
   /** A network namespace to work in when the command line names none (a path). */
   netns?: string;
+  /**
+   * The program owns its process (bin.ts): the library's calls then run on
+   * this thread, each settled before it returns, which spares a short-lived
+   * process the start of libuv's pool and a thread hop per call.
+   */
+  ownsProcess?: boolean;
 }
 
 /** What one command line came to: its exit status, and whether ipvsadm would have exited there. */
