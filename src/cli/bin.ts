@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // The `ipvs` executable: main() with this process's argv, stdin and stdout.
 import { readFileSync, writeSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 
 import { main } from './main.js';
+
+// A listing is one short burst of work: V8's optimising compiler would spend
+// more compiling its loops than it saves on them. Tiering up later (after
+// about 7x the default budget of bytecode run) keeps the big listings
+// optimised: measured on a listing of 11,000 lines, 81 ms formatting by
+// default, 52 ms with this; of 220,000 lines, 177 and 204 ms.
+setFlagsFromString('--interrupt-budget=1000000');
 
 /** Writes all of `text` to a descriptor synchronously; a reader gone away (EPIPE) ends the program quietly. */
 function writeAll(fd: number, text: string): void {
