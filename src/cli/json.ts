@@ -62,53 +62,49 @@ const RATES = [
   'outBytesPerSecond',
 ];
 
-/** The counters of an entry (a service, or `count + j`), then its rates. */
-function counters(t: Table, entry: number, depth: number): [string, string][] {
-  const block = (names: string[], first: number) =>
-    object(
-      depth + 1,
-      names.map((name, k) => [name, String(t.counter(entry, first + k))]),
-    );
-  return [
-    ['stats', block(STATS, 0)],
-    ['rates', block(RATES, 5)],
-  ];
+/** `,` then the counters of an entry (a service, or `count + j`) and its rates, as fields of an object at `depth`. */
+function counters(t: Table, entry: number, depth: number): string {
+  const i1 = INDENT[depth + 1]!;
+  const i2 = INDENT[depth + 2]!;
+  let stats = '';
+  let rates = '';
+  for (let k = 0; k < 5; k++) {
+    stats += `${k ? ',' : ''}\n${i2}"${STATS[k]}": ${t.counter(entry, k)}`;
+    rates += `${k ? ',' : ''}\n${i2}"${RATES[k]}": ${t.counter(entry, 5 + k)}`;
+  }
+  return `,\n${i1}"stats": {${stats}\n${i1}},\n${i1}"rates": {${rates}\n${i1}}`;
 }
 
 function destinationJson(t: Table, j: number, depth: number): string {
-  const af = t.dest(j, 'af');
-  const forwarding = forwardingByValue(t.dest(j, 'fwdMethod'))?.name;
-  if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${t.dest(j, 'fwdMethod')}`);
+  const fwdMethod = t.dest(j, 'fwdMethod');
+  const forwarding = forwardingByValue(fwdMethod)?.name;
+  if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${fwdMethod}`);
   const tunnel = tunnelFromRaw({
-    fwdMethod: t.dest(j, 'fwdMethod'),
+    fwdMethod,
     tunType: t.dest(j, 'tunType'),
     tunPort: t.dest(j, 'tunPort'),
     tunFlags: t.dest(j, 'tunFlags'),
   });
-  const family = familyOf(af);
-  return object(depth, [
-    ['family', str(family)],
-    ['address', str(formatAddress(family, t.destAddr(j)))],
-    ['port', String(t.dest(j, 'port'))],
-    ['forwarding', str(forwarding)],
-    ['weight', String(t.dest(j, 'weight') | 0)],
-    ['upperThreshold', String(t.dest(j, 'uThreshold'))],
-    ['lowerThreshold', String(t.dest(j, 'lThreshold'))],
-    [
-      'tunnel',
-      tunnel
-        ? object(depth + 1, [
-            ['type', str(tunnel.type)],
-            ['port', tunnel.type === 'gue' ? String(tunnel.port) : 'null'],
-            ['checksum', str(tunnel.checksum)],
-          ])
-        : 'null',
-    ],
-    ['activeConnections', String(t.dest(j, 'activeConns'))],
-    ['inactiveConnections', String(t.dest(j, 'inactConns'))],
-    ['persistentConnections', String(t.dest(j, 'persistConns'))],
-    ...counters(t, t.count + j, depth),
-  ]);
+  const tunnelText = tunnel
+    ? object(depth + 1, [
+        ['type', str(tunnel.type)],
+        ['port', tunnel.type === 'gue' ? String(tunnel.port) : 'null'],
+        ['checksum', str(tunnel.checksum)],
+      ])
+    : 'null';
+  const family = familyOf(t.dest(j, 'af'));
+  // Every name and value here is ASCII that JSON writes as it is.
+  const i1 = INDENT[depth + 1]!;
+  return (
+    `{\n${i1}"family": "${family}",\n${i1}"address": "${formatAddress(family, t.destAddr(j))}",` +
+    `\n${i1}"port": ${t.dest(j, 'port')},\n${i1}"forwarding": "${forwarding}",` +
+    `\n${i1}"weight": ${t.dest(j, 'weight') | 0},\n${i1}"upperThreshold": ${t.dest(j, 'uThreshold')},` +
+    `\n${i1}"lowerThreshold": ${t.dest(j, 'lThreshold')},\n${i1}"tunnel": ${tunnelText},` +
+    `\n${i1}"activeConnections": ${t.dest(j, 'activeConns')},` +
+    `\n${i1}"inactiveConnections": ${t.dest(j, 'inactConns')},` +
+    `\n${i1}"persistentConnections": ${t.dest(j, 'persistConns')}` +
+    `${counters(t, t.count + j, depth)}\n${INDENT[depth]}}`
+  );
 }
 
 /** Service `i` with its destinations (`order`), as JSON text at `depth`. */
@@ -139,9 +135,7 @@ export function serviceJson(t: Table, i: number, order: ArrayLike<number>, depth
       ['fwmark', 'null'],
     ];
   }
-  const dests: string[] = [];
-  for (let k = 0; k < order.length; k++) dests.push(destinationJson(t, order[k]!, depth + 2));
-  return object(depth, [
+  const head = object(depth, [
     ['family', str(family)],
     ...where,
     ['scheduler', str(scheduler)],
@@ -157,9 +151,15 @@ export function serviceJson(t: Table, i: number, order: ArrayLike<number>, depth
     ],
     ['persistenceEngine', engine === '' ? 'null' : str(engine)],
     ['onePacket', String((flags & K.IP_VS_SVC_F_ONEPACKET) !== 0)],
-    ...counters(t, i, depth),
-    ['destinations', array(depth + 1, dests)],
   ]);
+  const i1 = INDENT[depth + 1]!;
+  const i2 = INDENT[depth + 2]!;
+  let dests = '';
+  for (let k = 0; k < order.length; k++) dests += `${k ? ',' : ''}\n${i2}${destinationJson(t, order[k]!, depth + 2)}`;
+  // The head without its closing brace, then the counters and the destinations.
+  const open = head.slice(0, head.length - INDENT[depth]!.length - 2);
+  const list = order.length ? `[${dests}\n${i1}]` : '[]';
+  return `${open}${counters(t, i, depth)},\n${i1}"destinations": ${list}\n${INDENT[depth]}}`;
 }
 
 function endpointJson(family: number, bytes: Uint8Array, at: number, width: number, port: number): string {
