@@ -16,6 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 import { makeConnections } from './connections.mjs';
+import { buildServices } from './measure.mjs';
 
 const FLOOR = process.env.BENCH_FLOOR ?? 'build/bench/floor-stats';
 const [what, sizeArg, runsArg] = process.argv.slice(2);
@@ -47,13 +48,7 @@ function print(title, rows) {
 
 function buildTable(n) {
   execFileSync('ipvsadm', ['-C']);
-  const lines = [];
-  for (let i = 0; i < n; i++) {
-    const svc = `-t 203.0.${113 + (i >> 16)}.${(i >> 8) & 255}:${1000 + (i & 255)}`;
-    lines.push(`-A ${svc} -s rr`);
-    for (let j = 1; j <= 10; j++) lines.push(`-a ${svc} -r 198.51.100.${j}:80 -m -w ${j}`);
-  }
-  execFileSync('ipvsadm', ['-R'], { input: lines.join('\n') + '\n' });
+  buildServices(n);
 }
 
 const BASELINE = process.env.PROBE_BASELINE;

@@ -32,6 +32,7 @@ import { serviceFromRaw } from '../src/service.js';
 import type { Stats } from '../src/stats.js';
 import { restoreWords } from '../src/cli/restore.js';
 import { atoi, inetAton, parseHostPort, strtol, toNumber } from '../src/cli/syntax.js';
+import { rawDest, rawService } from './helpers/raw.js';
 import { ZERO_STATS } from './helpers/stats.js';
 
 const argv = (line: string): string[] => ['ipvsadm', ...line.split(' ').filter((w) => w !== '')];
@@ -225,37 +226,10 @@ const v4 = (a: string): Uint8Array => {
   a.split('.').forEach((p, i) => (b[i] = Number(p)));
   return b;
 };
-const dest = (a: string, port: number, extra: Partial<RawDest> = {}): RawDest => ({
-  af: K.AF_INET,
-  addr: v4(a),
-  port,
-  fwdMethod: K.IP_VS_CONN_F_MASQ,
-  weight: 1,
-  uThreshold: 0,
-  lThreshold: 0,
-  tunType: 0,
-  tunPort: 0,
-  tunFlags: 0,
-  activeConns: 0,
-  inactConns: 0,
-  persistConns: 0,
-  stats: ZERO_STATS,
-  ...extra,
-});
-const service = (extra: Partial<RawService>): RawService => ({
-  af: K.AF_INET,
-  protocol: K.IPPROTO_TCP,
-  addr: v4('192.168.1.10'),
-  port: 80,
-  fwmark: 0,
-  scheduler: 'wlc',
-  pe: '',
-  flags: K.IP_VS_SVC_F_HASHED,
-  timeout: 0,
-  netmask: 0xffffffff,
-  stats: ZERO_STATS,
-  ...extra,
-});
+const dest = (a: string, port: number, extra: Partial<RawDest> = {}): RawDest =>
+  rawDest({ addr: v4(a), port, ...extra });
+const service = (extra: Partial<RawService>): RawService =>
+  rawService({ addr: v4('192.168.1.10'), scheduler: 'wlc', ...extra });
 
 /** A service and its destinations as a listing prints them (from a table packed as a snapshot is). */
 function serviceEntry(s: RawService, dests: RawDest[], f: ListFormat, names = NUMERIC): string {

@@ -5,6 +5,7 @@ import { destinationFromRaw } from '../src/destination.js';
 import type { RawDest, RawService, RawSnapshot, RawStats } from '../src/native.js';
 import { serviceFromRaw } from '../src/service.js';
 import { COUNTER_COLUMNS, packed, rates, unpack } from '../src/snapshot.js';
+import { bytes, rawDest, rawService } from './helpers/raw.js';
 
 /** One TCP service on 192.0.2.1:80 with destinations 198.51.100.1 and .2, counters as given. */
 function snap(takenAt: bigint, counters: bigint[][], extraDest = false): ReturnType<typeof packed> {
@@ -105,42 +106,13 @@ function pack(services: { service: RawService; dests: RawDest[] }[]): ReturnType
 }
 
 describe('unpack', () => {
-  const bytes = (...b: number[]) => new Uint8Array([...b, ...new Array(16 - b.length).fill(0)]);
   const stats = (n: bigint): RawStats =>
     Object.fromEntries(
       COUNTER_COLUMNS.map((c, k) => [c, k % 2 ? 0n : n + BigInt(k) * 2n ** 40n]),
     ) as unknown as RawStats;
-  const dest = (over: Partial<RawDest>): RawDest => ({
-    af: K.AF_INET,
-    addr: bytes(198, 51, 100, 1),
-    port: 80,
-    fwdMethod: K.IP_VS_CONN_F_MASQ,
-    weight: 1,
-    uThreshold: 0,
-    lThreshold: 0,
-    tunType: 0,
-    tunPort: 0,
-    tunFlags: 0,
-    activeConns: 3,
-    inactConns: 4,
-    persistConns: 5,
-    stats: stats(9n),
-    ...over,
-  });
-  const service = (over: Partial<RawService>): RawService => ({
-    af: K.AF_INET,
-    protocol: K.IPPROTO_TCP,
-    addr: bytes(192, 0, 2, 1),
-    port: 80,
-    fwmark: 0,
-    scheduler: 'rr',
-    pe: '',
-    flags: K.IP_VS_SVC_F_HASHED,
-    timeout: 0,
-    netmask: 0xffffffff,
-    stats: stats(1n),
-    ...over,
-  });
+  const dest = (over: Partial<RawDest>): RawDest =>
+    rawDest({ activeConns: 3, inactConns: 4, persistConns: 5, stats: stats(9n), ...over });
+  const service = (over: Partial<RawService>): RawService => rawService({ stats: stats(1n), ...over });
   const table = [
     { service: service({}), dests: [dest({}), dest({ addr: bytes(198, 51, 100, 2), weight: 0 }), dest({})] },
     {
