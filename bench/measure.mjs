@@ -11,7 +11,12 @@ export const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 export const RUN_CHILD = process.env.BENCH_RUN_CHILD ?? 'build/bench/run-child';
 
 /** A list of sizes from an environment variable ("10000,50000"), or the default. */
-export const sizes = (name, fallback) => (process.env[name] ?? fallback).split(',').map(Number);
+/** Table sizes from an environment variable (comma-separated; empty: none, which skips those tables). */
+export const sizes = (name, fallback) =>
+  (process.env[name] ?? fallback)
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map(Number);
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const ms = (ns) => ns / 1e6;
