@@ -49,7 +49,8 @@ import {
 } from './service.js';
 import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
 
-const DEFAULT_POOL = Math.min(4, availableParallelism());
+/** The sockets a snapshot spreads its destination dumps over unless told: up to 4, one per core. */
+export const DEFAULT_POOL = Math.min(4, availableParallelism());
 
 export { RawIpvs, type Backend } from './raw.js';
 

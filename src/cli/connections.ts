@@ -4,8 +4,8 @@
 // prints it, a batch at a time as it is read: file order, never sorted;
 // ports named for TCP, UDP and SCTP entries only; --persistent-conn adds the
 // persistence engine columns, with row widths that differ from the title's.
+import { familyOf, type Family } from '../address.js';
 import { connectionBatches, type ConnectionBatch } from '../connections.js';
-import { K } from '../constants.js';
 import { addrport, namer, NUMERIC, pad, type Namer } from './format.js';
 import { errorText, OK, Output } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
@@ -23,13 +23,12 @@ async function batchNamer(): Promise<(b: ConnectionBatch) => Promise<Namer>> {
   const { HostNames, portToService } = await import('./names.js');
   const hosts = new HostNames();
   const names = namer(hosts, portToService);
-  const fam = (af: number) => (af === K.AF_INET6 ? 'inet6' : 'inet') as 'inet' | 'inet6';
   return async (b) => {
-    const seen: { family: 'inet' | 'inet6'; addr: Uint8Array }[] = [];
+    const seen: { family: Family; addr: Uint8Array }[] = [];
     for (let i = 0; i < b.length; i++) {
-      seen.push({ family: fam(b.family[i]!), addr: b.clientAddress(i) });
-      seen.push({ family: fam(b.family[i]!), addr: b.virtualAddress(i) });
-      seen.push({ family: fam(b.destinationFamily[i]!), addr: b.destinationAddress(i) });
+      seen.push({ family: familyOf(b.family[i]!), addr: b.clientAddress(i) });
+      seen.push({ family: familyOf(b.family[i]!), addr: b.virtualAddress(i) });
+      seen.push({ family: familyOf(b.destinationFamily[i]!), addr: b.destinationAddress(i) });
     }
     await hosts.prepare(seen);
     return names;

@@ -2,9 +2,8 @@
 // send, the table as the listings take it (one snapshot) and print it (a
 // service at a time, as it goes), and how a failed call is reported
 // (ipvsadm's message for the operation, and its exit status).
-import { availableParallelism } from 'node:os';
-
-import { K } from '../constants.js';
+import { familyOf, type Family } from '../address.js';
+import { DEFAULT_POOL } from '../client.js';
 import { IpvsError, withOp } from '../errors.js';
 import type { RawServiceKey } from '../native.js';
 import { packed } from '../snapshot.js';
@@ -54,24 +53,20 @@ export async function namesFor(numeric: boolean, t: Table, services: ArrayLike<n
   if (numeric) return NUMERIC;
   const { HostNames, portToService } = await import('./names.js');
   const hosts = new HostNames();
-  const family = (af: number) => (af === K.AF_INET6 ? 'inet6' : 'inet') as 'inet' | 'inet6';
-  const all: { family: 'inet' | 'inet6'; addr: Uint8Array }[] = [];
+  const all: { family: Family; addr: Uint8Array }[] = [];
   for (let k = 0; k < services.length; k++) {
     const i = services[k]!;
-    if (t.service(i, 'fwmark') === 0) all.push({ family: family(t.service(i, 'af')), addr: t.serviceAddr(i) });
+    if (t.service(i, 'fwmark') === 0) all.push({ family: familyOf(t.service(i, 'af')), addr: t.serviceAddr(i) });
   }
   for (let k = 0; k < services.length; k++) {
     const i = services[k]!;
     for (let j = t.firstDest(i); j < t.endDest(i); j++) {
-      all.push({ family: family(t.dest(j, 'af')), addr: t.destAddr(j) });
+      all.push({ family: familyOf(t.dest(j, 'af')), addr: t.destAddr(j) });
     }
   }
   await hosts.prepare(all);
   return namer(hosts, portToService);
 }
-
-/** The sockets a listing's snapshot spreads its destination dumps over. */
-const POOL = Math.min(4, availableParallelism());
 
 /**
  * The whole table in one packed snapshot (one call, its dumps on the addon's
@@ -81,7 +76,7 @@ const POOL = Math.min(4, availableParallelism());
  */
 export async function takeTable(ctx: Context): Promise<Table> {
   try {
-    return new Table(packed(await ctx.raw.snapshot(POOL)));
+    return new Table(packed(await ctx.raw.snapshot(DEFAULT_POOL)));
   } catch (e) {
     throw withOp(e, 'listDestinations');
   }
