@@ -62,8 +62,11 @@ const RATES = [
   'outBytesPerSecond',
 ];
 
-/** `,` then the counters of an entry (a service, or `count + j`) and its rates, as fields of an object at `depth`. */
-function counters(t: Table, entry: number, depth: number): string {
+/**
+ * The `stats` and `rates` fields of an entry (a service, or `count + j`) in
+ * an object at `depth`: each the JSON text of its object.
+ */
+function counters(t: Table, entry: number, depth: number): [string, string][] {
   const i1 = INDENT[depth + 1]!;
   const i2 = INDENT[depth + 2]!;
   let stats = '';
@@ -72,7 +75,10 @@ function counters(t: Table, entry: number, depth: number): string {
     stats += `${k ? ',' : ''}\n${i2}"${STATS[k]}": ${t.counter(entry, k)}`;
     rates += `${k ? ',' : ''}\n${i2}"${RATES[k]}": ${t.counter(entry, 5 + k)}`;
   }
-  return `,\n${i1}"stats": {${stats}\n${i1}},\n${i1}"rates": {${rates}\n${i1}}`;
+  return [
+    ['stats', `{${stats}\n${i1}}`],
+    ['rates', `{${rates}\n${i1}}`],
+  ];
 }
 
 function destinationJson(t: Table, j: number, depth: number): string {
@@ -103,7 +109,10 @@ function destinationJson(t: Table, j: number, depth: number): string {
     `\n${i1}"activeConnections": ${t.dest(j, 'activeConns')},` +
     `\n${i1}"inactiveConnections": ${t.dest(j, 'inactConns')},` +
     `\n${i1}"persistentConnections": ${t.dest(j, 'persistConns')}` +
-    `${counters(t, t.count + j, depth)}\n${INDENT[depth]}}`
+    counters(t, t.count + j, depth)
+      .map(([key, text]) => `,\n${i1}"${key}": ${text}`)
+      .join('') +
+    `\n${INDENT[depth]}}`
   );
 }
 
@@ -135,7 +144,11 @@ export function serviceJson(t: Table, i: number, order: ArrayLike<number>, depth
       ['fwmark', 'null'],
     ];
   }
-  const head = object(depth, [
+  const i1 = INDENT[depth + 1]!;
+  const i2 = INDENT[depth + 2]!;
+  let dests = '';
+  for (let k = 0; k < order.length; k++) dests += `${k ? ',' : ''}\n${i2}${destinationJson(t, order[k]!, depth + 2)}`;
+  return object(depth, [
     ['family', str(family)],
     ...where,
     ['scheduler', str(scheduler)],
@@ -151,15 +164,9 @@ export function serviceJson(t: Table, i: number, order: ArrayLike<number>, depth
     ],
     ['persistenceEngine', engine === '' ? 'null' : str(engine)],
     ['onePacket', String((flags & K.IP_VS_SVC_F_ONEPACKET) !== 0)],
+    ...counters(t, i, depth),
+    ['destinations', order.length ? `[${dests}\n${i1}]` : '[]'],
   ]);
-  const i1 = INDENT[depth + 1]!;
-  const i2 = INDENT[depth + 2]!;
-  let dests = '';
-  for (let k = 0; k < order.length; k++) dests += `${k ? ',' : ''}\n${i2}${destinationJson(t, order[k]!, depth + 2)}`;
-  // The head without its closing brace, then the counters and the destinations.
-  const open = head.slice(0, head.length - INDENT[depth]!.length - 2);
-  const list = order.length ? `[${dests}\n${i1}]` : '[]';
-  return `${open}${counters(t, i, depth)},\n${i1}"destinations": ${list}\n${INDENT[depth]}}`;
 }
 
 function endpointJson(family: number, bytes: Uint8Array, at: number, width: number, port: number): string {
