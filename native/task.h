@@ -105,6 +105,16 @@ void Settle(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string&
   }
 }
 
+// Runs `work` on this thread and returns its promise, already settled (RunsInline).
+template <typename Result, typename Work, typename Build>
+Napi::Promise RunInline(Napi::Env env, const char* op, Work&& work, Build& build) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  Result result{};
+  Failure failure = Failure::Of([&] { work(result); });
+  Settle(env, deferred, op, failure, build, result);
+  return deferred.Promise();
+}
+
 template <typename Result>
 class Task : public Napi::AsyncWorker {
  public:
@@ -114,13 +124,7 @@ class Task : public Napi::AsyncWorker {
   // Queues `work` on the libuv pool and returns its promise. `op` names the
   // export, for errors.
   static Napi::Promise Run(Napi::Env env, const char* op, Work work, Build build) {
-    if (RunsInline(env)) {
-      auto deferred = Napi::Promise::Deferred::New(env);
-      Result result{};
-      Failure failure = Failure::Of([&] { work(result); });
-      Settle(env, deferred, op, failure, build, result);
-      return deferred.Promise();
-    }
+    if (RunsInline(env)) return RunInline<Result>(env, op, work, build);
     auto* task = new Task(env, op, std::move(work), std::move(build));
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();
@@ -161,15 +165,14 @@ class ThreadTask {
   // thread that cannot start rejects the promise (EAGAIN).
   static Napi::Promise Run(Napi::Env env, const char* op, StopPtr stop, Work work, Build build) {
     if (RunsInline(env)) {
-      auto deferred = Napi::Promise::Deferred::New(env);
       if (!stop) stop = std::make_shared<Stop>();
-      Result result{};
-      Failure failure = Failure::Of([&] {
-        stop->ThrowIfRequested();
-        work(result, *stop);
-      });
-      Settle(env, deferred, op, failure, build, result);
-      return deferred.Promise();
+      return RunInline<Result>(
+          env, op,
+          [&](Result& result) {
+            stop->ThrowIfRequested();
+            work(result, *stop);
+          },
+          build);
     }
     auto* task = new ThreadTask(env, op, std::move(stop), std::move(work), std::move(build));
     Napi::Promise promise = task->deferred_.Promise();
