@@ -12,6 +12,7 @@
         "native/daemon.cc",
         "native/destination.cc",
         "native/info.cc",
+        "native/listing.cc",
         "native/netlink.cc",
         "native/procfs.cc",
         "native/service.cc",

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "destination.h"
 #include "info.h"
+#include "listing.h"
 #include "procfs.h"
 #include "service.h"
 #include "snapshot.h"
@@ -64,6 +65,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("zero", Napi::Function::New(env, Zero, "zero"));
   exports.Set("snapshot", Napi::Function::New(env, Snapshot, "snapshot"));
   exports.Set("snapshotColumns", SnapshotColumns(env));
+  exports.Set("listingOrder", Napi::Function::New(env, ListingOrder, "listingOrder"));
+  exports.Set("listingText", Napi::Function::New(env, ListingText, "listingText"));
+  exports.Set("connectionText", Napi::Function::New(env, ConnectionText, "connectionText"));
   exports.Set("readProcFile", Napi::Function::New(env, ReadProcFile, "readProcFile"));
   exports.Set("writeProcFile", Napi::Function::New(env, WriteProcFile, "writeProcFile"));
   exports.Set("getTimeouts", Napi::Function::New(env, GetTimeouts, "getTimeouts"));

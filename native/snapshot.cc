@@ -18,6 +18,7 @@
 #include "cancel.h"
 #include "column.h"
 #include "destination.h"
+#include "packed.h"
 #include "service.h"
 #include "socket.h"
 #include "task.h"
@@ -28,52 +29,6 @@ namespace {
 
 // Below this many services one socket is faster than starting threads.
 constexpr size_t kPoolThreshold = 64;
-// The packed columns, in their order: the one home of the layout. The addon
-// exports their names (snapshotColumns) and test/snapshot.test.ts holds
-// src/snapshot.ts's lists to them. X(name, value): `value` is read from the
-// Stats `s` (counters), the ServiceEntry `s` with key `k` (services), or the
-// DestEntry `e` with spec `x` (destinations).
-// clang-format off: one row per column, as a table
-#define IPVS_COUNTER_COLUMNS(X) \
-  X(conns, s.conns)             \
-  X(inpkts, s.inpkts)           \
-  X(outpkts, s.outpkts)         \
-  X(inbytes, s.inbytes)         \
-  X(outbytes, s.outbytes)       \
-  X(cps, s.cps)                 \
-  X(inpps, s.inpps)             \
-  X(outpps, s.outpps)           \
-  X(inbps, s.inbps)             \
-  X(outbps, s.outbps)
-// clang-format on
-// clang-format off: one row per column, as a table
-#define IPVS_SERVICE_COLUMNS(X)                      \
-  X(af, k.af)                                        \
-  X(protocol, k.protocol)                            \
-  X(port, k.port)                                    \
-  X(fwmark, k.fwmark)                                \
-  X(flags, s.spec.flags)                             \
-  X(timeout, s.spec.timeout)                         \
-  X(netmask, s.spec.netmask)                         \
-  X(scheduler, Intern(schedulers, s.spec.scheduler)) \
-  X(pe, Intern(engines, s.spec.pe))
-// clang-format on
-// clang-format off: one row per column, as a table
-#define IPVS_DEST_COLUMNS(X)                 \
-  X(af, x.af)                                \
-  X(port, x.port)                            \
-  X(fwdMethod, x.fwdMethod)                  \
-  X(weight, static_cast<uint32_t>(x.weight)) \
-  X(uThreshold, x.uThreshold)                \
-  X(lThreshold, x.lThreshold)                \
-  X(activeConns, e.activeConns)              \
-  X(inactConns, e.inactConns)                \
-  X(persistConns, e.persistConns)            \
-  X(tunType, x.tunType)                      \
-  X(tunPort, x.tunPort)                      \
-  X(tunFlags, x.tunFlags)
-// clang-format on
-
 #define IPVS_COLUMN_NAME(name, value) #name,
 #define IPVS_COLUMN_VALUE(name, value) value,
 constexpr const char* kCounterNames[] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_NAME)};

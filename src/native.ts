@@ -4,7 +4,6 @@
 // (u8, u16, u32; int for weight, timeouts, daemon state and sync id), strings
 // must hold no NUL: the addon refuses anything else with a RangeError or
 // TypeError naming the field, before anything is sent.
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -142,6 +141,16 @@ export interface RawConnectionBatch {
 }
 
 /** An address and port to match: af 0 matches any address, port -1 any port. */
+/** The columns of a connection batch that connectionText reads (the protocols' texts come apart). */
+export type ConnectionColumns = Omit<
+  RawConnectionBatch,
+  'protocols' | 'states' | 'persistenceEngines' | 'persistenceData'
+> & {
+  readonly states: readonly string[];
+  readonly persistenceEngines: readonly string[];
+  readonly persistenceData: readonly string[];
+};
+
 export interface RawConnectionMatch {
   af: number;
   addr: Uint8Array;
@@ -313,6 +322,23 @@ export interface NativeBinding extends SocketOps {
     read: RawConnectionRead & { by: 'state' | 'destination' | 'service' },
     canceller?: NativeCanceller | null,
   ): Promise<RawConnectionStats>;
+  /**
+   * The command line's numeric listings (native/listing.h): the service
+   * indices of a packed snapshot in ipvsadm's order (or as dumped).
+   */
+  listingOrder(snapshot: RawSnapshot, sort: boolean): Uint32Array;
+  /**
+   * The text of the services order[from, to) with their destinations, in
+   * listing `mode` (LISTING_MODE in src/cli/format.ts) with `flags` (1: exact
+   * numbers, 2: destinations sorted).
+   */
+  listingText(snapshot: RawSnapshot, order: Uint32Array, from: number, to: number, mode: number, flags: number): Buffer;
+  /**
+   * The -Lnc lines of a connection batch (src/connections.ts's
+   * ConnectionBatch, or the raw batch): `protocols` are the texts its
+   * protocols print as; `withPe` adds --persistent-conn's engine columns.
+   */
+  connectionText(batch: ConnectionColumns, protocols: readonly string[], withPe: boolean): Buffer;
   /** Parses the text of /proc/net/ip_vs_conn (header line first), synchronously: tests and small texts. */
   parseConnections(text: Uint8Array, filter: RawConnectionFilter | null): RawConnectionBatch;
 }
@@ -332,7 +358,10 @@ export function native(): NativeBinding {
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   const path = join(here, '..', 'build', 'Release', 'ipvs.node');
   try {
-    binding = createRequire(join(here, 'index.js'))(path) as NativeBinding;
+    // As require() loads an addon, without the module system around it.
+    const module = { exports: {} as NativeBinding };
+    process.dlopen(module, path);
+    binding = module.exports;
   } catch (cause) {
     throw new Error(
       `the ipvs native addon could not be loaded from ${path}: build it with \`npm rebuild ipvs\` ` +

@@ -8,6 +8,7 @@ import { familyOf, type Family } from '../address.js';
 import { connectionBatches, type ConnectionBatch } from '../connections.js';
 import { addrport, namer, NUMERIC, pad, type Namer } from './format.js';
 import { errorText, OK, Output } from './kernel.js';
+import { native } from '../native.js';
 import type { Context, Entry, Outcome } from './types.js';
 import { protocolByName } from '../vocabulary/protocols.js';
 
@@ -46,7 +47,7 @@ function protocolColumns(b: ConnectionBatch): { text: string; named: number }[] 
 }
 
 /** The lines of one batch. */
-function batchLines(b: ConnectionBatch, withPe: boolean, names: Namer): string {
+export function batchLines(b: ConnectionBatch, withPe: boolean, names: Namer): string {
   const protocols = protocolColumns(b);
   const states = b.states.map((s) => pad(s, 11));
   const w = b.addressLength;
@@ -70,10 +71,20 @@ function batchLines(b: ConnectionBatch, withPe: boolean, names: Namer): string {
   return out;
 }
 
+/** The lines of one batch with numbers only (-n), written by the addon as batchLines writes them. */
+export function numericLines(b: ConnectionBatch, withPe: boolean): Uint8Array {
+  return native().connectionText(
+    b,
+    protocolColumns(b).map((p) => p.text),
+    withPe,
+  );
+}
+
 export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> {
   const withPe = e.options.has('persistent-conn');
-  const namesOf = e.options.has('numeric') ? async () => NUMERIC : await batchNamer();
-  const out = new Output((text) => ctx.io.stdout(text));
+  const numeric = e.options.has('numeric');
+  const namesOf = numeric ? async () => NUMERIC : await batchNamer();
+  const out = new Output(ctx.io);
   const batches = tableBatches(ctx)[Symbol.asyncIterator]();
   // The first batch, or the end, before anything is printed: a table that
   // cannot be read prints only ipvsadm's message.
@@ -90,7 +101,8 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
   try {
     while (!next.done) {
       const b = next.value;
-      out.add(batchLines(b, withPe, await namesOf(b)));
+      if (numeric) out.addBytes(numericLines(b, withPe));
+      else out.add(batchLines(b, withPe, await namesOf(b)));
       next = await batches.next();
     }
   } catch (error) {

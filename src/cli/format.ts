@@ -36,6 +36,28 @@ export function listFormat(options: ReadonlySet<Option>): ListFormat {
   };
 }
 
+/** The listing modes of the addon's numeric listings (native/listing.h). */
+export const LISTING_MODE = {
+  table: 0,
+  stats: 1,
+  rate: 2,
+  thresholds: 3,
+  persistentConn: 4,
+  tunInfo: 5,
+  save: 6,
+  json: 7,
+} as const;
+
+/** The mode of a table listing: the first of these options given wins, as in title() and the lines. */
+export function listingMode(f: ListFormat): number {
+  if (f.stats) return LISTING_MODE.stats;
+  if (f.rate) return LISTING_MODE.rate;
+  if (f.thresholds) return LISTING_MODE.thresholds;
+  if (f.persistentConn) return LISTING_MODE.persistentConn;
+  if (f.tunInfo) return LISTING_MODE.tunInfo;
+  return LISTING_MODE.table;
+}
+
 /** Names for addresses and ports, or numbers only (-n). */
 export interface Namer {
   /** gethostbyaddr's answer, undefined when there is none or with -n. */

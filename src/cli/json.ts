@@ -7,13 +7,13 @@ import type { ConnectionBatch } from '../connections.js';
 import { K } from '../constants.js';
 import { daemonFromRaw } from '../daemon.js';
 import { tunnelFromRaw } from '../destination.js';
-import type { RawDaemon } from '../native.js';
+import { native, type RawDaemon } from '../native.js';
 import { forwardingByValue } from '../vocabulary/forwarding.js';
 import { dottedMask } from '../vocabulary/netmask.js';
 import { protocolByNumber } from '../vocabulary/protocols.js';
 import { schedulerFlagNames } from '../vocabulary/scheduler-flags.js';
-import { versionNumber } from './format.js';
-import { listFailed, OK, Output, serviceKey, serviceTable, takeTable } from './kernel.js';
+import { LISTING_MODE, versionNumber } from './format.js';
+import { listFailed, OK, Output, printNumeric, serviceKey, serviceTable, takeTable } from './kernel.js';
 import type { Table } from './table.js';
 import type { Context, Entry, Outcome } from './types.js';
 
@@ -239,15 +239,11 @@ export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
   } catch (error) {
     return listFailed(ctx, error);
   }
-  const w = new Output((text) => ctx.io.stdout(text));
+  const w = new Output(ctx.io);
   w.add(`{\n  "version": ${str(versionNumber(ctx.info.version))},\n  "connectionTableSize": ${ctx.info.connTabSize},`);
   w.add('\n  "services": [');
-  const order = t.serviceOrder(sort);
-  const scratch = new Uint32Array(t.p.destinationCount);
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    w.add(`${k ? ',' : ''}\n    ${serviceJson(t, i, t.destOrder(i, sort, scratch), 2)}`);
-  }
+  const order = native().listingOrder(t.p, sort);
+  printNumeric(w, t, order, LISTING_MODE.json, sort);
   w.add(order.length ? '\n  ]\n}\n' : ']\n}\n');
   w.flush();
   return OK;
@@ -256,7 +252,7 @@ export async function listJson(e: Entry, ctx: Context): Promise<Outcome> {
 /** `-L -c --json`: the connection table as an array, written a batch at a time. */
 async function connectionsDocument(ctx: Context): Promise<Outcome> {
   const { tableBatches } = await import('./connections.js');
-  const w = new Output((text) => ctx.io.stdout(text));
+  const w = new Output(ctx.io);
   let n = 0;
   w.add('[');
   for await (const batch of tableBatches(ctx)) {

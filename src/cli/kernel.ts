@@ -5,11 +5,11 @@
 import { familyOf, type Family } from '../address.js';
 import { DEFAULT_POOL } from '../client.js';
 import { IpvsError, withOp } from '../errors.js';
-import type { RawServiceKey } from '../native.js';
+import { native, type RawServiceKey } from '../native.js';
 import { packed } from '../snapshot.js';
 import { namer, NUMERIC, type Namer } from './format.js';
 import { Table } from './table.js';
-import type { Context, Entry, Outcome } from './types.js';
+import type { CliIo, Context, Entry, Outcome } from './types.js';
 
 export const OK: Outcome = { status: 0, fatal: false };
 
@@ -99,9 +99,17 @@ export class Output {
   static readonly CHUNK = 64 * 1024;
   #text = '';
   readonly #write: (text: string) => void;
+  readonly #writeBytes: (bytes: Uint8Array) => void;
 
-  constructor(write: (text: string) => void) {
-    this.#write = write;
+  constructor(io: CliIo) {
+    this.#write = (text) => io.stdout(text);
+    this.#writeBytes = io.stdoutBytes ?? ((bytes) => io.stdout(Buffer.from(bytes).toString('utf8')));
+  }
+
+  /** Text already encoded (UTF-8), after what was added before. */
+  addBytes(bytes: Uint8Array): void {
+    this.flush();
+    if (bytes.length !== 0) this.#writeBytes(bytes);
   }
 
   add(text: string): void {
@@ -117,11 +125,35 @@ export class Output {
   }
 }
 
+/** Services per call of the addon's listing: about 64 KiB of text in a table mode. */
+const SERVICES_PER_CHUNK = 128;
+
 /**
- * The whole table printed a service at a time through `render` (-L, -S):
- * `head` first, then each service (in ipvsadm's order unless `sort` is
- * false) with its destinations' indices. Nothing but the message when the
- * snapshot fails.
+ * Services `order` of `t` with their destinations, in a numeric listing
+ * mode (LISTING_MODE), written as the addon makes their text, a chunk of
+ * services at a time.
+ */
+export function printNumeric(
+  out: Output,
+  t: Table,
+  order: Uint32Array,
+  mode: number,
+  sort: boolean,
+  exact = false,
+): void {
+  const flags = (exact ? 1 : 0) | (sort ? 2 : 0);
+  for (let from = 0; from < order.length; from += SERVICES_PER_CHUNK) {
+    const to = Math.min(order.length, from + SERVICES_PER_CHUNK);
+    out.addBytes(native().listingText(t.p, order, from, to, mode, flags));
+  }
+}
+
+/**
+ * The whole table printed a service at a time (-L, -S): `head` first, then
+ * each service (in ipvsadm's order unless `sort` is false) with its
+ * destinations. Numeric listings are written by the addon in `numericMode`
+ * (LISTING_MODE); listings with names through `render`. Nothing but the
+ * message when the snapshot fails.
  */
 export async function printTable(
   ctx: Context,
@@ -129,6 +161,7 @@ export async function printTable(
   numeric: boolean,
   head: string,
   render: (t: Table, i: number, dests: Uint32Array, names: Namer) => string,
+  numericMode: { mode: number; exact?: boolean },
 ): Promise<Outcome> {
   let t: Table;
   try {
@@ -136,9 +169,15 @@ export async function printTable(
   } catch (error) {
     return listFailed(ctx, error);
   }
+  const out = new Output(ctx.io);
+  if (numeric) {
+    out.add(head);
+    printNumeric(out, t, native().listingOrder(t.p, sort), numericMode.mode, sort, numericMode.exact);
+    out.flush();
+    return OK;
+  }
   const order = t.serviceOrder(sort);
   const names = await namesFor(numeric, t, order);
-  const out = new Output((text) => ctx.io.stdout(text));
   out.add(head);
   const scratch = new Uint32Array(t.p.destinationCount);
   for (let k = 0; k < order.length; k++) {

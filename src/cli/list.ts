@@ -2,7 +2,7 @@
 // service (-t, -u, --sctp-service, -f), the timeouts (--timeout) or the sync
 // daemons (--daemon), as ipvsadm prints them.
 import { IpvsError } from '../errors.js';
-import { daemonLine, listFormat, serviceEntry, timeoutLine, title, versionLine } from './format.js';
+import { daemonLine, listFormat, listingMode, serviceEntry, timeoutLine, title, versionLine } from './format.js';
 import { listFailed, namesFor, OK, printTable, serviceKey, serviceTable } from './kernel.js';
 import type { Context, Entry, Outcome } from './types.js';
 
@@ -34,8 +34,13 @@ async function listAll(e: Entry, ctx: Context): Promise<Outcome> {
   const f = listFormat(e.options);
   // Out before anything is fetched: it stays when the snapshot fails.
   ctx.io.stdout(versionLine(ctx.info));
-  return printTable(ctx, !e.options.has('nosort'), f.numeric, title(f), (t, i, dests, names) =>
-    serviceEntry(t, i, dests, f, names),
+  return printTable(
+    ctx,
+    !e.options.has('nosort'),
+    f.numeric,
+    title(f),
+    (t, i, dests, names) => serviceEntry(t, i, dests, f, names),
+    { mode: listingMode(f), exact: f.exact },
   );
 }
 

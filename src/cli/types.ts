@@ -8,6 +8,8 @@ import type { Command, Option } from './options.js';
 export interface CliIo {
   /** Receives everything for stdout, in order. */
   stdout(text: string): void;
+  /** Receives text for stdout as UTF-8 bytes, in the same order; default: stdout(its text). */
+  stdoutBytes?: (bytes: Uint8Array) => void;
   /** Receives everything for stderr, in order. */
   stderr(text: string): void;
   /** stdin's whole text, read when a command needs it (-R). Default: none. */
