@@ -48,7 +48,13 @@ const NODE = process.execPath;
 const INSTALLED = (() => {
   const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
   const project = new URL('..', import.meta.url).pathname;
-  for (const file of ['package.json', 'dist/cli.cjs', 'dist/cli.cjs.map', 'build/Release/ipvs.node']) {
+  for (const file of [
+    'package.json',
+    'dist/cli.cjs',
+    'dist/cli-program.cjs',
+    'dist/cli-program.cjs.map',
+    'build/Release/ipvs.node',
+  ]) {
     mkdirSync(dirname(join(root, file)), { recursive: true });
     copyFileSync(join(project, file), join(root, file));
   }

@@ -1,36 +1,51 @@
 #!/usr/bin/env node
-// The `ipvs` executable: main() with this process's argv, stdin and stdout.
-import { readFileSync, writeSync } from 'node:fs';
+// The `ipvs` executable: runs the command line's bundle (program.ts, built as
+// dist/cli-program.cjs) with V8's code cache for it kept beside it, so that a
+// command compiles almost nothing that an earlier one compiled: under
+// emulation, compiling the bundle and the functions a listing runs is a
+// tenth of the start-up. The cache is V8's own (it checks the source, V8's
+// version and flags, and rejects what does not fit, which is then compiled
+// as usual); it is written at exit when missing or rejected, where the
+// package's files may be written, and never otherwise.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants, Script } from 'node:vm';
 
-import { main } from './main.js';
-
-/** Writes all of `text` to a descriptor synchronously; a reader gone away (EPIPE) ends the program quietly. */
-function writeAll(fd: number, text: string | Uint8Array): void {
-  const data = typeof text === 'string' ? Buffer.from(text) : text;
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += writeSync(fd, data, off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') continue;
-      if (code === 'EPIPE') process.exit(141);
-      throw e;
-    }
-  }
+const file = join(__dirname, 'cli-program.cjs');
+const cacheFile = `${file}.${process.arch}-${process.versions.v8}.cache`;
+// A script compiled from a code cache has no loader for dynamic imports: the
+// bundle makes none where Node has getBuiltinModule (main.ts), and without
+// it runs without a cache.
+const caches = typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function';
+let cached: Buffer | undefined;
+try {
+  if (caches) cached = readFileSync(cacheFile);
+} catch {
+  // none yet
 }
-
-// argv[0] as ipvsadm's messages show it: the path this script was run by.
-main([process.argv[1] ?? 'ipvs', ...process.argv.slice(2)], {
-  stdout: (text) => writeAll(1, text),
-  stdoutBytes: (bytes) => writeAll(1, bytes),
-  stderr: (text) => writeAll(2, text),
-  stdin: () => readFileSync(0, 'utf8'),
-  ownsProcess: true,
-}).then(
-  (status) => process.exit(status),
-  (e: unknown) => {
-    writeAll(2, `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(70);
-  },
+const script = new Script(
+  `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`,
+  {
+    filename: file,
+    cachedData: cached,
+    // Without a cache, the bundle's dynamic imports (of Node's own modules)
+    // as a file's own would load them (the constant is Node 20.12's).
+    importModuleDynamically:
+      (constants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)
+        ?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier: string) => import(specifier)),
+  } as ConstructorParameters<typeof Script>[1],
 );
+if (caches && (cached === undefined || script.cachedDataRejected === true)) {
+  process.once('exit', () => {
+    // After the run, so that the cache holds the functions it compiled too.
+    const temporary = `${cacheFile}.${process.pid}`;
+    try {
+      writeFileSync(temporary, script.createCachedData(), { mode: 0o644 });
+      renameSync(temporary, cacheFile);
+    } catch {
+      // A package that cannot be written to starts without a cache.
+    }
+  });
+}
+const program = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void)(program.exports, require, program, file, __dirname);

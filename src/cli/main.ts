@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     ({ raw, info } = await initialize(netns));
   } catch {
     // As ipvsadm: run modprobe where its output shows, then try once more.
-    const { spawnSync } = await import('node:child_process');
+    const { spawnSync } = await childProcess();
     const r = spawnSync('/sbin/modprobe', ['--', 'ip_vs'], { encoding: 'utf8' });
     if (r.stdout) io.stdout(r.stdout);
     if (r.stderr) io.stderr(r.stderr);
@@ -101,4 +101,16 @@ function onlyExtensions(argv: readonly string[]): boolean {
     else return false;
   }
   return argv.length > 1;
+}
+
+/**
+ * node:child_process, loaded only when needed: without a dynamic import
+ * where Node has getBuiltinModule (20.16), since the executable's code cache
+ * (bin.ts) keeps no loader for one.
+ */
+async function childProcess(): Promise<typeof import('node:child_process')> {
+  const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  return (
+    (builtin?.('node:child_process') as typeof import('node:child_process') | undefined) ?? import('node:child_process')
+  );
 }
