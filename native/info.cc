@@ -2,7 +2,6 @@
 
 #include <linux/ip_vs.h>
 
-#include "attr.h"
 #include "socket.h"
 #include "task.h"
 
