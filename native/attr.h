@@ -3,16 +3,19 @@
 // attribute with the wrong length is an error that names it.
 #pragma once
 
+#include <arpa/inet.h>
 #include <linux/ip_vs.h>
 
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
-#include "netlink.h"
+#include "error.h"
 
 namespace ipvs {
 
@@ -58,16 +61,28 @@ static_assert(sizeof kAttrLength == static_cast<size_t>(AttrKind::kIgnored) + 1,
                                  " characters");
 }
 
+[[noreturn]] inline void ThrowAttrCut(int maxType, const AttrRule* rules, const nlattr* attr, int left) {
+  int type = attr->nla_type & NLA_TYPE_MASK;
+  std::string what = type <= maxType && rules[type].name != nullptr ? std::string(rules[type].name)
+                                                                    : "an attribute of type " + std::to_string(type);
+  throw KernelError(EBADMSG, "the kernel sent " + what + " cut short: " + std::to_string(attr->nla_len) +
+                                 " bytes announced, " + std::to_string(left) + " there");
+}
+
 // Calls f(type, attr) for each known attribute at head/len, in order,
 // after checking its length against its rule. Throws KernelError (EBADMSG)
-// naming the attribute when a known one has a bad length; unknown ones
-// (newer kernels) and kIgnored ones are skipped.
+// naming the attribute when a known one has a bad length, or when one is cut
+// short (announces more bytes than are left, or fewer than its header);
+// unknown ones (newer kernels) and kIgnored ones are skipped, and fewer than
+// a header's bytes at the end are padding.
 template <typename F>
 inline void ForEachAttr(int maxType, const AttrRule* rules, nlattr* head, int len, F&& f) {
-  for (nlattr* attr = head; len >= static_cast<int>(sizeof(nlattr)) && attr->nla_len >= sizeof(nlattr) &&
-                            static_cast<int>(attr->nla_len) <= len;
+  nlattr* attr = head;
+  for (; len >= static_cast<int>(sizeof(nlattr));
        len -= NLA_ALIGN(attr->nla_len),
-               attr = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(attr) + NLA_ALIGN(attr->nla_len))) {
+       attr = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(attr) + NLA_ALIGN(attr->nla_len))) {
+    if (attr->nla_len < sizeof(nlattr) || static_cast<int>(attr->nla_len) > len)
+      ThrowAttrCut(maxType, rules, attr, len);
     int type = attr->nla_type & NLA_TYPE_MASK;
     if (type > maxType || rules[type].name == nullptr) continue;
     const AttrRule& rule = rules[type];
@@ -95,6 +110,9 @@ inline void ParseAttrs(nlattr** tb, int maxType, const AttrRule* rules, nlattr* 
 // per message; this is their arithmetic.)
 inline void ParseGenl(nlattr** tb, int maxType, const AttrRule* rules, const nlmsghdr* hdr) {
   constexpr int kHeaders = NLMSG_HDRLEN + GENL_HDRLEN;
+  if (hdr->nlmsg_len < static_cast<uint32_t>(kHeaders))
+    throw KernelError(EBADMSG, "the kernel sent a generic netlink message of " + std::to_string(hdr->nlmsg_len) +
+                                   " bytes, shorter than its headers");
   auto* head = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(const_cast<nlmsghdr*>(hdr)) + kHeaders);
   ParseAttrs(tb, maxType, rules, head, static_cast<int>(hdr->nlmsg_len) - kHeaders);
 }
@@ -120,6 +138,29 @@ inline const AttrRule kCmdRules[IPVS_CMD_ATTR_MAX + 1] = {
     {"IPVS_CMD_ATTR_TIMEOUT_UDP", AttrKind::kU32},
 };
 
+// The settings tables (IPVS_DEST_SETTINGS, IPVS_SVC_SETTINGS): the kind of
+// attribute a C type travels as, and its host or network order on the wire.
+template <typename T>
+constexpr AttrKind KindOf() {
+  return sizeof(T) == 1 ? AttrKind::kU8 : sizeof(T) == 2 ? AttrKind::kU16 : AttrKind::kU32;
+}
+
+template <typename T>
+T Order(T v, bool net) {
+  if (!net || sizeof(T) == 1) return v;
+  return sizeof(T) == 2 ? static_cast<T>(htons(static_cast<uint16_t>(v)))
+                        : static_cast<T>(htonl(static_cast<uint32_t>(v)));
+}
+constexpr bool Host = false, Net = true;
+
+template <typename T>
+T DecodeSetting(nlattr** tb, int attr, const AttrRule* rules, bool net, bool required) {
+  nlattr* a = required ? Require(tb, attr, rules) : tb[attr];
+  if (a == nullptr) return 0;
+  return Order(static_cast<T>(AttrGet<std::make_unsigned_t<T>>(a)), net);
+}
+constexpr bool Required = true, Optional = false;
+
 inline std::string GetString(nlattr* attr) { return std::string(static_cast<const char*>(AttrData(attr))); }
 
 // Message building: libnl reports only "no room", which cannot happen for
@@ -132,6 +173,13 @@ inline nlattr* NestStart(nl_msg* msg, int type) {
   nlattr* nest = nla_nest_start(msg, type);
   if (nest == nullptr) throw KernelError(ENOMEM, "building a netlink request");
   return nest;
+}
+
+template <typename T>
+void PutSetting(nl_msg* msg, int attr, T value, bool net) {
+  using U = std::make_unsigned_t<T>;
+  U v = static_cast<U>(Order(value, net));
+  Check(nla_put(msg, attr, sizeof v, &v));
 }
 
 }  // namespace ipvs

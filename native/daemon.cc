@@ -14,22 +14,6 @@
 
 namespace ipvs {
 
-namespace {
-
-const AttrRule kDaemonRules[IPVS_DAEMON_ATTR_MAX + 1] = {
-    {},
-    {"IPVS_DAEMON_ATTR_STATE", AttrKind::kU32},
-    {"IPVS_DAEMON_ATTR_MCAST_IFN", AttrKind::kString, IP_VS_IFNAME_MAXLEN},
-    {"IPVS_DAEMON_ATTR_SYNC_ID", AttrKind::kU32},
-    {"IPVS_DAEMON_ATTR_SYNC_MAXLEN", AttrKind::kU16},
-    {"IPVS_DAEMON_ATTR_MCAST_GROUP", AttrKind::kU32},
-    {"IPVS_DAEMON_ATTR_MCAST_GROUP6", AttrKind::kAddr},
-    {"IPVS_DAEMON_ATTR_MCAST_PORT", AttrKind::kU16},
-    {"IPVS_DAEMON_ATTR_MCAST_TTL", AttrKind::kU8},
-};
-
-}  // namespace
-
 Daemon DaemonFrom(const Napi::Object& obj, bool stop) {
   Daemon d;
   d.state = I32Field(obj, "state");
@@ -70,29 +54,7 @@ Napi::Value ListDaemons(const Napi::CallbackInfo& info) {
       [sock](Daemons& out) {
         Message msg = sock->NewRequest(IPVS_CMD_GET_DAEMON, NLM_F_DUMP);
         sock->Exchange(
-            msg.get(),
-            [&out](const nlmsghdr* hdr) {
-              nlattr* top[IPVS_CMD_ATTR_MAX + 1];
-              ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
-              nlattr* tb[IPVS_DAEMON_ATTR_MAX + 1];
-              ParseNested(tb, IPVS_DAEMON_ATTR_MAX, kDaemonRules, Require(top, IPVS_CMD_ATTR_DAEMON, kCmdRules));
-              Daemon d;
-              d.state = static_cast<int32_t>(U32(Require(tb, IPVS_DAEMON_ATTR_STATE, kDaemonRules)));
-              d.ifname = GetString(Require(tb, IPVS_DAEMON_ATTR_MCAST_IFN, kDaemonRules));
-              d.syncId = static_cast<int32_t>(U32(Require(tb, IPVS_DAEMON_ATTR_SYNC_ID, kDaemonRules)));
-              if (tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]) d.maxLen = U16(tb[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
-              if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]) {
-                d.groupAf = AF_INET6;
-                memcpy(d.group, AttrData(tb[IPVS_DAEMON_ATTR_MCAST_GROUP6]), 16);
-              } else if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP]) {
-                d.groupAf = AF_INET;
-                memcpy(d.group, AttrData(tb[IPVS_DAEMON_ATTR_MCAST_GROUP]), 4);
-              }
-              if (tb[IPVS_DAEMON_ATTR_MCAST_PORT]) d.port = U16(tb[IPVS_DAEMON_ATTR_MCAST_PORT]);
-              if (tb[IPVS_DAEMON_ATTR_MCAST_TTL]) d.ttl = U8(tb[IPVS_DAEMON_ATTR_MCAST_TTL]);
-              out.push_back(d);
-            },
-            [&out] { out.clear(); });
+            msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeDaemon(hdr)); }, [&out] { out.clear(); });
       },
       [](Napi::Env env, Daemons& out) -> Napi::Value { return ArrayToJs(env, out, DaemonToJs); });
 }

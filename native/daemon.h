@@ -1,10 +1,12 @@
 // The connection synchronisation daemons: IPVS_CMD_{NEW,DEL,GET}_DAEMON.
 #pragma once
 
-#include <napi.h>
-
 #include <cstdint>
 #include <string>
+
+#include "napi_fwd.h"
+
+struct nlmsghdr;
 
 namespace ipvs {
 
@@ -25,6 +27,8 @@ struct Daemon {
 // stop: read only the state (what stopping needs).
 Daemon DaemonFrom(const Napi::Object& obj, bool stop);
 Napi::Object DaemonToJs(Napi::Env env, const Daemon& d);
+// Decodes one IPVS_CMD_NEW_DAEMON message of a dump.
+Daemon DecodeDaemon(const nlmsghdr* hdr);
 
 Napi::Value ListDaemons(const Napi::CallbackInfo& info);
 Napi::Value StartDaemon(const Napi::CallbackInfo& info);

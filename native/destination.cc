@@ -19,29 +19,6 @@
 
 namespace ipvs {
 
-namespace {
-
-// The attribute rules, indexed by attribute type: the key's, then the table's.
-std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> MakeRules() {
-  std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> r{};
-  r[IPVS_DEST_ATTR_ADDR] = {"IPVS_DEST_ATTR_ADDR", AttrKind::kAddr};
-  r[IPVS_DEST_ATTR_PORT] = {"IPVS_DEST_ATTR_PORT", AttrKind::kU16};
-  r[IPVS_DEST_ATTR_ADDR_FAMILY] = {"IPVS_DEST_ATTR_ADDR_FAMILY", AttrKind::kU16};
-  r[IPVS_DEST_ATTR_STATS] = {"IPVS_DEST_ATTR_STATS", AttrKind::kNested};
-  r[IPVS_DEST_ATTR_STATS64] = {"IPVS_DEST_ATTR_STATS64", AttrKind::kNested};
-#define IPVS_DEST_RULE(member, type, attr, order, presence) r[attr] = {#attr, KindOf<type>()};
-  IPVS_DEST_SETTINGS(IPVS_DEST_RULE)
-#undef IPVS_DEST_RULE
-#define IPVS_DEST_COUNT_RULE(member, attr) r[attr] = {#attr, AttrKind::kU32};
-  IPVS_DEST_COUNTS(IPVS_DEST_COUNT_RULE)
-#undef IPVS_DEST_COUNT_RULE
-  return r;
-}
-
-const std::array<AttrRule, IPVS_DEST_ATTR_MAX + 1> kDestRules = MakeRules();
-
-}  // namespace
-
 DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   DestSpec d;
   d.af = U16Field(obj, "af");
@@ -70,28 +47,6 @@ void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
 }
 
 }  // namespace
-
-DestEntry DecodeDest(const nlmsghdr* hdr, uint16_t serviceAf) {
-  nlattr* top[IPVS_CMD_ATTR_MAX + 1];
-  ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
-  nlattr* tb[IPVS_DEST_ATTR_MAX + 1];
-  ParseNested(tb, IPVS_DEST_ATTR_MAX, kDestRules.data(), Require(top, IPVS_CMD_ATTR_DEST, kCmdRules));
-
-  DestEntry e;
-  DestSpec& d = e.spec;
-  d.af = tb[IPVS_DEST_ATTR_ADDR_FAMILY] != nullptr ? U16(tb[IPVS_DEST_ATTR_ADDR_FAMILY]) : serviceAf;
-  memcpy(d.addr, AttrData(Require(tb, IPVS_DEST_ATTR_ADDR, kDestRules.data())), 16);
-  d.port = ntohs(U16(Require(tb, IPVS_DEST_ATTR_PORT, kDestRules.data())));
-#define IPVS_DEST_DECODE(member, type, attr, order, presence) \
-  d.member = DecodeSetting<type>(tb, attr, kDestRules.data(), order, presence);
-  IPVS_DEST_SETTINGS(IPVS_DEST_DECODE)
-#undef IPVS_DEST_DECODE
-#define IPVS_DEST_COUNT_DECODE(member, attr) e.member = U32(Require(tb, attr, kDestRules.data()));
-  IPVS_DEST_COUNTS(IPVS_DEST_COUNT_DECODE)
-#undef IPVS_DEST_COUNT_DECODE
-  e.stats = DecodeStats(tb[IPVS_DEST_ATTR_STATS], tb[IPVS_DEST_ATTR_STATS64]);
-  return e;
-}
 
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   const DestSpec& d = e.spec;

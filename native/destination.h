@@ -2,10 +2,9 @@
 // and the IPVS_CMD_GET_DEST dump.
 #pragma once
 
-#include <napi.h>
-
 #include <cstdint>
 
+#include "napi_fwd.h"
 #include "stats.h"
 
 struct nlmsghdr;

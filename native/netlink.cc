@@ -27,6 +27,7 @@
 #include <system_error>
 #include <thread>
 
+#include "reply.h"
 #include "stop.h"
 
 namespace ipvs {
@@ -49,12 +50,6 @@ size_t ReceiveBufferSize() {
 constexpr size_t kRequestSize = 512;
 // How often a dump interrupted by a concurrent change is started again.
 constexpr int kDumpRetries = 8;
-
-std::string Strerror(int errnum) {
-  char buf[128];
-  // GNU strerror_r returns the message, which may not be `buf`.
-  return strerror_r(errnum, buf, sizeof buf);
-}
 
 int64_t NowMs() {
   timespec ts;
@@ -158,33 +153,7 @@ nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   return sock;
 }
 
-// Reads NLMSGERR_ATTR_MSG from the TLVs that follow an nlmsgerr.
-std::string ExtAckMessage(const nlmsghdr* hdr) {
-  if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
-  const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(hdr));
-  size_t offset = NLMSG_HDRLEN + sizeof(nlmsgerr);
-  // Without NLM_F_CAPPED the kernel echoes the whole request before the TLVs.
-  if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - NLMSG_HDRLEN;
-  if (offset >= hdr->nlmsg_len) return "";
-  auto* head = reinterpret_cast<nlattr*>(const_cast<char*>(reinterpret_cast<const char*>(hdr)) + NLMSG_ALIGN(offset));
-  int len = static_cast<int>(hdr->nlmsg_len) - static_cast<int>(NLMSG_ALIGN(offset));
-  nlattr* attr;
-  int rem;
-  nla_for_each_attr(attr, head, len, rem) {
-    if (nla_type(attr) == NLMSGERR_ATTR_MSG && nla_len(attr) > 0)
-      return std::string(static_cast<const char*>(nla_data(attr)),
-                         strnlen(static_cast<const char*>(nla_data(attr)), nla_len(attr)));
-  }
-  return "";
-}
-
 }  // namespace
-
-void ThrowVerdict(int errnum, const std::string& kernelMessage) {
-  throw KernelError(errnum, Strerror(errnum), kernelMessage, true);
-}
-
-void ThrowErrno(int errnum, const std::string& what) { throw KernelError(errnum, what + ": " + Strerror(errnum)); }
 
 void Stop::ThrowStopped(int errnum) {
   if (errnum == EBADF) throw KernelError(EBADF, "this IPVS client is closed");
@@ -475,14 +444,7 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
     ThrowErrno(e, "sending to the kernel");
   }
 
-  bool interrupted = false;
-  // What onReply threw: the rest of the reply is read and dropped first, so
-  // that the kernel ends the dump and the socket can start another.
-  std::exception_ptr abandoned;
-  auto finish = [&](bool result) {
-    if (abandoned) std::rethrow_exception(abandoned);
-    return result;
-  };
+  ReplyReader reader(req->nlmsg_seq, req->nlmsg_pid, dump);
   for (;;) {
     iovec iov{buf_.data(), buf_.size()};
     sockaddr_nl from{};
@@ -507,40 +469,15 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
       broken_ = true;
       throw KernelError(EMSGSIZE, "a netlink reply did not fit the receive buffer");
     }
-    if (from.nl_pid != 0) continue;  // not from the kernel
-
-    int len = static_cast<int>(n);
-    for (auto* hdr = reinterpret_cast<nlmsghdr*>(buf_.data()); NLMSG_OK(hdr, len); hdr = NLMSG_NEXT(hdr, len)) {
-      if (hdr->nlmsg_seq != req->nlmsg_seq) continue;  // left over from an abandoned exchange
-      if (hdr->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
-      switch (hdr->nlmsg_type) {
-        case NLMSG_NOOP:
-          continue;
-        case NLMSG_DONE:
-          if (dump) return finish(interrupted);
-          continue;
-        case NLMSG_ERROR: {
-          if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
-            broken_ = true;
-            throw KernelError(EBADMSG, "a truncated netlink error message");
-          }
-          const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(hdr));
-          if (err->error == 0) {
-            if (!dump) return finish(false);  // the ACK that ends a doit
-            continue;
-          }
-          if (abandoned) std::rethrow_exception(abandoned);
-          ThrowVerdict(-err->error, ExtAckMessage(hdr));
-        }
-        default:
-          if (interrupted || abandoned) continue;
-          try {
-            onReply(hdr);
-          } catch (...) {
-            abandoned = std::current_exception();
-          }
-      }
+    ReplyStep step;
+    try {
+      step = reader.Feed(buf_.data(), static_cast<size_t>(n), from.nl_pid, onReply);
+    } catch (...) {
+      // The rest of a reply that does not parse may still come: start afresh.
+      if (reader.malformed()) broken_ = true;
+      throw;
     }
+    if (step != ReplyStep::kMore) return step == ReplyStep::kInterrupted;
   }
 }
 

@@ -19,28 +19,6 @@ namespace ipvs {
 
 namespace {
 
-std::array<AttrRule, IPVS_SVC_ATTR_MAX + 1> MakeRules() {
-  std::array<AttrRule, IPVS_SVC_ATTR_MAX + 1> r{};
-  r[IPVS_SVC_ATTR_AF] = {"IPVS_SVC_ATTR_AF", AttrKind::kU16};
-  r[IPVS_SVC_ATTR_PROTOCOL] = {"IPVS_SVC_ATTR_PROTOCOL", AttrKind::kU16};
-  r[IPVS_SVC_ATTR_ADDR] = {"IPVS_SVC_ATTR_ADDR", AttrKind::kAddr};
-  r[IPVS_SVC_ATTR_PORT] = {"IPVS_SVC_ATTR_PORT", AttrKind::kU16};
-  r[IPVS_SVC_ATTR_FWMARK] = {"IPVS_SVC_ATTR_FWMARK", AttrKind::kU32};
-  r[IPVS_SVC_ATTR_SCHED_NAME] = {"IPVS_SVC_ATTR_SCHED_NAME", AttrKind::kString, IP_VS_SCHEDNAME_MAXLEN};
-  r[IPVS_SVC_ATTR_FLAGS] = {"IPVS_SVC_ATTR_FLAGS", AttrKind::kFlags};
-  r[IPVS_SVC_ATTR_NETMASK] = {"IPVS_SVC_ATTR_NETMASK", AttrKind::kU32};
-  r[IPVS_SVC_ATTR_STATS] = {"IPVS_SVC_ATTR_STATS", AttrKind::kNested};
-  r[IPVS_SVC_ATTR_PE_NAME] = {"IPVS_SVC_ATTR_PE_NAME", AttrKind::kString, IP_VS_PENAME_MAXLEN};
-  r[IPVS_SVC_ATTR_STATS64] = {"IPVS_SVC_ATTR_STATS64", AttrKind::kNested};
-#define IPVS_SVC_RULE(member, type, attr, order, presence) r[attr] = {#attr, KindOf<type>()};
-  IPVS_SVC_SETTINGS(IPVS_SVC_RULE)
-#undef IPVS_SVC_RULE
-  return r;
-}
-
-const std::array<AttrRule, IPVS_SVC_ATTR_MAX + 1> kServiceRulesTable = MakeRules();
-const AttrRule* const kServiceRules = kServiceRulesTable.data();
-
 void PutKeyAttrs(nl_msg* msg, const ServiceKey& key) {
   Check(nla_put_u16(msg, IPVS_SVC_ATTR_AF, key.af));
   if (key.fwmark != 0) {
@@ -69,37 +47,6 @@ void PutService(nl_msg* msg, const ServiceSpec& spec) {
 }
 
 }  // namespace
-
-ServiceEntry DecodeService(const nlmsghdr* hdr) {
-  nlattr* top[IPVS_CMD_ATTR_MAX + 1];
-  ParseGenl(top, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
-  nlattr* tb[IPVS_SVC_ATTR_MAX + 1];
-  ParseNested(tb, IPVS_SVC_ATTR_MAX, kServiceRules, Require(top, IPVS_CMD_ATTR_SERVICE, kCmdRules));
-
-  ServiceEntry e;
-  ServiceKey& k = e.spec.key;
-  k.af = U16(Require(tb, IPVS_SVC_ATTR_AF, kServiceRules));
-  if (tb[IPVS_SVC_ATTR_FWMARK] != nullptr) {
-    k.fwmark = U32(tb[IPVS_SVC_ATTR_FWMARK]);
-  } else {
-    k.protocol = U16(Require(tb, IPVS_SVC_ATTR_PROTOCOL, kServiceRules));
-    memcpy(k.addr, AttrData(Require(tb, IPVS_SVC_ATTR_ADDR, kServiceRules)), 16);
-    k.port = ntohs(U16(Require(tb, IPVS_SVC_ATTR_PORT, kServiceRules)));
-  }
-  e.spec.scheduler = GetString(Require(tb, IPVS_SVC_ATTR_SCHED_NAME, kServiceRules));
-  if (tb[IPVS_SVC_ATTR_PE_NAME] != nullptr) e.spec.pe = GetString(tb[IPVS_SVC_ATTR_PE_NAME]);
-  ip_vs_flags flags;
-  memcpy(&flags, AttrData(Require(tb, IPVS_SVC_ATTR_FLAGS, kServiceRules)), sizeof flags);
-  e.spec.flags = flags.flags & flags.mask;
-#define IPVS_SVC_DECODE(member, type, attr, order, presence) \
-  e.spec.member = DecodeSetting<type>(tb, attr, kServiceRules, order, presence);
-  IPVS_SVC_SETTINGS(IPVS_SVC_DECODE)
-#undef IPVS_SVC_DECODE
-  uint32_t mask = U32(Require(tb, IPVS_SVC_ATTR_NETMASK, kServiceRules));
-  e.spec.netmask = k.af == AF_INET ? ntohl(mask) : mask;
-  e.stats = DecodeStats(tb[IPVS_SVC_ATTR_STATS], tb[IPVS_SVC_ATTR_STATS64]);
-  return e;
-}
 
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   const ServiceSpec& s = e.spec;

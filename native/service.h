@@ -2,12 +2,12 @@
 // commands IPVS_CMD_{NEW,SET,DEL,GET}_SERVICE and IPVS_CMD_FLUSH.
 #pragma once
 
-#include <napi.h>
 #include <netlink/msg.h>
 
 #include <cstdint>
 #include <string>
 
+#include "napi_fwd.h"
 #include "stats.h"
 
 namespace ipvs {

@@ -29,15 +29,6 @@ namespace {
 
 // Below this many services one socket is faster than starting threads.
 constexpr size_t kPoolThreshold = 64;
-#define IPVS_COLUMN_NAME(name, value) #name,
-#define IPVS_COLUMN_VALUE(name, value) value,
-constexpr const char* kCounterNames[] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_NAME)};
-constexpr const char* kServiceNames[] = {IPVS_SERVICE_COLUMNS(IPVS_COLUMN_NAME)};
-constexpr const char* kDestNames[] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_NAME)};
-constexpr size_t kCounters = std::size(kCounterNames);
-constexpr size_t kServiceInts = std::size(kServiceNames);
-constexpr size_t kDestInts = std::size(kDestNames);
-
 // The snapshot as it is taken: the services decoded (their keys make the
 // destination requests), and the destinations decoded straight into their
 // packed columns, which JavaScript then takes over without a copy.
@@ -48,20 +39,6 @@ struct Taken {
   std::vector<uint32_t> dests;     // kDestInts per destination
   std::vector<uint8_t> destAddrs;  // 16 per destination
   uint64_t takenAt = 0;            // CLOCK_MONOTONIC, ns
-};
-
-// Where one thread's destinations go: the snapshot's own columns, or (the
-// pool's other threads) columns of its own, appended in service order after.
-struct DestColumns {
-  std::vector<uint64_t>& counters;
-  std::vector<uint32_t>& dests;
-  std::vector<uint8_t>& destAddrs;
-
-  void Reserve(size_t n) {
-    counters.reserve(counters.size() + n * kCounters);
-    dests.reserve(dests.size() + n * kDestInts);
-    destAddrs.reserve(destAddrs.size() + n * 16);
-  }
 };
 
 struct OwnColumns {
@@ -80,21 +57,6 @@ uint64_t Now() {
 template <typename T>
 void Append(std::vector<T>& to, const std::vector<T>& from) {
   to.insert(to.end(), from.begin(), from.end());
-}
-
-void PutStats(std::vector<uint64_t>& out, const Stats& s) {
-  const uint64_t v[kCounters] = {IPVS_COUNTER_COLUMNS(IPVS_COLUMN_VALUE)};
-  out.insert(out.end(), v, v + kCounters);
-}
-
-// Decodes one destination message into `out`.
-void PutDest(const nlmsghdr* hdr, uint16_t serviceAf, DestColumns& out) {
-  const DestEntry e = DecodeDest(hdr, serviceAf);
-  const DestSpec& x = e.spec;
-  PutStats(out.counters, e.stats);
-  const uint32_t row[kDestInts] = {IPVS_DEST_COLUMNS(IPVS_COLUMN_VALUE)};
-  out.dests.insert(out.dests.end(), row, row + kDestInts);
-  out.destAddrs.insert(out.destAddrs.end(), x.addr, x.addr + 16);
 }
 
 // The IPVS_CMD_GET_DEST dump request of one socket, built once and given

@@ -1,10 +1,11 @@
 // Traffic counters and rates of a service, a destination, or the whole table.
 #pragma once
 
-#include <napi.h>
 #include <netlink/attr.h>
 
 #include <cstdint>
+
+#include "napi_fwd.h"
 
 namespace ipvs {
 

@@ -28,14 +28,7 @@ Napi::Value GetTimeouts(const Napi::CallbackInfo& info) {
       info.Env(), "getTimeouts",
       [sock](Timeouts& out) {
         Message msg = sock->NewRequest(IPVS_CMD_GET_CONFIG);
-        sock->Exchange(msg.get(), [&out](const nlmsghdr* hdr) {
-          nlattr* tb[IPVS_CMD_ATTR_MAX + 1];
-          ParseGenl(tb, IPVS_CMD_ATTR_MAX, kCmdRules, hdr);
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP]) out.tcp = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]));
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN])
-            out.tcpFin = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]));
-          if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP]) out.udp = static_cast<int32_t>(U32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]));
-        });
+        sock->Exchange(msg.get(), [&out](const nlmsghdr* hdr) { out = DecodeTimeouts(hdr); });
       },
       [](Napi::Env env, Timeouts& out) -> Napi::Value { return TimeoutsToJs(env, out); });
 }

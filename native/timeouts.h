@@ -1,9 +1,11 @@
 // Connection timeouts: IPVS_CMD_GET_CONFIG and IPVS_CMD_SET_CONFIG.
 #pragma once
 
-#include <napi.h>
-
 #include <cstdint>
+
+#include "napi_fwd.h"
+
+struct nlmsghdr;
 
 namespace ipvs {
 
@@ -15,6 +17,9 @@ struct Timeouts {
 
 Timeouts TimeoutsFrom(const Napi::Object& obj);
 Napi::Object TimeoutsToJs(Napi::Env env, const Timeouts& t);
+// Decodes the IPVS_CMD_SET_CONFIG message that answers IPVS_CMD_GET_CONFIG;
+// a timeout it lacks reads as 0.
+Timeouts DecodeTimeouts(const nlmsghdr* hdr);
 
 Napi::Value GetTimeouts(const Napi::CallbackInfo& info);
 Napi::Value SetTimeouts(const Napi::CallbackInfo& info);
