@@ -160,10 +160,13 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
   ~ConnectionReader() override { Release(); }
 
  private:
+  // With env null, Node is emptying the queue of a function it has closed,
+  // after FinalizeBridge freed the bridge: nothing may touch it.
   static void CallJs(napi_env env, napi_value, void* context, void*) {
+    if (env == nullptr) return;
     auto* bridge = static_cast<Bridge*>(context);
     bridge->scheduled = false;
-    if (env != nullptr && bridge->owner != nullptr) bridge->owner->Deliver(Napi::Env(env));
+    if (bridge->owner != nullptr) bridge->owner->Deliver(Napi::Env(env));
   }
 
   static void FinalizeBridge(napi_env, void* data, void*) { delete static_cast<Bridge*>(data); }
