@@ -320,6 +320,21 @@ export interface NativeBinding extends SocketOps {
 let binding: NativeBinding | undefined;
 
 /**
+ * IPVS_ADDON_VARIANT=NAME loads the addon built into build/NAME/build/Release
+ * instead of build/Release: scripts/sanitize builds `asan` (AddressSanitizer and
+ * UndefinedBehaviorSanitizer) and `tsan` there, and runs the tests with it. A
+ * name is letters, digits and dashes only, so it never leaves build/.
+ */
+function variantDirectory(): string[] {
+  const name = process.env.IPVS_ADDON_VARIANT;
+  if (!name) return [];
+  if (!/^[a-z0-9-]+$/.test(name)) {
+    throw new Error(`IPVS_ADDON_VARIANT must be letters, digits and dashes (a directory under build/), not '${name}'`);
+  }
+  return [name, 'build'];
+}
+
+/**
  * Loads the addon on first use, so that importing the package (for its types,
  * or on another OS) never fails; using it where it cannot work does, clearly.
  */
@@ -330,7 +345,7 @@ export function native(): NativeBinding {
   }
   // dist/index.js and src/native.ts both sit one level below the package root.
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  const path = join(here, '..', 'build', 'Release', 'ipvs.node');
+  const path = join(here, '..', 'build', ...variantDirectory(), 'Release', 'ipvs.node');
   try {
     binding = createRequire(join(here, 'index.js'))(path) as NativeBinding;
   } catch (cause) {
