@@ -319,6 +319,14 @@ export interface NativeBinding extends SocketOps {
 
 let binding: NativeBinding | undefined;
 
+// dist/index.js and src/native.ts both sit one level below the package root.
+const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+
+/** Where the addon is loaded from: build/Release/ipvs.node, or a variant's (below). */
+export function addonPath(): string {
+  return join(here, '..', 'build', ...variantDirectory(), 'Release', 'ipvs.node');
+}
+
 /**
  * IPVS_ADDON_VARIANT=NAME loads the addon built into build/NAME/build/Release
  * instead of build/Release: scripts/sanitize builds `asan` (AddressSanitizer and
@@ -343,9 +351,7 @@ export function native(): NativeBinding {
   if (process.platform !== 'linux') {
     throw new Error(`ipvs works only on Linux (IPVS is part of the Linux kernel); this is ${process.platform}`);
   }
-  // dist/index.js and src/native.ts both sit one level below the package root.
-  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  const path = join(here, '..', 'build', ...variantDirectory(), 'Release', 'ipvs.node');
+  const path = addonPath();
   try {
     binding = createRequire(join(here, 'index.js'))(path) as NativeBinding;
   } catch (cause) {
