@@ -14,6 +14,7 @@
 #include "conn_parse.h"
 #include "conn_read.h"
 #include "convert.h"
+#include "handoff.h"
 #include "netlink.h"
 #include "socket.h"
 #include "task.h"
@@ -132,9 +133,7 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
 
   explicit ConnectionReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConnectionReader>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() != 1 || !info[0].IsExternal())
-      throw Napi::TypeError::New(env, "ConnectionReader handles are made by connectionBatches()");
-    reading_ = *info[0].As<Napi::External<std::shared_ptr<Reading>>>().Data();
+    reading_ = Handoff<std::shared_ptr<Reading>>::Take(env, "ConnectionReader handles are made by connectionBatches()");
     bridge_ = new Bridge();
     bridge_->owner = this;
     if (napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "connectionBatches"), 0, 1,
@@ -160,10 +159,13 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
   ~ConnectionReader() override { Release(); }
 
  private:
+  // With env null, Node is emptying the queue of a function it has closed,
+  // after FinalizeBridge freed the bridge: nothing may touch it.
   static void CallJs(napi_env env, napi_value, void* context, void*) {
+    if (env == nullptr) return;
     auto* bridge = static_cast<Bridge*>(context);
     bridge->scheduled = false;
-    if (env != nullptr && bridge->owner != nullptr) bridge->owner->Deliver(Napi::Env(env));
+    if (bridge->owner != nullptr) bridge->owner->Deliver(Napi::Env(env));
   }
 
   static void FinalizeBridge(napi_env, void* data, void*) { delete static_cast<Bridge*>(data); }
@@ -259,7 +261,7 @@ Napi::Value ConnectionBatches(const Napi::CallbackInfo& info) {
   if (sock) sock->Track(stop);
   auto reading = std::make_shared<Reading>(std::move(plan), stop);
   Napi::Function ctor = env.GetInstanceData<Napi::ObjectReference>()->Get("ConnectionReader").As<Napi::Function>();
-  return ctor.New({Napi::External<std::shared_ptr<Reading>>::New(env, &reading)});
+  return Handoff<std::shared_ptr<Reading>>::Make(ctor, std::move(reading));
 }
 
 Napi::Value ConnectionStats(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 #include "socket.h"
 
 #include "convert.h"
+#include "handoff.h"
 #include "task.h"
 
 namespace ipvs {
@@ -12,16 +13,13 @@ Napi::Function Socket::Define(Napi::Env env) {
   return ctor;
 }
 
-Socket::Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal())
-    throw Napi::TypeError::New(info.Env(), "Socket handles are made by open()");
-  sock_ = *info[0].As<Napi::External<std::shared_ptr<GenlSocket>>>().Data();
-}
+Socket::Socket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Socket>(info),
+      sock_(Handoff<std::shared_ptr<GenlSocket>>::Take(info.Env(), "Socket handles are made by open()")) {}
 
 Napi::Object Socket::Wrap(Napi::Env env, std::shared_ptr<GenlSocket> sock) {
   Napi::Function ctor = env.GetInstanceData<Napi::ObjectReference>()->Get("Socket").As<Napi::Function>();
-  std::shared_ptr<GenlSocket> copy = std::move(sock);
-  return ctor.New({Napi::External<std::shared_ptr<GenlSocket>>::New(env, &copy)});
+  return Handoff<std::shared_ptr<GenlSocket>>::Make(ctor, std::move(sock));
 }
 
 std::shared_ptr<GenlSocket> Socket::From(const Napi::Value& value) {

@@ -345,6 +345,29 @@ export interface NativeBinding extends SocketOps {
 
 let binding: NativeBinding | undefined;
 
+// dist/index.js and src/native.ts both sit one level below the package root.
+const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+
+/** Where the addon is loaded from: build/Release/ipvs.node, or a variant's (below). */
+export function addonPath(): string {
+  return join(here, '..', 'build', ...variantDirectory(), 'Release', 'ipvs.node');
+}
+
+/**
+ * IPVS_ADDON_VARIANT=NAME loads the addon built into build/NAME/build/Release
+ * instead of build/Release: scripts/sanitize builds `asan` (AddressSanitizer and
+ * UndefinedBehaviorSanitizer) and `tsan` there, and runs the tests with it. A
+ * name is letters, digits and dashes only, so it never leaves build/.
+ */
+function variantDirectory(): string[] {
+  const name = process.env.IPVS_ADDON_VARIANT;
+  if (!name) return [];
+  if (!/^[a-z0-9-]+$/.test(name)) {
+    throw new Error(`IPVS_ADDON_VARIANT must be letters, digits and dashes (a directory under build/), not '${name}'`);
+  }
+  return [name, 'build'];
+}
+
 /**
  * Loads the addon on first use, so that importing the package (for its types,
  * or on another OS) never fails; using it where it cannot work does, clearly.
@@ -354,9 +377,7 @@ export function native(): NativeBinding {
   if (process.platform !== 'linux') {
     throw new Error(`ipvs works only on Linux (IPVS is part of the Linux kernel); this is ${process.platform}`);
   }
-  // dist/index.js and src/native.ts both sit one level below the package root.
-  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  const path = join(here, '..', 'build', 'Release', 'ipvs.node');
+  const path = addonPath();
   try {
     // As require() loads an addon, without the module system around it.
     const module = { exports: {} as NativeBinding };

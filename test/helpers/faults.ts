@@ -50,7 +50,8 @@ export interface ChildOptions {
  */
 export function runChild<T = Record<string, unknown>>(body: string, options: ChildOptions = {}): T {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env, IPVS_FAULT: '' };
-  if (options.faults) env.LD_PRELOAD = faultsLibrary();
+  // After what is preloaded already (scripts/sanitize's runtime, which must come first).
+  if (options.faults) env.LD_PRELOAD = [process.env.LD_PRELOAD, faultsLibrary()].filter(Boolean).join(' ');
   const script = `${PREAMBLE}\nconst result = await (async () => {\n${body}\n})();\nconsole.log(JSON.stringify(result));\n`;
   const out = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
     encoding: 'utf8',
