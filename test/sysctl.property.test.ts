@@ -49,15 +49,16 @@ const cpuList = fc.oneof(
 );
 
 /** A sysctl and a value the library takes for it. */
-const valid: fc.Arbitrary<[SysctlName, Sysctls[SysctlName]]> = fc.constantFrom(...SYSCTL_NAMES).chain((name) => {
-  if (name === 'est_cpulist') return cpuList.map((v) => [name, v]);
-  if (name === 'sync_ports') return fc.nat(30).map((n) => [name, 2 ** n]);
+type Pair = [SysctlName, Sysctls[SysctlName]];
+const valid: fc.Arbitrary<Pair> = fc.constantFrom(...SYSCTL_NAMES).chain((name): fc.Arbitrary<Pair> => {
+  if (name === 'est_cpulist') return cpuList.map((v): Pair => [name, v]);
+  if (name === 'sync_ports') return fc.nat(30).map((n): Pair => [name, 2 ** n]);
   if (name === 'sync_threshold')
     return fc
       .tuple(fc.nat(INT_MAX - 1), fc.nat(INT_MAX))
-      .map(([t, p]) => [name, [t, p === 0 || p > t ? p : t + 1]] as [SysctlName, [number, number]]);
+      .map(([t, p]): Pair => [name, [t, p === 0 || p > t ? p : t + 1]]);
   const [min, max] = rangeOf(name)!;
-  return fc.integer({ min, max }).map((v) => [name, v]);
+  return fc.integer({ min, max }).map((v): Pair => [name, v]);
 });
 
 /** What the kernel prints for a value: ints with %d, sync_threshold with a tab between, each on a line. */
