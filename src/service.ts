@@ -127,9 +127,8 @@ export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceK
     const fwmark = integer(`${field}.fwmark`, k.fwmark, 1, 0xffffffff);
     const other = (['protocol', 'address', 'port'] as const).find((f) => k[f] !== undefined);
     if (other) {
-      throw invalidType(
-        `${field}.${other} cannot be given with ${field}.fwmark: a service has either a fwmark or a protocol, address and port`,
-      );
+      const message = 'a service has either a fwmark or a protocol, address and port';
+      throw invalidType(`${field}.${other} cannot be given with ${field}.fwmark: ${message}`);
     }
     const family = k.family === undefined ? 'inet' : oneOf(`${field}.family`, k.family, ['inet', 'inet6'] as const);
     return { af: afOf(family), protocol: 0, addr: new Uint8Array(16), port: 0, fwmark };
