@@ -266,6 +266,7 @@ export class Ipvs implements AsyncDisposable {
   poll(options: PollOptions): AsyncGenerator<PackedSnapshot, void, undefined> {
     const o = object('options', options);
     knownKeys('options', o, ['interval', 'signal', 'poolSize']);
+    integer('options.interval', o.interval, 1, 2 ** 31 - 1);
     const signal = signalOption('options.signal', o.signal);
     const snapshotOptions: SnapshotOptions = {};
     if (o.poolSize !== undefined) snapshotOptions.poolSize = integer('options.poolSize', o.poolSize, 1, 16);

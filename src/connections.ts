@@ -310,7 +310,7 @@ export function readRequest(
   const field = 'options';
   const o = object(field, options ?? {});
   knownKeys(field, o, fields);
-  const parallel = o.parallel ?? 1;
+  const parallel = o.parallel === undefined ? 1 : o.parallel;
   return {
     filter: connectionFilterToRaw(o.filter as ConnectionFilter | undefined, `${field}.filter`),
     auto: parallel === 'auto',

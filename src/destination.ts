@@ -4,7 +4,7 @@ import { K } from './constants.js';
 import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
 import { FORWARDING_NAMES, forwardingByName, forwardingByValue, type Forwarding } from './vocabulary/forwarding.js';
-import { type FieldOf, integer, knownKeys, object, oneOf, outOfRange } from './validate.js';
+import { type FieldOf, integer, knownKeys, object, observedFields, oneOf, outOfRange } from './validate.js';
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
 export type { Forwarding };
@@ -88,11 +88,18 @@ const DESTINATION_FIELDS = Object.keys({
   persistentConnections: true,
   stats: true,
 } satisfies Record<FieldOf<DestinationSpec | DestinationInfo>, true>);
+const OBSERVED = {
+  activeConnections: 'count',
+  inactiveConnections: 'count',
+  persistentConnections: 'count',
+  stats: 'object',
+} as const;
 const TUNNEL_FIELDS = Object.keys({ type: true, port: true, checksum: true } satisfies Record<FieldOf<Tunnel>, true>);
 
 export function destinationKeyToRaw(key: DestinationKey, service: RawServiceKey, field = 'destination'): RawDestKey {
   const d = object(field, key);
   knownKeys(field, d, DESTINATION_FIELDS);
+  observedFields(field, d, OBSERVED);
   const parsed = addressField(field, d);
   const port = d.port === undefined ? service.port : integer(`${field}.port`, d.port, 0, 65535);
   return { af: afOf(parsed.family), addr: parsed.bytes, port };

@@ -21,6 +21,7 @@ import {
   knownKeys,
   name,
   object,
+  observedFields,
   oneOf,
   outOfRange,
 } from './validate.js';
@@ -121,18 +122,16 @@ const PERSISTENCE_FIELDS = Object.keys({ timeout: true, netmask: true } satisfie
 export function serviceKeyToRaw(key: ServiceKey, field = 'service'): RawServiceKey {
   const k = object(field, key);
   knownKeys(field, k, SERVICE_FIELDS);
+  observedFields(field, k, { flags: 'count', stats: 'object' });
   if (k.fwmark !== undefined) {
-    if (k.address !== undefined || k.protocol !== undefined) {
-      throw invalidType(`${field} must have either fwmark or protocol/address/port, not both`);
+    const fwmark = integer(`${field}.fwmark`, k.fwmark, 1, 0xffffffff);
+    const other = (['protocol', 'address', 'port'] as const).find((f) => k[f] !== undefined);
+    if (other) {
+      const message = 'a service has either a fwmark or a protocol, address and port';
+      throw invalidType(`${field}.${other} cannot be given with ${field}.fwmark: ${message}`);
     }
     const family = k.family === undefined ? 'inet' : oneOf(`${field}.family`, k.family, ['inet', 'inet6'] as const);
-    return {
-      af: afOf(family),
-      protocol: 0,
-      addr: new Uint8Array(16),
-      port: 0,
-      fwmark: integer(`${field}.fwmark`, k.fwmark, 1, 0xffffffff),
-    };
+    return { af: afOf(family), protocol: 0, addr: new Uint8Array(16), port: 0, fwmark };
   }
   const protocol = oneOf(`${field}.protocol`, k.protocol, SERVICE_PROTOCOLS);
   const parsed = addressField(field, k);

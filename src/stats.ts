@@ -41,7 +41,8 @@ export function parseTotals(text: string): Stats {
   const rows = text
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length === 5 && f.every((x) => /^[0-9A-Fa-f]+$/.test(x)));
+    // Five 64-bit numbers: at most 16 hex digits each.
+    .filter((f) => f.length === 5 && f.every((x) => /^[0-9A-Fa-f]{1,16}$/.test(x)));
   if (rows.length !== 2)
     throw badMessage('totals', `unexpected /proc/net/ip_vs_stats format: ${JSON.stringify(text.slice(0, 64))}`);
   const [c, r] = rows.map((row) => row.map((x) => BigInt(`0x${x}`))) as [bigint[], bigint[]];

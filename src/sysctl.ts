@@ -1,4 +1,5 @@
 // The IPVS sysctls of a network namespace (/proc/sys/net/ipv4/vs/*), typed.
+import { badMessage } from './errors.js';
 import { describe, integer, invalidType, oneOf, outOfRange } from './validate.js';
 
 /** Each sysctl and the values it takes (from the kernel's handlers). */
@@ -31,6 +32,8 @@ const SPEC = {
   ignore_tunneled: [0, 1],
   run_estimation: [0, 1],
   debug_level: [0, 2 ** 31 - 1],
+  // The estimator's kthreads, from 6.2 (6.1 has neither file: ENOENT): the
+  // CPUs they may run on, and their nice value.
   est_cpulist: 'text',
   est_nice: [-20, 19],
   // Registered by the lblc and lblcr scheduler modules. Seconds, kept in
@@ -41,12 +44,25 @@ const SPEC = {
 
 // The kernel's cpulist syntax (bitmap_parselist): CPUs and ranges, a range
 // optionally strided as `0-15:2/4`, separated by commas. Nothing else: a
-// newline would end the value early and an empty list is no CPUs at all.
+// newline would end the value early. The empty list (no CPUs) is allowed
+// apart: it stops the estimator. Which CPUs exist is the kernel's to check
+// (ERANGE beyond the last).
 const CPU_LIST = /^\d+(-\d+(:\d+\/\d+)?)?(,\d+(-\d+(:\d+\/\d+)?)?)*$/;
+// What the kernel prints: an int (proc_dointvec), two separated by a tab
+// (sync_threshold), a cpulist of plain ranges or nothing (est_cpulist); a newline after.
+const READ = {
+  number: /^-?\d+$/,
+  pair: /^(-?\d+)\s+(-?\d+)$/,
+  text: /^(\d+(-\d+)?(,\d+(-\d+)?)*)?$/,
+};
 
 export type SysctlName = keyof typeof SPEC;
 
-/** The values by name; `sync_threshold` is [threshold, period], `est_cpulist` a CPU list. */
+/**
+ * The values by name; `sync_threshold` is [threshold, period], `est_cpulist`
+ * a CPU list (`''`, no CPUs, stops the estimator's kthreads and so the rates
+ * and the counters' updates).
+ */
 export type Sysctls = {
   [K in SysctlName]: (typeof SPEC)[K] extends 'pair'
     ? [number, number]
@@ -61,12 +77,15 @@ export function sysctlPath(name: SysctlName): string {
   return `/proc/sys/net/ipv4/vs/${oneOf('name', name, SYSCTL_NAMES)}`;
 }
 
+/** Parses what the kernel prints for a sysctl; EBADMSG (an IpvsError of getSysctl) for anything else. */
 export function parseSysctl<K extends SysctlName>(name: K, text: string): Sysctls[K] {
   const spec = SPEC[name];
-  const t = text.trim();
-  if (spec === 'text') return t as Sysctls[K];
-  const numbers = t.split(/\s+/).map(Number);
-  return (spec === 'pair' ? [numbers[0], numbers[1]] : numbers[0]) as Sysctls[K];
+  const t = text.trimEnd();
+  const kind = spec === 'text' ? 'text' : spec === 'pair' ? 'pair' : 'number';
+  const m = READ[kind].exec(t);
+  if (!m) throw badMessage('getSysctl', `unexpected value of ${name}: ${JSON.stringify(text.slice(0, 64))}`);
+  if (kind === 'text') return t as Sysctls[K];
+  return (kind === 'pair' ? [Number(m[1]), Number(m[2])] : Number(t)) as Sysctls[K];
 }
 
 /** Validates a value and renders it as the kernel's handler reads it. */
@@ -74,9 +93,11 @@ export function formatSysctl<K extends SysctlName>(name: K, value: Sysctls[K]): 
   const spec = SPEC[name];
   if (spec === 'text') {
     if (typeof value !== 'string')
-      throw invalidType(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
-    if (!CPU_LIST.test(value)) throw outOfRange(`${name} must be a CPU list such as "0-3,6", got ${describe(value)}`);
-    return value;
+      throw invalidType(`${name} must be a CPU list such as "0-3,6" (or ""), got ${describe(value)}`);
+    if (value !== '' && !CPU_LIST.test(value))
+      throw outOfRange(`${name} must be a CPU list such as "0-3,6" (or ""), got ${describe(value)}`);
+    // A write of nothing changes nothing; an empty line empties the list.
+    return value === '' ? '\n' : value;
   }
   if (spec === 'pair') {
     if (!Array.isArray(value) || value.length !== 2)

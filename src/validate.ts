@@ -81,3 +81,21 @@ export function knownKeys(field: string, value: Record<string, unknown>, allowed
     }
   }
 }
+
+/**
+ * The fields an info reports and a spec ignores (counters, flag words,
+ * connection counts): accepted so that an info passes back, but only of the
+ * kind the info gives them, so that a malformed object is not taken for one.
+ */
+export function observedFields(
+  field: string,
+  value: Record<string, unknown>,
+  kinds: Readonly<Record<string, 'count' | 'object'>>,
+): void {
+  for (const [key, kind] of Object.entries(kinds)) {
+    const v = value[key];
+    if (v === undefined) continue;
+    if (kind === 'object') object(`${field}.${key}`, v);
+    else integer(`${field}.${key}`, v, 0, 2 ** 32 - 1);
+  }
+}

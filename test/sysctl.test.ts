@@ -11,7 +11,13 @@ describe('est_cpulist', () => {
     expect(formatSysctl('est_cpulist', parseSysctl('est_cpulist', '0-1\n'))).toBe('0-1');
   });
 
-  it.each(['', '\n', '0-3\n', '0\n5', ' 0', '0,', '0-', 'all', '0\0', 'zero'])(
+  it('takes the empty list (no CPUs: the estimator stops) as the empty line the kernel needs', () => {
+    // Measured on 6.12: a write of nothing leaves the list as it was; "\n" empties it, and it reads back as "\n".
+    expect(formatSysctl('est_cpulist', '')).toBe('\n');
+    expect(parseSysctl('est_cpulist', '\n')).toBe('');
+  });
+
+  it.each(['\n', '0-3\n', '0\n5', ' 0', '0,', '0-', 'all', '0\0', 'zero'])(
     'refuses %j with a RangeError naming the sysctl',
     (list) => {
       expect(() => formatSysctl('est_cpulist', list)).toThrow(RangeError);
