@@ -211,18 +211,22 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
   // one settled are answered in the order they were made.
   Napi::Value Next(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    auto d = Napi::Promise::Deferred::New(env);
-    pending_.push_back(d);
-    Deliver(env);
-    return d.Promise();
+    return Coded(env, "connectionBatches", [&]() -> Napi::Value {
+      auto d = Napi::Promise::Deferred::New(env);
+      pending_.push_back(d);
+      Deliver(env);
+      return d.Promise();
+    });
   }
 
   // close(): stops the readers; a pending next() rejects with ECANCELED.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (!released_) reading_->Detach();
-    Deliver(info.Env());
-    Release();
-    return info.Env().Undefined();
+    return Coded(info.Env(), "connectionBatches", [&] {
+      if (!released_) reading_->Detach();
+      Deliver(info.Env());
+      Release();
+      return info.Env().Undefined();
+    });
   }
 
   void Release() {
