@@ -14,7 +14,7 @@ const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 export function faultsLibrary(): string {
   if (!existsSync(LIBRARY) || statSync(LIBRARY).mtimeMs < statSync(SOURCE).mtimeMs) {
     mkdirSync(fileURLToPath(new URL('../../build', import.meta.url)), { recursive: true });
-    execFileSync('cc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', LIBRARY, SOURCE, '-ldl', '-lpthread']);
+    execFileSync('cc', ['-shared', '-fPIC', '-fexceptions', '-O1', '-Wall', '-o', LIBRARY, SOURCE, '-ldl', '-lpthread']);
   }
   return LIBRARY;
 }
