@@ -233,7 +233,13 @@ NetnsPtr OpenNetns(const std::string& path) {
     int e = errno;
     ThrowErrno(e, "opening network namespace " + path);
   }
-  auto ns = std::make_shared<const Netns>(fd);
+  NetnsPtr ns;
+  try {
+    ns = std::make_shared<const Netns>(fd);
+  } catch (...) {
+    close(fd);  // no owner yet
+    throw;
+  }
   if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
     throw KernelError(EINVAL, path +
                                   " is not a network namespace (expected a file such as /run/netns/NAME or "

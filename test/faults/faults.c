@@ -72,9 +72,9 @@ static int ErrnoNamed(const char* name) {
   static const struct {
     const char* name;
     int value;
-  } table[] = {{"EINTR", EINTR},   {"EIO", EIO},         {"EAGAIN", EAGAIN}, {"ENOBUFS", ENOBUFS},
-               {"EMFILE", EMFILE}, {"ENFILE", ENFILE},   {"ENOMEM", ENOMEM}, {"EPERM", EPERM},
-               {"EBUSY", EBUSY},   {"ECONNRESET", ECONNRESET}};
+  } table[] = {
+      {"EINTR", EINTR},   {"EIO", EIO},       {"EAGAIN", EAGAIN}, {"ENOBUFS", ENOBUFS}, {"EMFILE", EMFILE},
+      {"ENFILE", ENFILE}, {"ENOMEM", ENOMEM}, {"EPERM", EPERM},   {"EBUSY", EBUSY},     {"ECONNRESET", ECONNRESET}};
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
     if (strcmp(table[i].name, name) == 0) return table[i].value;
   if (strcmp(name, "drop") == 0) return kDrop;
@@ -160,9 +160,7 @@ static int IsTargetFd(int fd) {
 // --- the addon's code, for allocations ---------------------------------------
 
 enum { kMaxRanges = 64 };
-static struct {
-  uintptr_t start, end;
-} ranges[kMaxRanges];
+static struct { uintptr_t start, end; } ranges[kMaxRanges];
 static int rangeCount;  // entries below it are complete and never change
 static pthread_mutex_t rangesMu = PTHREAD_MUTEX_INITIALIZER;
 
