@@ -14,23 +14,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { runChild } from './helpers/faults.js';
+import { expectEnomem, runChild, type Sweep } from './helpers/faults.js';
 import { tempFiles } from './helpers/files.js';
-
-interface Sweep {
-  baseline: string;
-  outcomes: string[];
-  failed: string[];
-}
-
-/** Every allocation that failed in the sweep failed its call with ENOMEM, and some did. */
-function expectEnomem(sweep: Sweep, enomem: string, name = '') {
-  console.log(
-    `${name}: allocations failed in turn: ${sweep.outcomes.length}; calls that failed: ${sweep.failed.length}`,
-  );
-  expect(sweep.failed.length).toBeGreaterThan(0);
-  expect([...new Set(sweep.failed)]).toEqual([enomem]);
-}
 
 describe('opening a client', () => {
   it('retries EINTR, rejects EMFILE, EIO, ENOBUFS, short sends, lost replies and each failed allocation coded, and leaks nothing', () => {

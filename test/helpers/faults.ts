@@ -6,6 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { expect } from 'vitest';
+
 const SOURCE = fileURLToPath(new URL('../faults/faults.c', import.meta.url));
 const LIBRARY = fileURLToPath(new URL('../../build/faults.so', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -58,11 +60,14 @@ const outcome = (call) => Promise.resolve().then(call).then(
 // Runs call() with the k-th allocation of kind ('new' or 'malloc') made on the
 // addon's behalf failing, for k = 0, 1, ... until it comes to what it comes to
 // unfaulted (its baseline, run first) 'enough' times in a row (those
-// allocations are past its last), or 'max' is reached.
-const sweep = async (kind, call, { enough = 3, max = 400 } = {}) => {
+// allocations are past its last), or 'max' is reached. setup() runs before
+// each call, unfaulted (to put the kernel's table back).
+const sweep = async (kind, call, { enough = 3, max = 400, setup = async () => {} } = {}) => {
+  await setup();
   const baseline = await outcome(call);
   const outcomes = [];
   for (let k = 0, same = 0; k < max && same < enough; k++) {
+    await setup();
     fault(kind + ':' + k + ':1:ENOMEM');
     const o = await outcome(call);
     fault('');
@@ -102,4 +107,24 @@ export function runChild<T = Record<string, unknown>>(body: string, options: Chi
   }
   const last = out.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as T;
+}
+
+/** What a script's sweep() returns. */
+export interface Sweep {
+  baseline: string;
+  outcomes: string[];
+  failed: string[];
+}
+
+/**
+ * Every allocation that failed the call in `sweep` failed it with `enomem`
+ * ('ENOMEM' from the facade, 'errno 12' from the addon's raw exports), and
+ * some did (the faults reached the addon). Logs the counts under `name`.
+ */
+export function expectEnomem(sweep: Sweep, enomem: string, name: string): void {
+  console.log(
+    `${name}: allocations failed in turn: ${sweep.outcomes.length}; calls that failed: ${sweep.failed.length}`,
+  );
+  expect(sweep.failed.length).toBeGreaterThan(0);
+  expect([...new Set(sweep.failed)]).toEqual([enomem]);
 }
