@@ -60,13 +60,14 @@ const outcome = (call) => Promise.resolve().then(call).then(
 // Runs call() with the k-th allocation of kind ('new' or 'malloc') made on the
 // addon's behalf failing, for k = 0, 1, ... until it comes to what it comes to
 // unfaulted (its baseline, run first) 'enough' times in a row (those
-// allocations are past its last), or 'max' is reached. setup() runs before
-// each call, unfaulted (to put the kernel's table back).
-const sweep = async (kind, call, { enough = 3, max = 400, setup = async () => {} } = {}) => {
+// allocations are past its last), or 'max' is reached; 'step' > 1 fails
+// every step-th allocation only, for calls that make many. setup() runs
+// before each call, unfaulted (to put the kernel's table back).
+const sweep = async (kind, call, { enough = 3, max = 400, step = 1, setup = async () => {} } = {}) => {
   await setup();
   const baseline = await outcome(call);
   const outcomes = [];
-  for (let k = 0, same = 0; k < max && same < enough; k++) {
+  for (let k = 0, same = 0; k < max && same < enough; k += step) {
     await setup();
     fault(kind + ':' + k + ':1:ENOMEM');
     const o = await outcome(call);
