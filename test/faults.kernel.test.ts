@@ -93,9 +93,10 @@ describe('faults against the kernel (child processes)', () => {
       }
       await absent();
       const after = (await ipvs.listServices()).length;
-      await ipvs.close();
       await settle();
-      return { faults, sweeps, after, leaks: [base, counts()] };
+      const leaks = [base, counts()];
+      await ipvs.close();
+      return { faults, sweeps, after, leaks };
     `,
       { faults: true, env: env(), timeout: 600_000 },
     );
@@ -238,9 +239,10 @@ describe('faults against the kernel (child processes)', () => {
         sweeps[name + ' new'] = await sweep('new', whole, { max: 3000 });
         await quiet(base);
       }
-      await ipvs.close();
       await settle();
-      return { results, sweeps, leaks: [base, counts()] };
+      const leaks = [base, counts()];
+      await ipvs.close();
+      return { results, sweeps, leaks };
     `,
       { faults: true, env: env(), timeout: 900_000 },
     );
@@ -305,9 +307,10 @@ describe('faults against the kernel (child processes)', () => {
       for (const [name, call] of Object.entries(ops)) sweeps[name + ' new'] = await sweep('new', call);
       const after = [await ipvs.getSysctl('amemthresh'), (await ipvs.totals()) !== null];
       await ipvs.setSysctl('amemthresh', original);
-      await ipvs.close();
       await settle();
-      return { faults, sweeps, after, leaks: [base, counts()] };
+      const leaks = [base, counts()];
+      await ipvs.close();
+      return { faults, sweeps, after, leaks };
     `,
       { faults: true, env: env(), timeout: 600_000 },
     );
@@ -363,9 +366,10 @@ describe('faults against the kernel (child processes)', () => {
         'info new': await sweep('new', () => ipvs.info()),
       };
       const after = (await ipvs.listServices()).length;
-      await ipvs.close();
       await settle();
-      return { emfile, sweeps, after, leaks: [base, counts()] };
+      const leaks = [base, counts()];
+      await ipvs.close();
+      return { emfile, sweeps, after, leaks };
     `,
       { faults: true, env: env(), timeout: 600_000 },
     );
