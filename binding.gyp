@@ -32,8 +32,10 @@
         "<!@(scripts/check-libnl cflags)"
       ],
       "libraries": ["<!@(scripts/check-libnl libs)"],
-      # C++ exceptions carry kernel errors out of worker threads (task.h).
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      # C++ exceptions carry kernel errors out of worker threads (task.h);
+      # _ALL: one that escapes a callback anyway (std::bad_alloc where node-addon-api
+      # allocates an ObjectWrap) becomes a JavaScript error, not an abort.
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]

@@ -270,9 +270,10 @@ void Reading::StartLocked(size_t k, uint64_t from) {
       self->Run(k, from);
     }).detach();
     slices_[k].running = true;
-  } catch (const std::system_error& e) {
-    // The threads started see the failure and end.
-    FailLocked(std::make_exception_ptr(ThreadStartError(e, "a reader thread")));
+  } catch (...) {
+    // EAGAIN, or ENOMEM for the thread's state: the threads started see the
+    // failure and end.
+    FailLocked(ThreadStartException("a reader thread"));
   }
 }
 
@@ -376,6 +377,7 @@ std::unique_ptr<Tally> Reading::Count(const Plan& plan, Tally::By by, Stop& stop
   for (size_t k = 0; k < n; k++) tallies.push_back(std::make_unique<Tally>(by));
   std::vector<std::exception_ptr> failures(n + 1);
   std::vector<std::thread> threads;
+  threads.reserve(n);  // a vector that cannot grow must not leave threads unjoined
   for (size_t k = 0; k < n && !stop.requested(); k++) {
     try {
       threads.emplace_back([&, k] {
@@ -390,8 +392,8 @@ std::unique_ptr<Tally> Reading::Count(const Plan& plan, Tally::By by, Stop& stop
           stop.Request(ECANCELED);
         }
       });
-    } catch (const std::system_error& e) {
-      failures[n] = std::make_exception_ptr(ThreadStartError(e, "a reader thread"));
+    } catch (...) {
+      failures[n] = ThreadStartException("a reader thread");
       stop.Request(ECANCELED);
     }
   }

@@ -143,16 +143,27 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
       throw Napi::Error::New(env, "could not set up a thread-safe function for the connection reader");
     }
     napi_unref_threadsafe_function(env, tsfn_);
-    // Before the environment goes (a worker thread ends, the process exits),
-    // the readers stop calling the function: it is freed with the environment.
-    napi_add_env_cleanup_hook(env, Cleanup, this);
     Bridge* bridge = bridge_;
     napi_threadsafe_function tsfn = tsfn_;
-    // Called by the readers under the reading's lock, which Detach() takes
-    // before the function is released: never after.
-    reading_->Start([bridge, tsfn] {
-      if (!bridge->scheduled.exchange(true)) napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
-    });
+    try {
+      // Called by the readers under the reading's lock, which Detach() takes
+      // before the function is released: never after.
+      reading_->Start([bridge, tsfn] {
+        if (!bridge->scheduled.exchange(true)) napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
+      });
+    } catch (...) {
+      // Out of memory: no destructor runs for a constructor that throws, so
+      // the threads started and the function are let go of here.
+      released_ = true;
+      reading_->Detach();
+      bridge_->owner = nullptr;
+      napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
+      throw;
+    }
+    // Before the environment goes (a worker thread ends, the process exits),
+    // the readers stop calling the function: it is freed with the environment.
+    // Last: nothing after it may throw, or the hook would outlive this.
+    napi_add_env_cleanup_hook(env, Cleanup, this);
   }
 
   // A handle collected without close() still stops its threads.
@@ -213,18 +224,22 @@ class ConnectionReader : public Napi::ObjectWrap<ConnectionReader> {
   // one settled are answered in the order they were made.
   Napi::Value Next(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    auto d = Napi::Promise::Deferred::New(env);
-    pending_.push_back(d);
-    Deliver(env);
-    return d.Promise();
+    return Coded(env, "connectionBatches", [&]() -> Napi::Value {
+      auto d = Napi::Promise::Deferred::New(env);
+      pending_.push_back(d);
+      Deliver(env);
+      return d.Promise();
+    });
   }
 
   // close(): stops the readers; a pending next() rejects with ECANCELED.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (!released_) reading_->Detach();
-    Deliver(info.Env());
-    Release();
-    return info.Env().Undefined();
+    return Coded(info.Env(), "connectionBatches", [&] {
+      if (!released_) reading_->Detach();
+      Deliver(info.Env());
+      Release();
+      return info.Env().Undefined();
+    });
   }
 
   void Release() {

@@ -81,21 +81,6 @@ void ModprobeIpvs() {
   }
 }
 
-int ResolveFamily(nl_sock* sock, bool modprobe) {
-  int family = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
-  if (family >= 0) return family;
-  if (modprobe) {
-    ModprobeIpvs();
-    family = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
-    if (family >= 0) return family;
-  }
-  throw KernelError(ENOPROTOOPT,
-                    std::string("IPVS is not available in this kernel: the generic netlink family \"IPVS\" does not "
-                                "exist") +
-                        (modprobe ? " and `modprobe ip_vs` did not load it" : "") +
-                        ". Load the ip_vs module or run a kernel built with CONFIG_IP_VS");
-}
-
 // The errno behind one of libnl's codes, for the few a connect can return.
 int ErrnoOfNl(int nlerr) {
   switch (nlerr < 0 ? -nlerr : nlerr) {
@@ -116,6 +101,43 @@ int ErrnoOfNl(int nlerr) {
     default:
       return EIO;
   }
+}
+
+// IPVS's family id, or -1 when the kernel has no such family. Any other
+// failure of the exchange with the controller throws its own errno: a socket
+// that fails (EIO, ENOBUFS) or memory that runs out is not a kernel without
+// IPVS. libnl's resolve says NLE_OBJ_NOTFOUND for all of them alike; errno
+// tells them apart (the kernel's own "no such family" leaves it alone, and
+// libnl retries EINTR itself).
+int ResolveOnce(nl_sock* sock, int timeoutMs) {
+  errno = 0;
+  int family = genl_ctrl_resolve(sock, IPVS_GENL_NAME);
+  if (family >= 0) return family;
+  int e = errno;
+  if (e == 0 || e == EINTR) {
+    if (family == -NLE_OBJ_NOTFOUND) return -1;
+    e = ErrnoOfNl(family);
+  }
+  // libnl's receive waits for at most the client's timeout (SO_RCVTIMEO).
+  if (e == EAGAIN || e == EWOULDBLOCK)
+    throw KernelError(ETIMEDOUT, "the kernel did not answer within " + std::to_string(timeoutMs) +
+                                     " ms (the client's timeout) while resolving the IPVS family");
+  ThrowErrno(e, "resolving the generic netlink family IPVS");
+}
+
+int ResolveFamily(nl_sock* sock, bool modprobe, int timeoutMs) {
+  int family = ResolveOnce(sock, timeoutMs);
+  if (family >= 0) return family;
+  if (modprobe) {
+    ModprobeIpvs();
+    family = ResolveOnce(sock, timeoutMs);
+    if (family >= 0) return family;
+  }
+  throw KernelError(ENOPROTOOPT,
+                    std::string("IPVS is not available in this kernel: the generic netlink family \"IPVS\" does not "
+                                "exist") +
+                        (modprobe ? " and `modprobe ip_vs` did not load it" : "") +
+                        ". Load the ip_vs module or run a kernel built with CONFIG_IP_VS");
 }
 
 // A socket belongs to the namespace of the thread that created it, for its
@@ -141,7 +163,7 @@ nl_sock* ConnectSocket(int* family, bool modprobe, int timeoutMs) {
   nl_socket_set_msg_buf_size(sock, ReceiveBufferSize());
   nl_socket_enable_msg_peek(sock);
   try {
-    if (*family == 0) *family = ResolveFamily(sock, modprobe);
+    if (*family == 0) *family = ResolveFamily(sock, modprobe, timeoutMs);
   } catch (...) {
     nl_socket_free(sock);
     throw;
@@ -180,7 +202,13 @@ NetnsPtr OpenNetns(const std::string& path) {
     int e = errno;
     ThrowErrno(e, "opening network namespace " + path);
   }
-  auto ns = std::make_shared<const Netns>(fd);
+  NetnsPtr ns;
+  try {
+    ns = std::make_shared<const Netns>(fd);
+  } catch (...) {
+    close(fd);  // no owner yet
+    throw;
+  }
   if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
     throw KernelError(EINVAL, path +
                                   " is not a network namespace (expected a file such as /run/netns/NAME or "
@@ -207,7 +235,7 @@ void InNetns(const Netns& ns, const std::function<void()>& f) {
     worker.join();
   } catch (const std::system_error& e) {
     throw ThreadStartError(e, "a thread to enter the network namespace");
-  }
+  }  // std::bad_alloc for the thread's state goes on as it is (ENOMEM)
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -442,6 +470,13 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
     int e = errno;
     broken_ = true;
     ThrowErrno(e, "sending to the kernel");
+  }
+  // A netlink datagram goes whole or not at all: anything else leaves the
+  // kernel with a part of a request, so the socket is replaced.
+  if (static_cast<size_t>(sent) != req->nlmsg_len) {
+    broken_ = true;
+    throw KernelError(EIO, "sending to the kernel: " + std::to_string(sent) + " of " + std::to_string(req->nlmsg_len) +
+                               " bytes sent");
   }
 
   ReplyReader reader(req->nlmsg_seq, req->nlmsg_pid, dump);

@@ -123,6 +123,7 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
     // One slot per worker, and one for a worker that could not start.
     std::vector<std::exception_ptr> failures(threads + 1);
     std::vector<std::thread> workers;
+    workers.reserve(threads);  // a vector that cannot grow must not leave threads unjoined
     // Contiguous slices, one per socket: each thread owns its slice of t.counts.
     // The first failure stops the others (through `stop`).
     for (size_t w = 0; w < threads && !stop.requested(); w++) {
@@ -142,8 +143,8 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
             stop.Request(ECANCELED);
           }
         });
-      } catch (const std::system_error& e) {
-        failures[threads] = std::make_exception_ptr(ThreadStartError(e, "a snapshot thread"));
+      } catch (...) {
+        failures[threads] = ThreadStartException("a snapshot thread");
         stop.Request(ECANCELED);
       }
     }

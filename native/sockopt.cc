@@ -445,23 +445,23 @@ Napi::Value OpenSockopt(const Napi::CallbackInfo& info) {
 
 Napi::Object SockoptExports(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("info", Napi::Function::New(env, legacy::Info, "info"));
-  o.Set("listServices", Napi::Function::New(env, legacy::ListServices, "listServices"));
-  o.Set("getService", Napi::Function::New(env, legacy::GetService, "getService"));
-  o.Set("addService", Napi::Function::New(env, legacy::AddService, "addService"));
-  o.Set("editService", Napi::Function::New(env, legacy::EditService, "editService"));
-  o.Set("deleteService", Napi::Function::New(env, legacy::DeleteService, "deleteService"));
-  o.Set("clear", Napi::Function::New(env, legacy::Clear, "clear"));
-  o.Set("zero", Napi::Function::New(env, legacy::Zero, "zero"));
-  o.Set("listDestinations", Napi::Function::New(env, legacy::ListDestinations, "listDestinations"));
-  o.Set("addDestination", Napi::Function::New(env, legacy::AddDestination, "addDestination"));
-  o.Set("editDestination", Napi::Function::New(env, legacy::EditDestination, "editDestination"));
-  o.Set("deleteDestination", Napi::Function::New(env, legacy::DeleteDestination, "deleteDestination"));
-  o.Set("getTimeouts", Napi::Function::New(env, legacy::GetTimeouts, "getTimeouts"));
-  o.Set("setTimeouts", Napi::Function::New(env, legacy::SetTimeouts, "setTimeouts"));
-  o.Set("listDaemons", Napi::Function::New(env, legacy::ListDaemons, "listDaemons"));
-  o.Set("startDaemon", Napi::Function::New(env, legacy::StartDaemon, "startDaemon"));
-  o.Set("stopDaemon", Napi::Function::New(env, legacy::StopDaemon, "stopDaemon"));
+  o.Set("info", Export<legacy::Info>(env, "info"));
+  o.Set("listServices", Export<legacy::ListServices>(env, "listServices"));
+  o.Set("getService", Export<legacy::GetService>(env, "getService"));
+  o.Set("addService", Export<legacy::AddService>(env, "addService"));
+  o.Set("editService", Export<legacy::EditService>(env, "editService"));
+  o.Set("deleteService", Export<legacy::DeleteService>(env, "deleteService"));
+  o.Set("clear", Export<legacy::Clear>(env, "clear"));
+  o.Set("zero", Export<legacy::Zero>(env, "zero"));
+  o.Set("listDestinations", Export<legacy::ListDestinations>(env, "listDestinations"));
+  o.Set("addDestination", Export<legacy::AddDestination>(env, "addDestination"));
+  o.Set("editDestination", Export<legacy::EditDestination>(env, "editDestination"));
+  o.Set("deleteDestination", Export<legacy::DeleteDestination>(env, "deleteDestination"));
+  o.Set("getTimeouts", Export<legacy::GetTimeouts>(env, "getTimeouts"));
+  o.Set("setTimeouts", Export<legacy::SetTimeouts>(env, "setTimeouts"));
+  o.Set("listDaemons", Export<legacy::ListDaemons>(env, "listDaemons"));
+  o.Set("startDaemon", Export<legacy::StartDaemon>(env, "startDaemon"));
+  o.Set("stopDaemon", Export<legacy::StopDaemon>(env, "stopDaemon"));
   return o;
 }
 

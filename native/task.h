@@ -55,26 +55,48 @@ struct Failure {
     }
   }
 
-  // The exception being handled; call only inside a catch block.
-  static Failure Current() {
+  // The exception being handled; call only inside a catch block. Never
+  // throws: when copying its text needs memory that is not there either, the
+  // failure is ENOMEM, whose message needs none.
+  static Failure Current() noexcept {
     try {
       throw;
     } catch (const KernelError& e) {
-      return {e.errnum, e.what(), e.kernelMessage, e.fromKernel};
+      return Described(e.errnum, e.what(), e.kernelMessage.c_str(), e.fromKernel);
     } catch (const std::bad_alloc&) {
-      return {ENOMEM, "out of memory in the ipvs addon"};
+      return OutOfMemory();
     } catch (const std::system_error& e) {
-      return {e.code().value() != 0 ? e.code().value() : EIO, e.what()};
+      return Described(e.code().value() != 0 ? e.code().value() : EIO, e.what());
     } catch (const std::exception& e) {
-      return {EIO, e.what()};
+      return Described(EIO, e.what());
     } catch (...) {
-      return {EIO, "an unknown failure in the ipvs addon"};
+      return Described(EIO, "an unknown failure in the ipvs addon");
     }
   }
 
+  // ENOMEM, with an empty message (ToJs says what it is): built without memory.
+  static Failure OutOfMemory() noexcept {
+    Failure f;
+    f.errnum = ENOMEM;
+    return f;
+  }
+
+ private:
+  static Failure Described(int errnum, const char* message, const char* kernelMessage = "",
+                           bool fromKernel = false) noexcept {
+    try {
+      return {errnum, message, kernelMessage, fromKernel};
+    } catch (...) {
+      return OutOfMemory();
+    }
+  }
+
+ public:
   // The Error a call rejects with (NativeError in src/native.ts).
   Napi::Value ToJs(Napi::Env env, const std::string& op) const {
-    Napi::Object err = Napi::Error::New(env, message).Value();
+    Napi::Object err =
+        Napi::Error::New(env, message.empty() && errnum == ENOMEM ? "out of memory in the ipvs addon" : message.c_str())
+            .Value();
     err.Set("errno", Napi::Number::New(env, errnum));
     err.Set("op", Napi::String::New(env, op));
     err.Set("fromKernel", Napi::Boolean::New(env, fromKernel));
@@ -83,8 +105,53 @@ struct Failure {
   }
 };
 
+// Why a thread could not start, inside the catch block of its constructor:
+// EAGAIN (std::system_error) saying what was starting, or the exception
+// itself (std::bad_alloc for the thread's state: ENOMEM). Never throws, so
+// that threads started before it are still joined.
+inline std::exception_ptr ThreadStartException(const char* what) noexcept {
+  try {
+    try {
+      throw;
+    } catch (const std::system_error& e) {
+      return std::make_exception_ptr(ThreadStartError(e, what));
+    }
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 // Whether this environment asked for its tasks to run inline (setInline).
 bool RunsInline(Napi::Env env);
+
+// Runs the body of an export or a method on the main thread: its C++
+// failures (an allocation that fails while arguments are copied or a task is
+// set up) throw the same coded Error a failed task rejects with, naming `op`,
+// instead of escaping into Node, which would abort the process. JavaScript
+// errors (TypeError, RangeError) pass through as they are, but for one: what
+// node-addon-api's own catch-all (NODE_ADDON_API_CPP_EXCEPTIONS_ALL, in
+// binding.gyp) made of a std::bad_alloc thrown where no code of ours could
+// catch it (the allocation of an ObjectWrap instance, in a constructor called
+// from here) is an ENOMEM too.
+template <typename F>
+Napi::Value Coded(Napi::Env env, const char* op, F&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error& e) {
+    if (e.Message() == std::bad_alloc().what())
+      throw Napi::Error(env, Failure{ENOMEM, "out of memory in the ipvs addon"}.ToJs(env, op));
+    throw;
+  } catch (...) {
+    throw Napi::Error(env, Failure::Current().ToJs(env, op));
+  }
+}
+
+// An export, as a function whose failures are coded (Coded).
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Function Export(Napi::Env env, const char* op) {
+  return Napi::Function::New(
+      env, [op](const Napi::CallbackInfo& info) { return Coded(info.Env(), op, [&] { return F(info); }); }, op);
+}
 
 // Settles `deferred` with build(env, result), or with the failure; an
 // exception while building (out of memory) rejects instead of escaping.
@@ -138,6 +205,17 @@ class Task : public Napi::AsyncWorker {
 
   void OnOK() override { Settle(Env(), deferred_, op_, failure_, build_, result_); }
 
+  // Execute() captures what it throws, so this should not happen; but a
+  // promise left unsettled would hang its caller: reject it, coded.
+  void OnError(const Napi::Error& e) override {
+    Napi::HandleScope scope(Env());
+    Napi::Object err = e.Value();
+    err.Set("errno", Napi::Number::New(Env(), EIO));
+    err.Set("op", Napi::String::New(Env(), op_));
+    err.Set("fromKernel", Napi::Boolean::New(Env(), false));
+    deferred_.Reject(err);
+  }
+
  private:
   Task(Napi::Env env, const char* op, Work work, Build build)
       : Napi::AsyncWorker(env, op),
@@ -188,10 +266,11 @@ class ThreadTask {
         NameThread("ipvs-task");
         task->Execute();
       }).detach();
-    } catch (const std::system_error& e) {
+    } catch (...) {
+      // EAGAIN (std::system_error), or ENOMEM for the thread's state.
       napi_release_threadsafe_function(task->tsfn_, napi_tsfn_abort);
-      KernelError error = ThreadStartError(e, "a thread");
-      task->deferred_.Reject(Failure{error.errnum, error.what()}.ToJs(env, op));
+      std::exception_ptr failure = ThreadStartException("a thread");
+      task->deferred_.Reject(Failure::Of([&] { std::rethrow_exception(failure); }).ToJs(env, op));
       delete task;
     }
     return promise;

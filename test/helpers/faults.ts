@@ -6,15 +6,29 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { expect } from 'vitest';
+
 const SOURCE = fileURLToPath(new URL('../faults/faults.c', import.meta.url));
 const LIBRARY = fileURLToPath(new URL('../../build/faults.so', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const ADDON = fileURLToPath(new URL('../../build/Release/ipvs.node', import.meta.url));
 
 /** The fault-injection library, built on first use (cc, from the test's source). */
 export function faultsLibrary(): string {
   if (!existsSync(LIBRARY) || statSync(LIBRARY).mtimeMs < statSync(SOURCE).mtimeMs) {
     mkdirSync(fileURLToPath(new URL('../../build', import.meta.url)), { recursive: true });
-    execFileSync('cc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', LIBRARY, SOURCE, '-ldl', '-lpthread']);
+    execFileSync('cc', [
+      '-shared',
+      '-fPIC',
+      '-fexceptions',
+      '-O1',
+      '-Wall',
+      '-o',
+      LIBRARY,
+      SOURCE,
+      '-ldl',
+      '-lpthread',
+    ]);
   }
   return LIBRARY;
 }
@@ -24,7 +38,10 @@ const PREAMBLE = `
 import * as ipvs from ${JSON.stringify(ENTRY)};
 import { readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 const { open, IpvsError } = ipvs;
+// The addon itself (the same module the package loads), for its raw exports.
+const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)});
 const threads = () => readdirSync('/proc/self/task').length;
 const threadNames = () => readdirSync('/proc/self/task').map((t) => readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim()).sort().join(',');
 const descriptors = () => readdirSync('/proc/self/fd').length;
@@ -34,6 +51,32 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const settle = async () => { await stat('/'); for (let i = 0; i < 5; i++) { globalThis.gc(); await sleep(100); } };
 const fault = (spec) => { process.env.IPVS_FAULT = spec; };
 const failure = (e) => ({ name: e?.name, code: e?.code, errno: e?.errno, op: e?.op, message: e?.message, isIpvsError: e instanceof IpvsError });
+// What call() came to (whether it threw or rejected): 'ok', or its error's
+// code (the addon's raw errors carry an errno: 'errno N'), or 'uncoded: MESSAGE'.
+const outcome = (call) => Promise.resolve().then(call).then(
+  () => 'ok',
+  (e) => e?.code ?? (typeof e?.errno === 'number' ? 'errno ' + e.errno : 'uncoded: ' + e?.message),
+);
+// Runs call() with the k-th allocation of kind ('new' or 'malloc') made on the
+// addon's behalf failing, for k = 0, 1, ... until it comes to what it comes to
+// unfaulted (its baseline, run first) 'enough' times in a row (those
+// allocations are past its last), or 'max' is reached; 'step' > 1 fails
+// every step-th allocation only, for calls that make many. setup() runs
+// before each call, unfaulted (to put the kernel's table back).
+const sweep = async (kind, call, { enough = 3, max = 400, step = 1, setup = async () => {} } = {}) => {
+  await setup();
+  const baseline = await outcome(call);
+  const outcomes = [];
+  for (let k = 0, same = 0; k < max && same < enough; k += step) {
+    await setup();
+    fault(kind + ':' + k + ':1:ENOMEM');
+    const o = await outcome(call);
+    fault('');
+    outcomes.push(o);
+    same = o === baseline ? same + 1 : 0;
+  }
+  return { baseline, outcomes, failed: outcomes.filter((o) => o !== baseline) };
+};
 `;
 
 export interface ChildOptions {
@@ -66,4 +109,24 @@ export function runChild<T = Record<string, unknown>>(body: string, options: Chi
   }
   const last = out.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as T;
+}
+
+/** What a script's sweep() returns. */
+export interface Sweep {
+  baseline: string;
+  outcomes: string[];
+  failed: string[];
+}
+
+/**
+ * Every allocation that failed the call in `sweep` failed it with `enomem`
+ * ('ENOMEM' from the facade, 'errno 12' from the addon's raw exports), and
+ * some did (the faults reached the addon). Logs the counts under `name`.
+ */
+export function expectEnomem(sweep: Sweep, enomem: string, name: string): void {
+  console.log(
+    `${name}: allocations failed in turn: ${sweep.outcomes.length}; calls that failed: ${sweep.failed.length}`,
+  );
+  expect(sweep.failed.length).toBeGreaterThan(0);
+  expect([...new Set(sweep.failed)]).toEqual([enomem]);
 }
