@@ -120,9 +120,13 @@ export class RawIpvs {
 
   #direct<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError(op));
-    return call(this.#sock).catch((e: unknown) => {
-      throw fromNative(e);
-    });
+    // A call can also throw before it has a promise (out of memory while
+    // its arguments are copied): coded the same way.
+    return Promise.resolve()
+      .then(() => call(this.#sock))
+      .catch((e: unknown) => {
+        throw fromNative(e);
+      });
   }
 
   /**
