@@ -120,13 +120,19 @@ export class RawIpvs {
 
   #direct<T>(op: string, call: (sock: NativeSocket) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError(op));
-    // A call can also throw before it has a promise (out of memory while
-    // its arguments are copied): coded the same way.
-    return Promise.resolve()
-      .then(() => call(this.#sock))
-      .catch((e: unknown) => {
-        throw fromNative(e);
-      });
+    let pending: Promise<T>;
+    try {
+      pending = call(this.#sock);
+    } catch (e) {
+      // A path that is not for this call stays a synchronous TypeError; a
+      // failure before the call has a promise (out of memory while its
+      // arguments are copied) rejects coded, as it would after.
+      if (e instanceof TypeError || e instanceof RangeError) throw e;
+      return Promise.reject(fromNative(e));
+    }
+    return pending.catch((e: unknown) => {
+      throw fromNative(e);
+    });
   }
 
   /**
