@@ -237,20 +237,33 @@ void Largenum(Text& out, uint64_t v, bool exact) {
 // inet_ntop of the 16 address bytes for `af` (4 of them for IPv4).
 std::string Ntop(uint32_t af, const uint8_t* addr) {
   char b[INET6_ADDRSTRLEN];
-  if (af == AF_INET6) {
-    inet_ntop(AF_INET6, addr, b, sizeof b);
-  } else {
-    inet_ntop(AF_INET, addr, b, sizeof b);
-  }
+  inet_ntop(af == AF_INET6 ? AF_INET6 : AF_INET, addr, b, sizeof b);
   return b;
 }
 
-// `host:port`, IPv6 in brackets, numeric, at most 59 characters.
+// `host:port`, IPv6 in brackets, numeric, at most 59 characters, written to `out`.
+void AddrPortAt(Text& out, uint32_t af, const uint8_t* addr, uint32_t port) {
+  size_t start = out.s.size();
+  char b[INET6_ADDRSTRLEN];
+  if (af == AF_INET6) {
+    inet_ntop(AF_INET6, addr, b, sizeof b);
+    out.Add('[');
+    out.Add(b);
+    out.Add("]:");
+  } else {
+    inet_ntop(AF_INET, addr, b, sizeof b);
+    out.Add(b);
+    out.Add(':');
+  }
+  out.Unsigned(port);
+  if (out.s.size() - start > 59) out.s.resize(start + 59);
+}
+
+// The same as a string.
 std::string AddrPort(uint32_t af, const uint8_t* addr, uint32_t port) {
-  std::string out = af == AF_INET6 ? "[" + Ntop(af, addr) + "]:" : Ntop(af, addr) + ":";
-  out += std::to_string(port);
-  if (out.size() > 59) out.resize(59);
-  return out;
+  Text out;
+  AddrPortAt(out, af, addr, port);
+  return out.s;
 }
 
 std::string DottedMask(uint32_t m) {
@@ -526,7 +539,7 @@ class Listing {
       out.Add("-a ");
       out.Add(spec);
       out.Add(" -r ");
-      out.Add(AddrPort(t_.D(j, dcol::af), t_.destAddrs + j * 16, t_.D(j, dcol::port)));
+      AddrPortAt(out, t_.D(j, dcol::af), t_.destAddrs + j * 16, t_.D(j, dcol::port));
       out.Add(' ');
       out.Add(ForwardingSwitch(fwd));
       out.Add(" -w ");
@@ -819,24 +832,6 @@ class JsonListing {
 uint32_t Uint32Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
   return info[i].As<Napi::Number>().Uint32Value();
-}
-
-// `host:port` of the address at `at` in `bytes` (numeric), at most 59 characters.
-void AddrPortAt(Text& out, uint32_t af, const uint8_t* addr, uint32_t port) {
-  size_t start = out.s.size();
-  char b[INET6_ADDRSTRLEN];
-  if (af == AF_INET6) {
-    inet_ntop(AF_INET6, addr, b, sizeof b);
-    out.Add('[');
-    out.Add(b);
-    out.Add("]:");
-  } else {
-    inet_ntop(AF_INET, addr, b, sizeof b);
-    out.Add(b);
-    out.Add(':');
-  }
-  out.Unsigned(port);
-  if (out.s.size() - start > 59) out.s.resize(start + 59);
 }
 
 void PadFrom(Text& out, size_t start, size_t width) {
