@@ -13,6 +13,7 @@ import { runCallsInline } from '../raw.js';
 import { runLine } from './dispatch.js';
 import { versionNumber } from './format.js';
 import { parse, peekNetns, wantsHelp } from './parse.js';
+import { isSubcommand, runSubcommand } from './subcommands.js';
 import type { CliIo } from './types.js';
 
 /** The exit status of a C program returning `n` from main. */
@@ -50,6 +51,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (onlyExtensions(args)) args = [...args, '-L'];
+  if (isSubcommand(args[1])) return exitStatus(await runSubcommand(args, io));
 
   const netns = peekNetns(args) ?? io.netns;
   if (netns !== undefined && !existsSync(netns)) {
