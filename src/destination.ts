@@ -190,3 +190,28 @@ export function destinationInfo(raw: Omit<RawDest, 'addr' | 'stats'>, address: s
     stats,
   };
 }
+
+/**
+ * A destination as a spec (what `addDestination` takes, and what a
+ * desired-state document holds): its port always, thresholds and the tunnel
+ * only when set.
+ */
+export function destinationSpecFromRaw(raw: RawDestSpec): DestinationSpec {
+  const forwarding = forwardingByValue(raw.fwdMethod)?.name;
+  if (!forwarding) throw new Error(`the kernel reported unknown forwarding method ${raw.fwdMethod}`);
+  const spec: DestinationSpec = {
+    address: formatAddress(familyOf(raw.af), raw.addr),
+    port: raw.port,
+    forwarding,
+    weight: raw.weight,
+  };
+  if (raw.uThreshold !== 0) spec.upperThreshold = raw.uThreshold;
+  if (raw.lThreshold !== 0) spec.lowerThreshold = raw.lThreshold;
+  const tunnel = tunnelFromRaw(raw);
+  if (tunnel) {
+    spec.tunnel = { type: tunnel.type };
+    if (tunnel.type === 'gue') spec.tunnel.port = tunnel.port;
+    if (tunnel.checksum !== 'nocsum') spec.tunnel.checksum = tunnel.checksum;
+  }
+  return spec;
+}

@@ -248,3 +248,40 @@ export function serviceInfo(raw: Omit<RawService, 'addr' | 'stats'>, address: st
     stats,
   };
 }
+
+/**
+ * A service as a spec (what `addService` takes, and what a desired-state
+ * document holds): its key and its settings, defaults left out. Adding it
+ * makes the same service again.
+ */
+export function serviceSpecFromRaw(raw: RawServiceSpec): ServiceSpec {
+  const family = familyOf(raw.af);
+  const info = serviceInfo(raw, raw.fwmark !== 0 ? '' : formatAddress(family, raw.addr), NO_STATS);
+  const spec: ServiceSpec & ServiceOptions =
+    info.fwmark !== undefined
+      ? { fwmark: info.fwmark, family }
+      : { protocol: info.protocol, address: info.address, port: info.port };
+  spec.scheduler = info.scheduler;
+  if (info.persistence) {
+    const { timeout, netmask } = info.persistence;
+    const full = family === 'inet' ? dottedMask(FULL_MASK.inet) : FULL_MASK.inet6;
+    spec.persistence = netmask === full ? { timeout } : { timeout, netmask };
+  }
+  if (info.persistenceEngine !== undefined) spec.persistenceEngine = info.persistenceEngine;
+  if (info.onePacket) spec.onePacket = true;
+  if (info.schedulerFlags.length > 0) spec.schedulerFlags = info.schedulerFlags;
+  return spec;
+}
+
+const NO_STATS: Stats = {
+  conns: 0n,
+  inPackets: 0n,
+  outPackets: 0n,
+  inBytes: 0n,
+  outBytes: 0n,
+  cps: 0n,
+  inPps: 0n,
+  outPps: 0n,
+  inBps: 0n,
+  outBps: 0n,
+};
