@@ -9,27 +9,13 @@ import { open, type Ipvs } from '../client.js';
 import { IpvsError } from '../errors.js';
 import { netnsPath } from './parse.js';
 import type { CliIo } from './types.js';
-
-/** What a command gets: the client, the process's I/O, and its name as invoked. */
-export interface SubcommandContext {
-  ipvs: Ipvs;
-  io: CliIo;
-  /** The command's name as typed after the program's (`apply`). */
-  name: string;
-  argv0: string;
-}
-
-/** One command: its usage text and what runs it (`args`: the words after its name). */
-export interface Subcommand {
-  usage: string;
-  run(args: string[], ctx: SubcommandContext): Promise<number>;
-}
-
-/** A usage error: the message, then the command's usage, on stderr; exit status 2. */
-export class UsageError extends Error {}
+import { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
 
 /** Each command's module, loaded only when its command line runs. */
-const COMMANDS: Record<string, () => Promise<Subcommand>> = {};
+const COMMANDS: Record<string, () => Promise<Subcommand>> = {
+  apply: async () => (await import('./apply.js')).applyCommand,
+  export: async () => (await import('./apply.js')).exportCommand,
+};
 
 export function isSubcommand(word: string | undefined): boolean {
   return word !== undefined && Object.hasOwn(COMMANDS, word);
@@ -68,19 +54,21 @@ export async function runSubcommand(argv: readonly string[], io: CliIo): Promise
     io.stdout(command.usage);
     return 0;
   }
-  let ipvs: Ipvs;
+  let client: Promise<Ipvs> | undefined;
   try {
+    // --netns is taken out before the command reads its options.
     const netns = takeNetns(args) ?? io.netns;
-    ipvs = await open(netns === undefined ? {} : { netns });
-  } catch (e) {
-    return failed(e, io, command, argv0, name);
-  }
-  try {
-    return await command.run(args, { ipvs, io, name, argv0 });
+    const ctx: SubcommandContext = {
+      io,
+      name,
+      argv0,
+      ipvs: () => (client ??= open(netns === undefined ? {} : { netns })),
+    };
+    return await command.run(args, ctx);
   } catch (e) {
     return failed(e, io, command, argv0, name);
   } finally {
-    await ipvs.close();
+    if (client !== undefined) await client.then((c) => c.close()).catch(() => undefined);
   }
 }
 
