@@ -87,6 +87,7 @@ describe('ipvs apply', () => {
     const saved = lab.saved();
     const next = desiredState(104, 6);
     next.services[0]!.scheduler = 'wrr';
+    delete next.services[0]!.schedulerFlags;
     next.services.push({ protocol: 'tcp', address: '203.0.113.5', port: 80, scheduler: 'nosuch' });
     const r = ipvs(['apply', file('d.yaml', stringify(next))]);
     expect(r.status).toBe(1);

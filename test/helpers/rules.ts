@@ -17,7 +17,7 @@ export function random(seed: number): () => number {
   };
 }
 
-const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'];
 
 /** A desired state of `count` services, each with up to `maxDests` destinations. */
 export function desiredState(seed: number, count: number, maxDests = 4): DesiredState {
