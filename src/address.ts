@@ -62,13 +62,30 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   return v6 ? { family: 'inet6', bytes: v6 } : undefined;
 }
 
-/** inet_ntop: dotted quad, or RFC 5952 IPv6 with glibc's embedded-IPv4 forms. */
+// Addresses parsed for keys and specs, shared: a desired state of tens of
+// thousands of destinations names a few real servers again and again, and
+// each parse allocates its bytes. The bytes are never written after a parse
+// (they are copied into requests), so sharing them is safe; the public
+// parseAddress still returns bytes of the caller's own. Bounded: cleared when full.
+const parsedCache = new Map<string, ParsedAddress | undefined>();
+const PARSED_CACHE_SIZE = 4096;
+
+function parseShared(text: string): ParsedAddress | undefined {
+  let parsed = parsedCache.get(text);
+  if (parsed === undefined && !parsedCache.has(text)) {
+    parsed = parseAddress(text);
+    if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.clear();
+    parsedCache.set(text, parsed);
+  }
+  return parsed;
+}
+
 /**
  * The `address` of a key or spec named `field`. An info's `family` beside it
  * is allowed (infos serve as keys) but may only repeat the address's own.
  */
 export function addressField(field: string, record: Record<string, unknown>): ParsedAddress {
-  const parsed = typeof record.address === 'string' ? parseAddress(record.address) : undefined;
+  const parsed = typeof record.address === 'string' ? parseShared(record.address) : undefined;
   if (!parsed)
     throw invalidType(`${field}.address must be a numeric IPv4 or IPv6 address, got ${describe(record.address)}`);
   if (

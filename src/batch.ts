@@ -77,7 +77,7 @@ export interface Step {
 
 // --- the steps of each kind of change -----------------------------------------
 
-function serviceKey(s: RawServiceKey): RawServiceKey {
+export function serviceKey(s: RawServiceKey): RawServiceKey {
   return { af: s.af, protocol: s.protocol, addr: s.addr, port: s.port, fwmark: s.fwmark };
 }
 
@@ -128,17 +128,28 @@ export function deleteServiceStep(before: RawServiceSpec, destinations: Iterable
   };
 }
 
-export function addDestinationStep(service: RawServiceKey, after: RawDestSpec, spec?: DestinationSpec): Step {
+/**
+ * Adding a destination. `ids` are the service's and the destination's keys
+ * as text and the service's raw key, when the caller has them (a plan adds
+ * thousands of destinations to a few services).
+ */
+export function addDestinationStep(
+  service: RawServiceKey,
+  after: RawDestSpec,
+  spec?: DestinationSpec,
+  ids?: { service: string; destination: string; key: RawServiceKey },
+): Step {
+  const key = ids?.key ?? serviceKey(service);
   return {
     change: {
       kind: 'destination',
       action: 'add',
-      service: serviceId(service),
-      destination: destinationId(after),
+      service: ids?.service ?? serviceId(service),
+      destination: ids?.destination ?? destinationId(after),
       after: spec ?? destinationSpecFromRaw(after),
     },
-    command: { op: 'addDestination', service: serviceKey(service), dest: after },
-    undo: [{ op: 'deleteDestination', service: serviceKey(service), dest: after }],
+    command: { op: 'addDestination', service: key, dest: after },
+    undo: [{ op: 'deleteDestination', service: key, dest: after }],
   };
 }
 
@@ -242,7 +253,8 @@ export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; st
     if (i === undefined) index.set(s, (i = strings.push(s) - 1));
     return i;
   };
-  commands.forEach((c, i) => {
+  for (let i = 0; i < commands.length; i++) {
+    const c = commands[i]!;
     const at = i * W;
     const s = c.service;
     rows[at + COL.cmd] = COMMANDS[c.op];
@@ -250,7 +262,7 @@ export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; st
     rows[at + COL.protocol] = s.protocol;
     rows[at + COL.svcPort] = s.port;
     rows[at + COL.fwmark] = s.fwmark;
-    bytes.set(s.addr.subarray(0, 16), (at + COL.svcAddr0) * 4);
+    bytes.set(s.addr, (at + COL.svcAddr0) * 4); // 16 bytes: every raw address is
     if (c.op === 'addService' || c.op === 'editService') {
       rows[at + COL.scheduler] = intern(c.service.scheduler);
       rows[at + COL.pe] = intern(c.service.pe);
@@ -260,7 +272,7 @@ export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; st
     } else if ('dest' in c) {
       const d: RawDestKey = c.dest;
       rows[at + COL.destAf] = d.af;
-      bytes.set(d.addr.subarray(0, 16), (at + COL.destAddr0) * 4);
+      bytes.set(d.addr, (at + COL.destAddr0) * 4);
       rows[at + COL.destPort] = d.port;
       if (c.op !== 'deleteDestination') {
         const spec = d as RawDestSpec;
@@ -273,7 +285,7 @@ export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; st
         rows[at + COL.tunFlags] = spec.tunFlags;
       }
     }
-  });
+  }
   return { rows, strings };
 }
 

@@ -121,6 +121,8 @@ function tunnelToRaw(tunnel: unknown): Pick<RawDestSpec, 'tunType' | 'tunPort' |
   return { tunType: TUNNEL_TYPES[type], tunPort, tunFlags: CHECKSUMS[checksum] };
 }
 
+const NO_TUNNEL = { tunType: 0, tunPort: 0, tunFlags: 0 } as const;
+
 /** Validates a spec, fills ipvsadm's defaults, and converts it for the addon. */
 export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceKey): RawDestSpec {
   const key = destinationKeyToRaw(spec, service);
@@ -138,8 +140,20 @@ export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceK
   if (key.af !== service.af && forwarding !== 'tunnel') {
     throw outOfRange(`a destination of another address family than its service needs forwarding 'tunnel'`);
   }
-  const tunnel = spec.tunnel === undefined ? { tunType: 0, tunPort: 0, tunFlags: 0 } : tunnelToRaw(spec.tunnel);
-  return { ...key, fwdMethod: forwardingByName(forwarding)!.value, weight, uThreshold, lThreshold, ...tunnel };
+  const tunnel = spec.tunnel === undefined ? NO_TUNNEL : tunnelToRaw(spec.tunnel);
+  // One object literal (no spreads): a desired state converts tens of thousands.
+  return {
+    af: key.af,
+    addr: key.addr,
+    port: key.port,
+    fwdMethod: forwardingByName(forwarding)!.value,
+    weight,
+    uThreshold,
+    lThreshold,
+    tunType: tunnel.tunType,
+    tunPort: tunnel.tunPort,
+    tunFlags: tunnel.tunFlags,
+  };
 }
 
 function nameOf<T extends string>(table: Record<T, number>, value: number): T | undefined {

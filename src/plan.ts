@@ -13,6 +13,7 @@ import {
   editDestinationStep,
   editServiceStep,
   runSteps,
+  serviceKey,
   type Change,
   type Step,
 } from './batch.js';
@@ -167,16 +168,20 @@ function stepsTo(current: Table, desired: Desired): Step[] {
         editDests.push(editDestinationStep(have.raw, dest, wanted, destFields, specs.get(destId)));
       }
     }
+    const key = serviceKey(want.raw);
     for (const [destId, dest] of want.destinations) {
-      if (!have.destinations.has(destId)) addDests.push(addDestinationStep(want.raw, dest, specs.get(destId)));
+      if (!have.destinations.has(destId)) {
+        addDests.push(addDestinationStep(want.raw, dest, specs.get(destId), { service: id, destination: destId, key }));
+      }
     }
   }
   for (const [id, want] of desired.table) {
     if (current.has(id)) continue;
     addServices.push(addServiceStep(want.raw, desired.services.get(id)));
     const specs = desired.destinations.get(id)!;
+    const key = serviceKey(want.raw);
     for (const [destId, dest] of want.destinations) {
-      addDests.push(addDestinationStep(want.raw, dest, specs.get(destId)));
+      addDests.push(addDestinationStep(want.raw, dest, specs.get(destId), { service: id, destination: destId, key }));
     }
   }
   return [...deleteDests, ...deleteServices, ...editServices, ...addServices, ...editDests, ...addDests];

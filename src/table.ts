@@ -51,7 +51,7 @@ export function tableFromPacked(p: PackedSnapshot): Table {
     const raw: RawServiceSpec = {
       af: sv[at + SV.af]!,
       protocol: sv[at + SV.protocol]!,
-      addr: p.serviceAddrs.slice(i * 16, i * 16 + 16),
+      addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
       port: sv[at + SV.port]!,
       fwmark: sv[at + SV.fwmark]!,
       scheduler: p.schedulers[sv[at + SV.scheduler]!]!,
@@ -65,7 +65,7 @@ export function tableFromPacked(p: PackedSnapshot): Table {
       const d = j * D;
       const dest: RawDestSpec = {
         af: dv[d + DV.af]!,
-        addr: p.destAddrs.slice(j * 16, j * 16 + 16),
+        addr: p.destAddrs.subarray(j * 16, j * 16 + 16),
         port: dv[d + DV.port]!,
         fwdMethod: dv[d + DV.fwdMethod]!,
         weight: dv[d + DV.weight]! | 0, // a signed int on the wire

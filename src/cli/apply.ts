@@ -28,8 +28,20 @@ async function readInput(file: string, ctx: SubcommandContext): Promise<string> 
   }
 }
 
-/** A YAML or JSON document (JSON is YAML); a syntax error names the line. */
+/**
+ * A YAML or JSON document; a syntax error names the line. JSON is YAML, but
+ * JSON.parse reads it many times faster (a table of 50,000 destinations is
+ * seconds of YAML parsing under emulation): a document that starts as JSON
+ * does is tried as JSON first.
+ */
 export function parseDocument(text: string, name: string): unknown {
+  if (/^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // YAML's flow style starts so too; its parser says what is wrong
+    }
+  }
   try {
     return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
