@@ -22,7 +22,8 @@ import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
 import { serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
-import type { PackedSnapshot } from './snapshot.js';
+import { D, DEST_COLUMN as DV, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
+import { K } from './constants.js';
 import {
   destinationDifferences,
   destinationId,
@@ -74,14 +75,19 @@ const PLANS = new WeakMap<Plan, { steps: Step[]; desired: Desired }>();
 
 const DOCUMENT_FIELDS = ['services', '$schema'];
 
-/** Re-throws a validation error of an entry with where it is in the document. */
-function at<T>(where: string, f: () => T): T {
+/** A validation error of an entry, saying where the entry is in the document. */
+function located(where: string, e: unknown): unknown {
+  if (e instanceof RangeError) return outOfRange(`${where}: ${e.message}`);
+  if (e instanceof TypeError) return invalidType(`${where}: ${e.message}`);
+  return e;
+}
+
+/** Runs `f`, its validation errors located at `where()`. */
+function at<T>(where: () => string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof RangeError) throw outOfRange(`${where}: ${e.message}`);
-    if (e instanceof TypeError) throw invalidType(`${where}: ${e.message}`);
-    throw e;
+    throw located(where(), e);
   }
 }
 
@@ -105,78 +111,176 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
   const services = new Map<string, ServiceSpec>();
   const destinations = new Map<string, Map<string, DestinationSpec>>();
   const seenAt = new Map<string, number>();
-  (doc.services as unknown[]).forEach((entry, i) => {
-    const where = `services[${i}]`;
-    const svc = at(where, () => object('service', entry));
+  const list = doc.services as unknown[];
+  for (let i = 0; i < list.length; i++) {
+    // Where an entry is goes into a message only when it is refused: a
+    // document of 50,000 destinations should not build 50,000 of them.
+    const where = () => `services[${i}]`;
+    const svc = at(where, () => object('service', list[i]));
     const { destinations: dests, ...spec } = svc;
     const raw = at(where, () => serviceSpecToRaw(spec as unknown as ServiceSpec));
     const id = serviceId(raw);
     const before = seenAt.get(id);
-    if (before !== undefined) throw outOfRange(`${where}: service ${id} is listed twice (also services[${before}])`);
+    if (before !== undefined) throw outOfRange(`${where()}: service ${id} is listed twice (also services[${before}])`);
     seenAt.set(id, i);
     if (dests !== undefined && !Array.isArray(dests)) {
-      throw invalidType(`${where}.destinations must be an array, got ${describe(dests)}`);
+      throw invalidType(`${where()}.destinations must be an array, got ${describe(dests)}`);
     }
     const byId = new Map<string, RawDestSpec>();
     const specs = new Map<string, DestinationSpec>();
-    ((dests as unknown[] | undefined) ?? []).forEach((d, j) => {
-      const whereDest = `${where}.destinations[${j}]`;
-      const dest = at(whereDest, () =>
-        destinationSpecToRaw(object('destination', d) as unknown as DestinationSpec, raw),
-      );
+    const destList = (dests as unknown[] | undefined) ?? [];
+    for (let j = 0; j < destList.length; j++) {
+      const d = destList[j];
+      let dest: RawDestSpec;
+      try {
+        dest = destinationSpecToRaw(object('destination', d) as unknown as DestinationSpec, raw);
+      } catch (e) {
+        throw located(`${where()}.destinations[${j}]`, e);
+      }
       const destId = destinationId(dest);
-      if (byId.has(destId)) throw outOfRange(`${whereDest}: destination ${destId} of ${id} is listed twice`);
+      if (byId.has(destId)) {
+        throw outOfRange(`${where()}.destinations[${j}]: destination ${destId} of ${id} is listed twice`);
+      }
       byId.set(destId, dest);
       specs.set(destId, d as DestinationSpec);
-    });
+    }
     table.set(id, { raw, destinations: byId });
     services.set(id, spec as unknown as ServiceSpec);
     destinations.set(id, specs);
-  });
+  }
   return { table, services, destinations, onlyListed: o.onlyListed === true };
 }
 
+/** The text of each destination key of a snapshot, by index; IPv4 keys are made once per address and port. */
+function destinationIds(p: PackedSnapshot): (j: number) => string {
+  const v4 = new Map<number, string>();
+  const a = p.destAddrs;
+  return (j) => {
+    const af = p.dests[j * D + DV.af]!;
+    const port = p.dests[j * D + DV.port]!;
+    if (af === K.AF_INET6) return destinationId({ af, addr: a.subarray(j * 16, j * 16 + 16), port });
+    const at = j * 16;
+    const key = ((a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!) * 65536 + port;
+    let text = v4.get(key);
+    if (text === undefined) v4.set(key, (text = `${a[at]}.${a[at + 1]}.${a[at + 2]}.${a[at + 3]}:${port}`));
+    return text;
+  };
+}
+
+/** Service `i` of a snapshot as a raw spec (flags without the kernel's HASHED bit). */
+function serviceAt(p: PackedSnapshot, i: number): RawServiceSpec {
+  const at = i * S;
+  const sv = p.services;
+  return {
+    af: sv[at + SV.af]!,
+    protocol: sv[at + SV.protocol]!,
+    addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
+    port: sv[at + SV.port]!,
+    fwmark: sv[at + SV.fwmark]!,
+    scheduler: p.schedulers[sv[at + SV.scheduler]!]!,
+    pe: p.engines[sv[at + SV.pe]!]!,
+    flags: sv[at + SV.flags]! & ~K.IP_VS_SVC_F_HASHED,
+    timeout: sv[at + SV.timeout]!,
+    netmask: sv[at + SV.netmask]!,
+  };
+}
+
+/** Destination `j` of a snapshot as a raw spec, into `out` (its address only when `withAddress`). */
+function destinationAt(p: PackedSnapshot, j: number, out: RawDestSpec, withAddress: boolean): RawDestSpec {
+  const at = j * D;
+  const dv = p.dests;
+  out.af = dv[at + DV.af]!;
+  out.port = dv[at + DV.port]!;
+  out.fwdMethod = dv[at + DV.fwdMethod]!;
+  out.weight = dv[at + DV.weight]! | 0; // a signed int on the wire
+  out.uThreshold = dv[at + DV.uThreshold]!;
+  out.lThreshold = dv[at + DV.lThreshold]!;
+  out.tunType = dv[at + DV.tunType]!;
+  out.tunPort = dv[at + DV.tunPort]!;
+  out.tunFlags = dv[at + DV.tunFlags]!;
+  if (withAddress) out.addr = p.destAddrs.subarray(j * 16, j * 16 + 16);
+  return out;
+}
+
+const scratchDest = (): RawDestSpec => ({
+  af: 0,
+  addr: new Uint8Array(16),
+  port: 0,
+  fwdMethod: 0,
+  weight: 0,
+  uThreshold: 0,
+  lThreshold: 0,
+  tunType: 0,
+  tunPort: 0,
+  tunFlags: 0,
+});
+
 /**
- * The steps from `current` to `desired`: destination deletes, service
+ * The steps from the table in `p` to `desired`: destination deletes, service
  * deletes, service edits, service adds, destination edits, destination adds.
- * A service or destination whose key stays is edited in place.
+ * A service or destination whose key stays is edited in place. Read straight
+ * from the snapshot's columns: an entry becomes an object only when it
+ * changes (a plan of a large table that differs little, and every read-back,
+ * compare tens of thousands of entries).
  */
-function stepsTo(current: Table, desired: Desired): Step[] {
+function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
   const deleteDests: Step[] = [];
   const deleteServices: Step[] = [];
   const editServices: Step[] = [];
   const addServices: Step[] = [];
   const editDests: Step[] = [];
   const addDests: Step[] = [];
-  for (const [id, have] of current) {
+  const destId = destinationIds(p);
+  const seen = new Set<string>();
+  const dest = scratchDest();
+  for (let i = 0; i < p.serviceCount; i++) {
+    const have = serviceAt(p, i);
+    const id = serviceId(have);
     const want = desired.table.get(id);
+    const first = p.destOffsets[i]!;
+    const last = p.destOffsets[i + 1]!;
     if (want === undefined) {
-      if (!desired.onlyListed) deleteServices.push(deleteServiceStep(have.raw, have.destinations.values()));
+      if (desired.onlyListed) continue;
+      const dests: RawDestSpec[] = [];
+      for (let j = first; j < last; j++) dests.push(destinationAt(p, j, scratchDest(), true));
+      deleteServices.push(deleteServiceStep(have, dests));
       continue;
     }
-    const fields = serviceDifferences(have.raw, want.raw);
-    if (fields.length > 0) editServices.push(editServiceStep(have.raw, want.raw, fields, desired.services.get(id)));
+    seen.add(id);
+    const fields = serviceDifferences(have, want.raw);
+    if (fields.length > 0) editServices.push(editServiceStep(have, want.raw, fields, desired.services.get(id)));
     const specs = desired.destinations.get(id)!;
-    for (const [destId, dest] of have.destinations) {
-      const wanted = want.destinations.get(destId);
+    let matched = 0;
+    for (let j = first; j < last; j++) {
+      destinationAt(p, j, dest, false);
+      const key = destId(j);
+      const wanted = want.destinations.get(key);
       if (wanted === undefined) {
-        deleteDests.push(deleteDestinationStep(have.raw, dest));
+        deleteDests.push(deleteDestinationStep(have, destinationAt(p, j, scratchDest(), true)));
         continue;
       }
+      matched++;
       const destFields = destinationDifferences(dest, wanted);
       if (destFields.length > 0) {
-        editDests.push(editDestinationStep(have.raw, dest, wanted, destFields, specs.get(destId)));
+        const before = destinationAt(p, j, scratchDest(), true);
+        editDests.push(editDestinationStep(have, before, wanted, destFields, specs.get(key)));
       }
     }
-    const key = serviceKey(want.raw);
-    for (const [destId, dest] of want.destinations) {
-      if (!have.destinations.has(destId)) {
-        addDests.push(addDestinationStep(want.raw, dest, specs.get(destId), { service: id, destination: destId, key }));
+    if (matched < want.destinations.size) {
+      const present = new Set<string>();
+      for (let j = first; j < last; j++) present.add(destId(j));
+      const key = serviceKey(want.raw);
+      for (const [destKey, d] of want.destinations) {
+        if (!present.has(destKey)) {
+          addDests.push(
+            addDestinationStep(want.raw, d, specs.get(destKey), { service: id, destination: destKey, key }),
+          );
+        }
       }
     }
   }
   for (const [id, want] of desired.table) {
-    if (current.has(id)) continue;
+    if (seen.has(id)) continue;
     addServices.push(addServiceStep(want.raw, desired.services.get(id)));
     const specs = desired.destinations.get(id)!;
     const key = serviceKey(want.raw);
@@ -197,7 +301,7 @@ function planOf(steps: Step[], desired: Desired): Plan {
 
 /** The plan from a snapshot of the table to a desired state (validated). */
 export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
-  return planOf(stepsTo(tableFromPacked(snapshot), desired), desired);
+  return planOf(stepsFrom(snapshot, desired), desired);
 }
 
 /** Options of apply(). */
@@ -280,7 +384,7 @@ export async function applyPlan(
     chunk: CHUNK,
     onProgress: options.onProgress,
   });
-  const after = stepsTo(tableFromPacked(await takeSnapshot()), parts.desired);
+  const after = stepsFrom(await takeSnapshot(), parts.desired);
   return { changes: plan.changes, summary: plan.summary, applied: true, drift: after.map((s) => s.change) };
 }
 
