@@ -43,6 +43,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const argv0 = argv[0] ?? 'ipvs';
   // Without arguments (or with only our own options), ipvsadm lists.
   let args = argv.length <= 1 ? [argv0, '-L'] : [...argv];
+  // The command line's own commands have their own --help.
+  if (isSubcommand(args[1])) return exitStatus(await runSubcommand(args, io));
   if (wantsHelp(args)) {
     // Help and version describe this program and need no kernel.
     const parsed = await parse(args).catch(() => undefined);
@@ -51,7 +53,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (onlyExtensions(args)) args = [...args, '-L'];
-  if (isSubcommand(args[1])) return exitStatus(await runSubcommand(args, io));
 
   const netns = peekNetns(args) ?? io.netns;
   if (netns !== undefined && !existsSync(netns)) {

@@ -8,25 +8,10 @@
 import { open, type Ipvs } from '../client.js';
 import { IpvsError } from '../errors.js';
 import { netnsPath } from './parse.js';
+import { UsageError, type Subcommand } from './subcommand.js';
 import type { CliIo } from './types.js';
 
-/** What a command gets: the client, the process's I/O, and its name as invoked. */
-export interface SubcommandContext {
-  ipvs: Ipvs;
-  io: CliIo;
-  /** The command's name as typed after the program's (`apply`). */
-  name: string;
-  argv0: string;
-}
-
-/** One command: its usage text and what runs it (`args`: the words after its name). */
-export interface Subcommand {
-  usage: string;
-  run(args: string[], ctx: SubcommandContext): Promise<number>;
-}
-
-/** A usage error: the message, then the command's usage, on stderr; exit status 2. */
-export class UsageError extends Error {}
+export { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
 
 /** Each command's module, loaded only when its command line runs. */
 const COMMANDS: Record<string, () => Promise<Subcommand>> = {};
