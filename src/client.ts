@@ -22,6 +22,7 @@ import {
   type ConnectionStatsOptions,
 } from './connections.js';
 import { signalOption } from './cancel.js';
+import { drain, drainOps, drainRequest, type DrainOptions, type DrainResult } from './drain.js';
 import { RawIpvs, type Backend } from './raw.js';
 import { fromNative, withOp } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
@@ -199,6 +200,41 @@ export class Ipvs implements AsyncDisposable {
     const svc = serviceKeyToRaw(service);
     const raw = destinationKeyToRaw(key, svc);
     await this.raw.deleteDestination(svc, raw);
+  }
+
+  /**
+   * Drains a destination: sets its weight to 0, keeping every other setting,
+   * so the scheduler sends it no new connection; waits until the connection
+   * table holds no entry for it (established and inactive connections and
+   * persistence templates); then deletes it (unless `remove: false`).
+   *
+   * The wait reads the kernel's counts of the destination every `interval`
+   * ms (default 1000) and, once they reach 0, confirms with the connection
+   * table (entries whose real server is the destination and whose virtual
+   * service is this one; for a fwmark service, every entry of that real
+   * server). `onProgress` gets the counts at the start and at each change.
+   *
+   * Rejects, before anything changes, with TypeError or RangeError for bad
+   * arguments, and with the IpvsError editDestination would give when the
+   * destination does not exist (ENOENT, or ESRCH without the service). Once
+   * the weight is 0 it stays 0 whatever happens next: after `timeout` ms
+   * (default 300000; `Infinity` waits for ever) the drain rejects with an
+   * IpvsError of op `'drain'` and code ETIMEDOUT that says how many entries
+   * remained; an abort of `signal` rejects with an AbortError; a weight that
+   * another process sets again ends the drain with ECANCELED, the
+   * destination kept. A destination that another process deletes meanwhile
+   * ends the drain with `vanished: true`.
+   *
+   * Persistence templates are renewed while their clients keep coming, so a
+   * persistent service's destination drains only once its clients pause for
+   * the persistence timeout, unless the sysctl `expire_quiescent_template`
+   * is set (then the kernel drops a template of a weight-0 destination when
+   * it would be used).
+   */
+  async drain(service: ServiceKey, destination: DestinationKey, options?: DrainOptions): Promise<DrainResult> {
+    const svc = serviceKeyToRaw(service);
+    const key = destinationKeyToRaw(destination, svc);
+    return drain(drainOps(this.raw), svc, key, drainRequest(options));
   }
 
   /**

@@ -14,7 +14,9 @@ import type { CliIo } from './types.js';
 export { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
 
 /** Each command's module, loaded only when its command line runs. */
-const COMMANDS: Record<string, () => Promise<Subcommand>> = {};
+const COMMANDS: Record<string, () => Promise<Subcommand>> = {
+  drain: async () => (await import('./drain.js')).drainCommand,
+};
 
 export function isSubcommand(word: string | undefined): boolean {
   return word !== undefined && Object.hasOwn(COMMANDS, word);
