@@ -49,6 +49,7 @@ import {
   type ServiceSpec,
 } from './service.js';
 import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
+import { tableEvents, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** The sockets a snapshot spreads its destination dumps over unless told: up to 4, one per core. */
 export const DEFAULT_POOL = Math.min(4, availableParallelism());
@@ -308,6 +309,29 @@ export class Ipvs implements AsyncDisposable {
     if (o.poolSize !== undefined) snapshotOptions.poolSize = integer('options.poolSize', o.poolSize, 1, 16);
     if (signal !== undefined) snapshotOptions.signal = signal;
     return poll(() => this.packedSnapshot(snapshotOptions), options);
+  }
+
+  /**
+   * The table's changes as they happen: a packed snapshot every `interval`
+   * ms (default 1000), each compared with the one before, and one event per
+   * service or destination added, removed or changed (with the fields that
+   * changed, and the specs before and after). Changes that come and go
+   * between two snapshots are not seen; counters and connection counts are
+   * not events. With `initial: true` the first snapshot's table comes first,
+   * as additions. Ends when `signal` aborts, without an error; a failed
+   * snapshot ends it with that error (EAFNOSUPPORT with the sockopt
+   * back-end, which has no snapshots). Options are checked at once.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    const o = object('options', options);
+    knownKeys('options', o, ['interval', 'signal', 'initial', 'poolSize']);
+    if (o.initial !== undefined && typeof o.initial !== 'boolean') {
+      throw invalidType(`options.initial must be a boolean, got ${describe(o.initial)}`);
+    }
+    const poll: PollOptions = { interval: o.interval === undefined ? 1000 : (o.interval as number) };
+    if (o.signal !== undefined) poll.signal = o.signal as AbortSignal;
+    if (o.poolSize !== undefined) poll.poolSize = o.poolSize as number;
+    return tableEvents(this.poll(poll), o.initial === true, poll.signal);
   }
 
   /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG). */

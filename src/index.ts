@@ -39,6 +39,18 @@ export {
   type DrainProgress,
   type DrainResult,
 } from './drain.js';
+export type {
+  DestinationAdded,
+  DestinationChanged,
+  DestinationField,
+  DestinationRemoved,
+  ServiceAdded,
+  ServiceChanged,
+  ServiceField,
+  ServiceRemoved,
+  WatchEvent,
+  WatchOptions,
+} from './watch.js';
 export { rates, unpack, COUNTERS, type PackedSnapshot, type PollOptions, type Snapshot } from './snapshot.js';
 export type { SysctlName, Sysctls } from './sysctl.js';
 export type { DaemonInfo, DaemonSpec, DaemonState } from './daemon.js';

@@ -16,6 +16,7 @@ export { UsageError, type Subcommand, type SubcommandContext } from './subcomman
 /** Each command's module, loaded only when its command line runs. */
 const COMMANDS: Record<string, () => Promise<Subcommand>> = {
   drain: async () => (await import('./drain.js')).drainCommand,
+  watch: async () => (await import('./watch.js')).watchCommand,
 };
 
 export function isSubcommand(word: string | undefined): boolean {
