@@ -4,6 +4,7 @@
       "target_name": "ipvs",
       "sources": [
         "native/addon.cc",
+        "native/batch.cc",
         "native/cancel.cc",
         "native/conn_parse.cc",
         "native/conn_read.cc",

@@ -4,12 +4,13 @@
 // contender time / floor time (lower is better; below 1 beats the floor).
 // docs/benchmarks.md says what each table means and its targets.
 //
-//   node --expose-gc bench/bench.mjs [stats] [cli] [connections] [memory]   (default: all, in that order)
+//   node --expose-gc bench/bench.mjs [stats] [cli] [connections] [memory] [apply]   (default: all, in that order)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 import { open } from '../dist/index.js';
+import { apply } from './apply.mjs';
 import { cli } from './cli.mjs';
 import {
   buildConnections,
@@ -32,7 +33,9 @@ const CONNECTION_SIZES = sizes('BENCH_CONNECTIONS', '10000,50000,200000');
 // a namespace of its own and deletes them, where the connections scenario
 // leaves its own for the memory scenario (and every namespace's entries slow
 // every reader of /proc/net/ip_vs_conn: the kernel keeps one table).
-const scenarios = process.argv.slice(2).length ? process.argv.slice(2) : ['stats', 'cli', 'connections', 'memory'];
+const scenarios = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['stats', 'cli', 'connections', 'memory', 'apply'];
 // The library's default pool of sockets for snapshots (src/client.ts).
 const POOL = Math.min(4, availableParallelism());
 
@@ -237,6 +240,7 @@ for (const s of scenarios) {
   else if (s === 'cli') await cli(ipvs);
   else if (s === 'connections') await connections();
   else if (s === 'memory') await memory();
-  else throw new Error(`unknown scenario ${s}: stats, cli, connections or memory`);
+  else if (s === 'apply') await apply(ipvs);
+  else throw new Error(`unknown scenario ${s}: stats, cli, connections, memory or apply`);
 }
 await ipvs.close();

@@ -74,12 +74,12 @@ export function verdict(ok, text) {
 
 /**
  * Runs `cmd` (an array) through bench/run-child, in the network namespace
- * named `netns` if given, its output discarded. Resolves to its wall time
+ * named `netns` if given, its stdin the file `stdin` (default /dev/null), its output discarded. Resolves to its wall time
  * `ns`, its CPU `user` and `sys` (ns) and its peak RSS `rssKiB`; throws when it
  * does not exit 0.
  */
-export function runChild(cmd, netns) {
-  const args = netns ? ['--netns', `/run/netns/${netns}`, ...cmd] : cmd;
+export function runChild(cmd, netns, stdin) {
+  const args = [...(netns ? ['--netns', `/run/netns/${netns}`] : []), ...(stdin ? ['--stdin', stdin] : []), ...cmd];
   const r = spawnSync(RUN_CHILD, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const f = r.stdout.trim().split(' ').map(Number);
   if (r.status !== 0 || f.length !== 5) throw new Error(`${RUN_CHILD} ${args.join(' ')}: ${r.stdout}`);

@@ -3,13 +3,14 @@
 // reaping by wait4: so none of this helper's own start is counted, and the
 // command's output is not kept anywhere. With --netns PATH the child runs in
 // that network namespace (entered before the clock starts: a listing there
-// sees that namespace's IPVS table). Prints one line:
+// sees that namespace's IPVS table); with --stdin FILE its stdin is FILE.
+// Prints one line:
 //
 //   WALL_NS USER_NS SYS_NS MAXRSS_KIB EXIT_STATUS
 //
 // EXIT_STATUS is the child's exit code, or 128 + the signal that killed it.
 //
-//   run-child [--netns PATH] CMD [ARG...]
+//   run-child [--netns PATH] [--stdin FILE] CMD [ARG...]
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -40,13 +41,19 @@ int main(int argc, char** argv) {
     close(ns);
     first = 3;
   }
+  const char* input = "/dev/null";
+  if (argc > first + 1 && strcmp(argv[first], "--stdin") == 0) {
+    input = argv[first + 1];
+    first += 2;
+  }
   if (first >= argc) {
-    fprintf(stderr, "usage: run-child [--netns PATH] CMD [ARG...]\n");
+    fprintf(stderr, "usage: run-child [--netns PATH] [--stdin FILE] CMD [ARG...]\n");
     return 125;
   }
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) {
-    perror("/dev/null");
+  int in = open(input, O_RDONLY | O_CLOEXEC);
+  if (null < 0 || in < 0) {
+    perror(input);
     return 125;
   }
   fflush(stdout);
@@ -57,7 +64,7 @@ int main(int argc, char** argv) {
     return 125;
   }
   if (pid == 0) {
-    dup2(null, 0);
+    dup2(in, 0);
     dup2(null, 1);
     execvp(argv[first], argv + first);
     perror(argv[first]);

@@ -1,6 +1,7 @@
 // The module entry: registers every export and nothing else.
 #include <napi.h>
 
+#include "batch.h"
 #include "cancel.h"
 #include "connections.h"
 #include "constants.h"
@@ -62,6 +63,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("addDestination", Export<AddDestination>(env, "addDestination"));
   exports.Set("editDestination", Export<EditDestination>(env, "editDestination"));
   exports.Set("deleteDestination", Export<DeleteDestination>(env, "deleteDestination"));
+  exports.Set("batch", Export<Batch>(env, "batch"));
+  exports.Set("batchColumns", BatchColumns(env));
   exports.Set("zero", Export<Zero>(env, "zero"));
   exports.Set("snapshot", Export<Snapshot>(env, "snapshot"));
   exports.Set("snapshotColumns", SnapshotColumns(env));

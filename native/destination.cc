@@ -31,8 +31,6 @@ DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   return d;
 }
 
-namespace {
-
 void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
   nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_DEST);
   Check(nla_put_u16(msg, IPVS_DEST_ATTR_ADDR_FAMILY, d.af));
@@ -45,8 +43,6 @@ void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
   }
   nla_nest_end(msg, nest);
 }
-
-}  // namespace
 
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   const DestSpec& d = e.spec;

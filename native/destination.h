@@ -8,6 +8,7 @@
 #include "stats.h"
 
 struct nlmsghdr;
+struct nl_msg;
 
 namespace ipvs {
 
@@ -59,6 +60,8 @@ struct DestEntry {
 
 // keyOnly: read only af, addr and port (what delete needs).
 DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly);
+// A destination nest: its key, and its settings unless keyOnly.
+void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly);
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e);
 // Decodes one IPVS_CMD_NEW_DEST message of a dump; `serviceAf` stands in for
 // a missing IPVS_DEST_ATTR_ADDR_FAMILY (kernels before 4.3).

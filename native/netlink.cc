@@ -516,4 +516,102 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   }
 }
 
+void GenlSocket::Pipeline(size_t count, size_t window, const std::function<Message(size_t)>& build, bool stopOnError,
+                          const Stop& stop, int32_t* status,
+                          const std::function<void(size_t, std::string)>& onRefused) {
+  // Room for one answer: an ACK with extended-ack TLVs is a few hundred bytes
+  // (a kernel without NETLINK_CAP_ACK echoes the request, up to kRequestSize).
+  constexpr size_t kAnswerSize = 1024;
+  if (window == 0) window = 1;
+  std::lock_guard<std::mutex> lock(mu_);
+  ReleaseIfClosed release{*this};
+  ThrowIfClosed();
+  if (broken_) Connect(false);
+  const int fd = nl_socket_get_fd(sock_);
+  const uint32_t portid = nl_socket_get_local_port(sock_);
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> in(std::min(window, count) * kAnswerSize);
+  std::vector<iovec> iovs(std::min(window, count));
+  std::vector<mmsghdr> msgs(iovs.size());
+  std::vector<sockaddr_nl> from(iovs.size());
+  bool refused = false;
+  for (size_t begin = 0; begin < count && !(refused && stopOnError) && !stop.requested(); begin += window) {
+    const size_t end = std::min(count, begin + window);
+    const uint32_t first = seq_ + 1;
+    out.clear();
+    for (size_t i = begin; i < end; i++) {
+      Message msg = build(i);
+      nlmsghdr* req = nlmsg_hdr(msg.get());
+      req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+      req->nlmsg_seq = ++seq_;
+      req->nlmsg_pid = portid;
+      const size_t at = out.size();
+      out.resize(at + NLMSG_ALIGN(req->nlmsg_len));
+      memcpy(out.data() + at, req, req->nlmsg_len);
+    }
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t sent;
+    do {
+      sent = sendto(fd, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+      int e = errno;
+      broken_ = true;
+      ThrowErrno(e, "sending to the kernel");
+    }
+    for (size_t i = begin; i < end; i++) status[i] = -2;
+    if (static_cast<size_t>(sent) != out.size()) {
+      broken_ = true;
+      throw KernelError(
+          EIO, "sending to the kernel: " + std::to_string(sent) + " of " + std::to_string(out.size()) + " bytes sent");
+    }
+    AckReader reader(first, end - begin, portid);
+    auto onAck = [&](size_t index, int errnum, std::string message) {
+      status[begin + index] = errnum;
+      if (errnum != 0) {
+        refused = true;
+        onRefused(begin + index, std::move(message));
+      }
+    };
+    int64_t deadline = -1;
+    while (reader.answered() < end - begin) {
+      const size_t slots = std::min(iovs.size(), end - begin - reader.answered());
+      for (size_t k = 0; k < slots; k++) {
+        iovs[k] = {in.data() + k * kAnswerSize, kAnswerSize};
+        msgs[k] = {};
+        msgs[k].msg_hdr.msg_name = &from[k];
+        msgs[k].msg_hdr.msg_namelen = sizeof from[k];
+        msgs[k].msg_hdr.msg_iov = &iovs[k];
+        msgs[k].msg_hdr.msg_iovlen = 1;
+      }
+      int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e == EAGAIN) {
+          if (deadline < 0) deadline = NowMs() + timeoutMs_;
+          WaitReadable(fd, deadline);
+          continue;
+        }
+        broken_ = true;
+        // ENOBUFS: answers overflowed the receive queue and were dropped.
+        ThrowErrno(e, "receiving from the kernel");
+      }
+      for (int k = 0; k < n; k++) {
+        if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+          broken_ = true;
+          throw KernelError(EMSGSIZE, "a netlink reply did not fit the receive buffer");
+        }
+        try {
+          reader.Feed(in.data() + k * kAnswerSize, msgs[k].msg_len, from[k].nl_pid, onAck);
+        } catch (...) {
+          broken_ = true;
+          throw;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace ipvs

@@ -82,4 +82,27 @@ ReplyStep ReplyReader::Feed(const void* buf, size_t len, uint32_t sender, const 
   return ReplyStep::kMore;
 }
 
+void AckReader::Feed(const void* buf, size_t len, uint32_t sender, const OnAck& onAck) {
+  if (sender != 0) return;  // not from the kernel
+  if (seen_.size() != count_) seen_.assign(count_, false);
+  int left = static_cast<int>(len);
+  auto* hdr = reinterpret_cast<const nlmsghdr*>(buf);
+  for (; NLMSG_OK(hdr, left); hdr = NLMSG_NEXT(hdr, left)) {
+    if (portid_ != 0 && hdr->nlmsg_pid != portid_) continue;
+    if (hdr->nlmsg_type != NLMSG_ERROR) continue;
+    // Unsigned: a sequence number before `first` wraps past count_.
+    const uint32_t index = hdr->nlmsg_seq - first_;
+    if (index >= count_ || seen_[index]) continue;
+    if (hdr->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr)))
+      throw KernelError(EBADMSG, "a truncated netlink error message");
+    const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(hdr));
+    if (err->error > 0 || err->error < -4095)
+      throw KernelError(EBADMSG, "a netlink error message with error " + std::to_string(err->error));
+    seen_[index] = true;
+    answered_++;
+    onAck(index, -err->error, err->error == 0 ? std::string() : ExtAckMessage(hdr));
+  }
+  if (left > 0) throw KernelError(EBADMSG, "a truncated netlink message");
+}
+
 }  // namespace ipvs

@@ -13,6 +13,7 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "error.h"
 
@@ -61,6 +62,37 @@ class ReplyReader {
   bool interrupted_ = false;
   bool malformed_ = false;
   std::exception_ptr abandoned_;  // what onData threw
+};
+
+// The acknowledgements of pipelined requests: requests sent together, each
+// with its own sequence number (first, first + 1, ...) and NLM_F_ACK, each
+// answered by one NLMSG_ERROR (error 0: done). A pure function of the
+// datagrams, as ReplyReader.
+class AckReader {
+ public:
+  // Called once per request answered: its index (seq - first), its errno (0:
+  // done; positive: the kernel's refusal) and the extended-ack text ("").
+  using OnAck = std::function<void(size_t index, int errnum, std::string message)>;
+
+  AckReader(uint32_t first, size_t count, uint32_t portid) : first_(first), count_(count), portid_(portid) {}
+
+  // Interprets one datagram from netlink port `sender` (0: the kernel;
+  // anyone else's is ignored). A message with a sequence number outside the
+  // batch, or a second answer to a request, is skipped (left over from an
+  // abandoned exchange); data messages are skipped (a change has none).
+  // Throws KernelError EBADMSG for bytes that are not netlink messages, or an
+  // error that is not an errno.
+  void Feed(const void* buf, size_t len, uint32_t sender, const OnAck& onAck);
+
+  // How many requests have been answered.
+  size_t answered() const { return answered_; }
+
+ private:
+  uint32_t first_;
+  size_t count_;
+  uint32_t portid_;
+  size_t answered_ = 0;
+  std::vector<bool> seen_;
 };
 
 // The NLMSGERR_ATTR_MSG text after the nlmsgerr of an NLMSG_ERROR message

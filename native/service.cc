@@ -30,6 +30,8 @@ void PutKeyAttrs(nl_msg* msg, const ServiceKey& key) {
   }
 }
 
+}  // namespace
+
 void PutService(nl_msg* msg, const ServiceSpec& spec) {
   nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_SERVICE);
   PutKeyAttrs(msg, spec.key);
@@ -45,8 +47,6 @@ void PutService(nl_msg* msg, const ServiceSpec& spec) {
   Check(nla_put_u32(msg, IPVS_SVC_ATTR_NETMASK, spec.key.af == AF_INET ? htonl(spec.netmask) : spec.netmask));
   nla_nest_end(msg, nest);
 }
-
-}  // namespace
 
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   const ServiceSpec& s = e.spec;

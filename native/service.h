@@ -56,6 +56,8 @@ ServiceKey ServiceKeyFrom(const Napi::Object& obj);
 ServiceSpec ServiceSpecFrom(const Napi::Object& obj);
 // Adds IPVS_CMD_ATTR_SERVICE holding only the identifying attributes.
 void PutServiceKey(nl_msg* msg, const ServiceKey& key);
+// A whole service nest: key, scheduler, engine, flags (all of them), timeout, netmask.
+void PutService(nl_msg* msg, const ServiceSpec& spec);
 // Decodes one IPVS_CMD_NEW_SERVICE message of a dump or doit reply.
 ServiceEntry DecodeService(const nlmsghdr* hdr);
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e);

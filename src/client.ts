@@ -50,6 +50,21 @@ import {
 } from './service.js';
 import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
 import { tableEvents, type WatchEvent, type WatchOptions } from './watch.js';
+import { batchSteps, runSteps, type BatchChange, type Change } from './batch.js';
+import {
+  applyOptions,
+  applyPlan,
+  exportState,
+  planFrom,
+  planParts,
+  validateDesired,
+  type ApplyOptions,
+  type ApplyResult,
+  type DesiredState,
+  type Plan,
+  type PlanOptions,
+} from './plan.js';
+import { tableFromPacked } from './table.js';
 
 /** The sockets a snapshot spreads its destination dumps over unless told: up to 4, one per core. */
 export const DEFAULT_POOL = Math.min(4, availableParallelism());
@@ -332,6 +347,61 @@ export class Ipvs implements AsyncDisposable {
     if (o.signal !== undefined) poll.signal = o.signal as AbortSignal;
     if (o.poolSize !== undefined) poll.poolSize = o.poolSize as number;
     return tableEvents(this.poll(poll), o.initial === true, poll.signal);
+  }
+
+  /**
+   * The changes that would make the table equal to `desired` (a desired-state
+   * document: every service with every destination), in the order apply()
+   * makes them: the fewest, editing in place wherever the kernel can.
+   * Validates the document first (TypeError/RangeError naming the entry).
+   */
+  async plan(desired: DesiredState, options: PlanOptions = {}): Promise<Plan> {
+    const d = validateDesired(desired, options);
+    return planFrom(await this.packedSnapshot(), d);
+  }
+
+  /**
+   * Makes the table equal to `desired` (or makes a plan from plan()): all or
+   * nothing, pipelined on this client's socket. On the first change the
+   * kernel refuses, every change already made is undone in reverse and the
+   * call rejects with an ApplyError naming the change, the kernel's errno and
+   * message, and whether the table was restored. Afterwards the table is read
+   * back: what another process changed meanwhile comes back as `drift`.
+   * `maxChanges` refuses a larger plan (E2BIG) before anything changes.
+   */
+  async apply(desired: DesiredState | Plan, options: ApplyOptions = {}): Promise<ApplyResult> {
+    const o = applyOptions(options);
+    const signal = signalOption('options.signal', o.signal);
+    let plan: Plan;
+    if (planParts(desired as Plan)) {
+      if (o.onlyListed !== undefined) {
+        throw invalidType('options.onlyListed cannot be given with a plan: the plan was made with or without it');
+      }
+      plan = desired as Plan;
+    } else {
+      const d = validateDesired(desired, o.onlyListed === undefined ? {} : { onlyListed: o.onlyListed });
+      plan = planFrom(await this.packedSnapshot(signal ? { signal } : {}), d);
+    }
+    return applyPlan(this.raw, plan, () => this.packedSnapshot(), o);
+  }
+
+  /**
+   * Makes a list of changes of the caller's own, pipelined and all or
+   * nothing, as apply() does (without a desired state or a drift check). The
+   * changes are validated first; the table is read once, for the undos.
+   */
+  async batch(changes: readonly BatchChange[], options: { signal?: AbortSignal } = {}): Promise<{ changes: Change[] }> {
+    const o = object('options', options);
+    knownKeys('options', o, ['signal']);
+    const signal = signalOption('options.signal', o.signal);
+    const steps = batchSteps(changes, tableFromPacked(await this.packedSnapshot(signal ? { signal } : {})));
+    await runSteps(this.raw, steps, { op: 'batch', signal });
+    return { changes: steps.map((s) => s.change) };
+  }
+
+  /** The table as a desired-state document: `apply(await export())` changes nothing. */
+  async export(): Promise<DesiredState> {
+    return exportState(await this.packedSnapshot());
   }
 
   /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG). */

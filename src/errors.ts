@@ -2,6 +2,7 @@
 // same operation and errno, so operators read what they already know.
 import { constants } from 'node:os';
 
+import type { Change } from './batch.js';
 import type { NativeError } from './native.js';
 
 const errnoNames = new Map<number, string>();
@@ -51,7 +52,7 @@ export function ipvsadmMessage(op: string, errno: number, fallback: string): str
 
 /** A failure reported by the kernel (or by the transport to it). */
 export class IpvsError extends Error {
-  override readonly name = 'IpvsError';
+  override readonly name: string = 'IpvsError';
   /** The kernel's errno, positive (3 for ESRCH). */
   readonly errno: number;
   /** The errno's symbolic name, such as `'ESRCH'`. */
@@ -126,4 +127,73 @@ export function closedError(op: string): IpvsError {
 export function abortError(signal: AbortSignal): Error {
   const error = new Error('The operation was aborted', { cause: signal.reason });
   return Object.assign(error, { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/** An undo that failed after a refused change: the table keeps that change. */
+export interface UndoFailure {
+  /** The change that could not be undone. */
+  change: Change;
+  /** The command of its undo that failed (`'deleteService'`, …). */
+  command: string;
+  error: unknown;
+}
+
+/**
+ * A plan or batch that did not go through (op `'apply'` or `'batch'`): the
+ * change the kernel refused (or the failure that ended it), and what was
+ * done about the changes already made. `errno`, `code` and `kernelMessage`
+ * are the refusal's; `cause` is the refused command's own IpvsError.
+ */
+export class ApplyError extends IpvsError {
+  override readonly name: string = 'ApplyError';
+  /** The change the kernel refused; undefined when something else ended the run. */
+  readonly change: Change | undefined;
+  /** Its position in the plan (0-based), or -1. */
+  readonly index: number;
+  /** How many changes had been made, and were then undone (or tried to be). */
+  readonly undone: number;
+  /** True when every change made was undone: the table is as it was before the call. */
+  readonly restored: boolean;
+  /** The undos that failed: each one's change is still in the table. */
+  readonly undoFailures: readonly UndoFailure[];
+  /** The part of the message that says what state the table is in. */
+  readonly restoredText: string;
+
+  constructor(
+    op: string,
+    cause: unknown,
+    what: {
+      change: Change | undefined;
+      index: number;
+      total: number;
+      undone: number;
+      undoFailures: UndoFailure[];
+      describe: (c: Change) => string;
+    },
+  ) {
+    const c = cause instanceof IpvsError ? cause : undefined;
+    const errno = c?.errno ?? constants.errno.EIO;
+    super(op, errno, c?.detail ?? String(cause), c?.kernelMessage, c?.fromKernel ?? false);
+    this.cause = cause;
+    this.change = what.change;
+    this.index = what.index;
+    this.undone = what.undone;
+    this.undoFailures = what.undoFailures;
+    this.restored = what.undoFailures.length === 0;
+    const failures = what.undoFailures.map((f) => {
+      const reason = f.error instanceof Error ? f.error.message : String(f.error);
+      return `${what.describe(f.change)} stays (its undo, ${f.command}, failed: ${reason})`;
+    });
+    this.restoredText = this.restored
+      ? what.undone === 0
+        ? 'nothing was changed'
+        : `the table was restored (${what.undone} change${what.undone === 1 ? '' : 's'} undone)`
+      : `the table was NOT restored: ${failures.join('; ')}`;
+    const refusal = c ? `${c.message}${c.kernelMessage ? ` (${c.kernelMessage})` : ''} [${c.code}]` : String(cause);
+    const where =
+      what.change !== undefined
+        ? `change ${what.index + 1} of ${what.total} (${what.describe(what.change)}) was refused: ${refusal}`
+        : `stopped: ${cause instanceof Error ? cause.message : String(cause)}`;
+    this.message = `${op}: ${where}; ${this.restoredText}`;
+  }
 }

@@ -13,7 +13,10 @@ export type {
   RawDaemon,
 } from './native.js';
 export { K as constants } from './constants.js';
-export { IpvsError } from './errors.js';
+export { ApplyError, IpvsError, type UndoFailure } from './errors.js';
+export type { BatchChange, Change, DestinationChange, ServiceChange } from './batch.js';
+export type { ApplyOptions, ApplyResult, DesiredService, DesiredState, Plan, PlanOptions } from './plan.js';
+export type { DestinationField, ServiceField } from './table.js';
 export { formatAddress, parseAddress, type Family } from './address.js';
 export type { Info } from './info.js';
 export { ConnectionBatch } from './connections.js';
@@ -42,11 +45,9 @@ export {
 export type {
   DestinationAdded,
   DestinationChanged,
-  DestinationField,
   DestinationRemoved,
   ServiceAdded,
   ServiceChanged,
-  ServiceField,
   ServiceRemoved,
   WatchEvent,
   WatchOptions,

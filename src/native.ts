@@ -226,6 +226,18 @@ export interface RawConnectionStats {
   counts: Uint32Array;
 }
 
+/** What became of each change of a batch. */
+export interface RawBatchOutcome {
+  /** Per change: 0 done, the kernel's errno, -1 not sent, -2 sent but its answer was lost (see `failure`). */
+  status: Int32Array;
+  /** The kernel's extended-ack text of refusals, by change index. */
+  messages: Record<number, string>;
+  /** The errno of the stop request (ECANCELED, EBADF) that ended the batch early, or 0. */
+  stopped: number;
+  /** A failure of the socket itself that ended the batch early. */
+  failure: { errno: number; message: string } | null;
+}
+
 /** A statistics snapshot, packed; see PackedSnapshot in src/snapshot.ts for the layout. */
 export interface RawSnapshot {
   takenAt: bigint;
@@ -289,6 +301,22 @@ export interface NativeBinding extends SocketOps {
   snapshotColumns: { counters: string[]; services: string[]; dests: string[] };
   /** A canceller to pass to one long call. */
   canceller(): NativeCanceller;
+  /** The names of a batch row's numbers, in order (src/batch.ts lays rows out so). */
+  batchColumns: string[];
+  /**
+   * Service and destination commands sent pipelined (native/batch.h): one
+   * row of `batchColumns.length` numbers per change, addresses as the rows'
+   * raw bytes, scheduler and engine names as indices into `strings`. Windows
+   * of `window` requests go in one datagram each; after a window with a
+   * refusal no other is sent when `stopOnError`.
+   */
+  batch(
+    sock: NativeSocket,
+    rows: Uint32Array,
+    strings: string[],
+    options: { stopOnError: boolean; window: number },
+    canceller?: NativeCanceller | null,
+  ): Promise<RawBatchOutcome>;
   /**
    * Whether this environment's calls run on the calling thread, settled
    * before they return (native/task.h): for a program that waits for each

@@ -9,6 +9,7 @@ import { closedError, fromNative, IpvsError } from './errors.js';
 import {
   native,
   type NativeSocket,
+  type RawBatchOutcome,
   type RawDaemon,
   type RawDest,
   type RawDestKey,
@@ -112,6 +113,37 @@ export class RawIpvs {
           ),
         )
       : this.#run('snapshot', (s) => cancellable(signal, (c) => native().snapshot(s, poolSize, c)));
+
+  /**
+   * Netlink only. Sends the changes of `rows` pipelined (src/batch.ts lays
+   * them out), on a thread of the addon's; `signal` ends it after the window
+   * in flight, and the outcome says so (`stopped`).
+   */
+  batch = (
+    rows: Uint32Array,
+    strings: string[],
+    options: { stopOnError: boolean; window: number },
+    signal?: AbortSignal,
+  ): Promise<RawBatchOutcome> =>
+    this.backend === 'sockopt'
+      ? Promise.reject(
+          new IpvsError(
+            'batch',
+            osConstants.errno.EAFNOSUPPORT,
+            'pipelined changes need the netlink back-end',
+            undefined,
+            false,
+          ),
+        )
+      : this.#run('batch', (s) => {
+          const canceller = signal === undefined ? null : native().canceller();
+          const onAbort = () => canceller!.cancel();
+          signal?.addEventListener('abort', onAbort, { once: true });
+          if (signal?.aborted) canceller!.cancel();
+          return native()
+            .batch(s, rows, strings, options, canceller)
+            .finally(() => signal?.removeEventListener('abort', onAbort));
+        });
 
   // /proc files need no netlink exchange, so they skip the queue.
   readProcFile = (path: string): Promise<Buffer> => this.#direct('readProcFile', (s) => native().readProcFile(s, path));

@@ -15,8 +15,6 @@ import {
   type Table,
 } from './table.js';
 
-export type { DestinationField, ServiceField };
-
 /** A service that appeared. Its destinations follow as events of their own. */
 export interface ServiceAdded {
   type: 'service-added';

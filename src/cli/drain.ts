@@ -135,9 +135,11 @@ export function progressLine(p: DrainProgress): string {
   return `${p.active} active, ${p.inactive} inactive, ${p.persistent} persistent after ${secondsText(p.elapsed)}\n`;
 }
 
-async function run(args: string[], { ipvs, io, argv0 }: SubcommandContext): Promise<number> {
+async function run(args: string[], ctx: SubcommandContext): Promise<number> {
+  const { io, argv0 } = ctx;
   const options = parseDrainArgs(args);
   const { service, dest } = await parseTarget(options.words);
+  const ipvs = await ctx.ipvs();
   const name = `${serviceId(service)} -> ${destinationId(dest)}`;
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`${signal} received`));

@@ -43,8 +43,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const argv0 = argv[0] ?? 'ipvs';
   // Without arguments (or with only our own options), ipvsadm lists.
   let args = argv.length <= 1 ? [argv0, '-L'] : [...argv];
-  // The command line's own commands have their own --help.
-  if (isSubcommand(args[1])) return exitStatus(await runSubcommand(args, io));
+  // Our own commands (`ipvs apply …`, `ipvs --netns lb apply …`), whose first word ipvsadm would refuse.
+  const at = subcommandAt(args);
+  if (at > 0)
+    return exitStatus(await runSubcommand([argv0, args[at]!, ...args.slice(1, at), ...args.slice(at + 1)], io));
   if (wantsHelp(args)) {
     // Help and version describe this program and need no kernel.
     const parsed = await parse(args).catch(() => undefined);
@@ -92,6 +94,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } finally {
     await raw.close();
   }
+}
+
+/** Where the name of one of our own commands is: the first word after any --netns options; -1 for none. */
+function subcommandAt(argv: readonly string[]): number {
+  let i = 1;
+  while (i < argv.length) {
+    const w = argv[i]!;
+    if (w === '--netns') i += 2;
+    else if (w.startsWith('--netns=')) i++;
+    else break;
+  }
+  return isSubcommand(argv[i]) ? i : -1;
 }
 
 /** True when argv holds nothing but our own options (`ipvs --netns lb`). */

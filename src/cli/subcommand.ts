@@ -1,12 +1,15 @@
-// What one of the command line's own commands is (subcommands.ts routes to
-// them): its usage, its run, what it gets, and its usage error. Apart from the
-// router, so that the commands' modules, which it loads, import none of it.
+// What the command line's own commands share (subcommands.ts runs them):
+// the context each gets, the shape of a command, and its usage errors.
 import type { Ipvs } from '../client.js';
 import type { CliIo } from './types.js';
 
 /** What a command gets: the client, the process's I/O, and its name as invoked. */
 export interface SubcommandContext {
-  ipvs: Ipvs;
+  /**
+   * The client, opened on first use (in the namespace of --netns): a command
+   * checks its command line first, so that a usage error needs no kernel.
+   */
+  ipvs(): Promise<Ipvs>;
   io: CliIo;
   /** The command's name as typed after the program's (`apply`). */
   name: string;

@@ -8,13 +8,13 @@
 import { open, type Ipvs } from '../client.js';
 import { IpvsError } from '../errors.js';
 import { netnsPath } from './parse.js';
-import { UsageError, type Subcommand } from './subcommand.js';
 import type { CliIo } from './types.js';
-
-export { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
+import { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
 
 /** Each command's module, loaded only when its command line runs. */
 const COMMANDS: Record<string, () => Promise<Subcommand>> = {
+  apply: async () => (await import('./apply.js')).applyCommand,
+  export: async () => (await import('./apply.js')).exportCommand,
   drain: async () => (await import('./drain.js')).drainCommand,
   watch: async () => (await import('./watch.js')).watchCommand,
 };
@@ -56,19 +56,21 @@ export async function runSubcommand(argv: readonly string[], io: CliIo): Promise
     io.stdout(command.usage);
     return 0;
   }
-  let ipvs: Ipvs;
+  let client: Promise<Ipvs> | undefined;
   try {
+    // --netns is taken out before the command reads its options.
     const netns = takeNetns(args) ?? io.netns;
-    ipvs = await open(netns === undefined ? {} : { netns });
-  } catch (e) {
-    return failed(e, io, command, argv0, name);
-  }
-  try {
-    return await command.run(args, { ipvs, io, name, argv0 });
+    const ctx: SubcommandContext = {
+      io,
+      name,
+      argv0,
+      ipvs: () => (client ??= open(netns === undefined ? {} : { netns })),
+    };
+    return await command.run(args, ctx);
   } catch (e) {
     return failed(e, io, command, argv0, name);
   } finally {
-    await ipvs.close();
+    if (client !== undefined) await client.then((c) => c.close()).catch(() => undefined);
   }
 }
 

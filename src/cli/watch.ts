@@ -162,8 +162,10 @@ export function eventLine(e: WatchEvent): string {
 
 // --- the command ---------------------------------------------------------------
 
-async function run(args: string[], { ipvs, io }: SubcommandContext): Promise<number> {
+async function run(args: string[], ctx: SubcommandContext): Promise<number> {
+  const { io } = ctx;
   const o = parseWatchArgs(args);
+  const ipvs = await ctx.ipvs();
   const controller = new AbortController();
   const stop = () => controller.abort();
   if (io.ownsProcess) {

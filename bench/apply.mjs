@@ -1,0 +1,247 @@
+// The apply scenario of the benchmark (bench/bench.mjs): programming a table
+// from a desired state, side by side in the same rounds, against
+//  - the C floor (bench/floor-apply.c): the same requests, pipelined as the
+//    library sends them, from a program that does nothing else;
+//  - `ipvsadm -R` of the same table as rules;
+//  - for a 1% change of a large table, `ipvsadm -C` + `ipvsadm -R` of the
+//    whole new table (what a tool without plans does);
+// and the time to undo a failed apply against the apply's own time.
+// Command lines run as whole processes (bench/run-child), each with its
+// tool's start-up (an empty listing, in the same rounds) subtracted. Every
+// contender starts from the same table, made before its clock starts.
+//
+// BENCH_APPLY_SERVICES=1000,5000 picks the tables' sizes (10 destinations each).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { ms, RUNS, runChild, sideBySide, sizes, verdict } from './measure.mjs';
+
+const SIZES = sizes('BENCH_APPLY_SERVICES', '1000,5000');
+const FLOOR = process.env.BENCH_APPLY_FLOOR ?? 'build/bench/floor-apply';
+const NODE = process.execPath;
+const EMPTY = 'ipvs-bench-apply-empty';
+const DESTS = 10;
+
+/** The package as installed, on the guest's tmpfs (as bench/cli.mjs does, for the same reason). */
+const INSTALLED = (() => {
+  const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
+  const project = new URL('..', import.meta.url).pathname;
+  for (const file of [
+    'package.json',
+    'dist/cli.cjs',
+    'dist/cli-program.cjs',
+    'build/Release/ipvs.node',
+    'node_modules/yaml/package.json',
+  ]) {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    copyFileSync(join(project, file), join(root, file));
+  }
+  // yaml, which `ipvs apply` loads, whole.
+  execFileSync('cp', ['-r', join(project, 'node_modules/yaml/dist'), join(root, 'node_modules/yaml/')]);
+  return root;
+})();
+const ipvsCmd = (...args) => [NODE, join(INSTALLED, 'dist', 'cli.cjs'), ...args];
+const files = mkdtempSync(join(tmpdir(), 'ipvs-bench-apply-'));
+
+/** The table bench/floor-apply.c and buildServices make, as a desired state; `change` varies it. */
+function desired(n, change = () => {}) {
+  const services = [];
+  for (let i = 0; i < n; i++) {
+    const service = {
+      protocol: 'tcp',
+      address: `203.0.${113 + (i >> 16)}.${(i >> 8) & 255}`,
+      port: 1000 + (i & 255),
+      scheduler: 'rr',
+      destinations: [],
+    };
+    for (let j = 1; j <= DESTS; j++) {
+      service.destinations.push({ address: `198.51.100.${j}`, port: 80, forwarding: 'masq', weight: j });
+    }
+    change(service, i);
+    services.push(service);
+  }
+  return { services };
+}
+
+/** The same table as ipvsadm -R rules. */
+function rules(state) {
+  const lines = [];
+  for (const s of state.services) {
+    const svc = `-t ${s.address}:${s.port}`;
+    lines.push(`-A ${svc} -s ${s.scheduler}`);
+    for (const d of s.destinations) lines.push(`-a ${svc} -r ${d.address}:${d.port} -m -w ${d.weight}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Makes the table `state` (untimed): a flush, then ipvsadm -R. */
+function reset(state) {
+  execFileSync('ipvsadm', ['-C']);
+  if (state) execFileSync('ipvsadm', ['-R'], { input: rules(state) });
+}
+
+const f2 = (x) => x.toFixed(2);
+
+/** The time `run` takes, from after `before` (untimed). */
+async function timedAfter(before, run) {
+  before();
+  const t = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - t);
+}
+
+function grid(title, lines, notes) {
+  console.log(`\n### ${title}\n`);
+  console.log('| contender | median ms | less start-up ms |');
+  console.log('| --------- | --------: | ---------------: |');
+  for (const [name, total, own] of lines)
+    console.log(`| ${name} | ${f2(total)} | ${own === undefined ? '' : f2(own)} |`);
+  for (const n of notes) console.log(`\n${n}`);
+}
+
+export async function apply(ipvs) {
+  execFileSync('ip', ['netns', 'add', EMPTY]);
+  try {
+    for (const n of SIZES) {
+      const state = desired(n);
+      const json = join(files, `table-${n}.json`);
+      const rulesFile = join(files, `table-${n}.rules`);
+      writeFileSync(json, JSON.stringify(state));
+      writeFileSync(rulesFile, rules(state));
+      const changes = n * (DESTS + 1);
+
+      // 1. An empty table to n x 10.
+      const rows = await sideBySide(RUNS, [
+        {
+          name: 'floor',
+          ownTime: true,
+          run: async () => (reset(), Number(execFileSync(FLOOR, [String(n), String(DESTS)], { encoding: 'utf8' }))),
+        },
+        { name: 'library apply()', ownTime: true, run: () => timedAfter(reset, () => ipvs.apply(state)) },
+        { name: 'ipvs apply FILE', ownTime: true, run: async () => (reset(), runChild(ipvsCmd('apply', json)).ns) },
+        {
+          name: 'ipvsadm -R',
+          ownTime: true,
+          run: async () => (reset(), runChild(['ipvsadm', '-R'], undefined, rulesFile).ns),
+        },
+        { name: 'ipvs start-up', ownTime: true, run: async () => runChild(ipvsCmd('-Ln'), EMPTY).ns },
+        { name: 'ipvsadm start-up', ownTime: true, run: async () => runChild(['ipvsadm', '-Ln'], EMPTY).ns },
+      ]);
+      const t = Object.fromEntries(rows.map((r) => [r.name, r.ns]));
+      const ipvsOwn = t['ipvs apply FILE'] - t['ipvs start-up'];
+      const admOwn = t['ipvsadm -R'] - t['ipvsadm start-up'];
+      const lib = t['library apply()'] / t.floor;
+      grid(
+        `apply: an empty table to ${n} x ${DESTS} (${changes} requests; median of ${RUNS})`,
+        [
+          ['C floor (the same requests, pipelined)', ms(t.floor)],
+          ['library apply() (plan, apply, read back)', ms(t['library apply()'])],
+          ['ipvs apply FILE', ms(t['ipvs apply FILE']), ms(ipvsOwn)],
+          ['ipvsadm -R', ms(t['ipvsadm -R']), ms(admOwn)],
+          ['ipvs start-up (-Ln, empty)', ms(t['ipvs start-up'])],
+          ['ipvsadm start-up (-Ln, empty)', ms(t['ipvsadm start-up'])],
+        ],
+        [
+          verdict(
+            admOwn >= 5 * ipvsOwn,
+            `ipvs apply at least 5x faster than ipvsadm -R, start-up subtracted (${f2(admOwn / ipvsOwn)}x)`,
+          ),
+          verdict(lib <= 1.3, `the library's apply within 1.3x the C floor (${f2(lib)}x)`),
+        ],
+      );
+
+      // 2. A 1% change of the table: plan + apply, against a flush and a restore of the whole.
+      const next = desired(n, (s, i) => {
+        if (i % 100 === 0) s.scheduler = 'wrr';
+        if (i % 10 === 5) s.destinations[i % DESTS].weight += 100;
+      });
+      const nextJson = join(files, `next-${n}.json`);
+      const nextRules = join(files, `next-${n}.rules`);
+      writeFileSync(nextJson, JSON.stringify(next));
+      writeFileSync(nextRules, rules(next));
+      const planned = (reset(state), (await ipvs.plan(next)).changes.length);
+      const small = await sideBySide(RUNS, [
+        {
+          name: 'lib',
+          ownTime: true,
+          run: () =>
+            timedAfter(
+              () => reset(state),
+              () => ipvs.apply(next),
+            ),
+        },
+        { name: 'cli', ownTime: true, run: async () => (reset(state), runChild(ipvsCmd('apply', nextJson)).ns) },
+        {
+          name: 'adm',
+          ownTime: true,
+          run: async () => (
+            reset(state),
+            runChild(['ipvsadm', '-C']).ns + runChild(['ipvsadm', '-R'], undefined, nextRules).ns
+          ),
+        },
+        { name: 'ipvs start-up', ownTime: true, run: async () => runChild(ipvsCmd('-Ln'), EMPTY).ns },
+        { name: 'ipvsadm start-up', ownTime: true, run: async () => runChild(['ipvsadm', '-Ln'], EMPTY).ns },
+      ]);
+      const s = Object.fromEntries(small.map((r) => [r.name, r.ns]));
+      const admWhole = s.adm - 2 * s['ipvsadm start-up'];
+      const cliOwn = s.cli - s['ipvs start-up'];
+      grid(
+        `apply: a 1% change of ${n} x ${DESTS} (${planned} changes of ${changes} entries; median of ${RUNS})`,
+        [
+          ['library apply() (plan, apply, read back)', ms(s.lib)],
+          ['ipvs apply FILE', ms(s.cli), ms(cliOwn)],
+          ['ipvsadm -C + ipvsadm -R of the whole table', ms(s.adm), ms(admWhole)],
+        ],
+        [
+          verdict(
+            admWhole >= 25 * s.lib,
+            `the library at least 25x faster than ipvsadm -C + -R (${f2(admWhole / s.lib)}x)`,
+          ),
+          verdict(
+            admWhole >= 10 * cliOwn,
+            `ipvs apply at least 10x faster, start-up subtracted (${f2(admWhole / cliOwn)}x)`,
+          ),
+        ],
+      );
+
+      // 3. Undoing a failed apply: its last request refused (a multicast destination).
+      const failing = desired(n, (svc, i) => {
+        if (i === n - 1) svc.destinations[DESTS - 1] = { address: '224.0.0.1', port: 80, forwarding: 'masq' };
+      });
+      const undo = await sideBySide(RUNS, [
+        { name: 'ok', ownTime: true, run: () => timedAfter(reset, () => ipvs.apply(state)) },
+        {
+          name: 'failed',
+          ownTime: true,
+          run: () =>
+            timedAfter(reset, () =>
+              ipvs.apply(failing).then(
+                () => {
+                  throw new Error('the failing apply went through');
+                },
+                (e) => {
+                  if (!e.restored) throw e;
+                },
+              ),
+            ),
+        },
+      ]);
+      const [ok, failed] = undo.map((r) => r.ns);
+      const undoTime = failed - ok;
+      grid(
+        `apply: undoing a failed apply of ${changes} requests (median of ${RUNS})`,
+        [
+          ['apply() that goes through', ms(ok)],
+          ['apply() refused at its last request, then undone', ms(failed)],
+          ['the undo (the difference)', ms(undoTime)],
+        ],
+        [verdict(undoTime <= 2 * ok, `the undo within 2x the apply's own time (${f2(undoTime / ok)}x)`)],
+      );
+    }
+  } finally {
+    reset();
+    execFileSync('ip', ['netns', 'del', EMPTY]);
+  }
+}

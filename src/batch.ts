@@ -1,0 +1,500 @@
+// Changes applied all or nothing: each change is a service or destination
+// command with its undo, sent pipelined (many requests in flight on one
+// socket, native/batch.h); on the first refusal every change already made is
+// undone, in reverse, and the call rejects saying what was refused and in
+// what state the table was left. Plans (src/plan.ts) and the facade's batch()
+// both end here.
+import { constants as osConstants } from 'node:os';
+
+import {
+  destinationKeyToRaw,
+  destinationSpecFromRaw,
+  destinationSpecToRaw,
+  type DestinationKey,
+  type DestinationSpec,
+} from './destination.js';
+import { abortError, ApplyError, errnoCode, IpvsError, type UndoFailure } from './errors.js';
+import { K } from './constants.js';
+import type { RawDestKey, RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
+import type { RawIpvs } from './raw.js';
+import { serviceKeyToRaw, serviceSpecFromRaw, serviceSpecToRaw, type ServiceKey, type ServiceSpec } from './service.js';
+import {
+  destinationDifferences,
+  destinationId,
+  serviceDifferences,
+  serviceId,
+  type DestinationField,
+  type ServiceField,
+  type Table,
+} from './table.js';
+import { describe, invalidType, knownKeys, object, oneOf, outOfRange } from './validate.js';
+
+/** One kernel command of a change, as the addon takes it; `op` is the facade's method name. */
+export type RawCommand =
+  | { op: 'addService' | 'editService'; service: RawServiceSpec }
+  | { op: 'deleteService'; service: RawServiceKey }
+  | { op: 'addDestination' | 'editDestination'; service: RawServiceKey; dest: RawDestSpec }
+  | { op: 'deleteDestination'; service: RawServiceKey; dest: RawDestKey };
+
+/** A change to a service. */
+export interface ServiceChange {
+  kind: 'service';
+  action: 'add' | 'edit' | 'delete';
+  /** The service, as text: `TCP 192.0.2.1:80`, `UDP [2001:db8::1]:53`, `FWM 5`. */
+  service: string;
+  /** What it was (edit, delete). */
+  before?: ServiceSpec;
+  /** What it becomes (add, edit). */
+  after?: ServiceSpec;
+  /** The settings an edit changes. */
+  fields?: ServiceField[];
+  /** The destinations a delete takes with it (the kernel deletes them with the service). */
+  destinations?: DestinationSpec[];
+}
+
+/** A change to a destination of a service. */
+export interface DestinationChange {
+  kind: 'destination';
+  action: 'add' | 'edit' | 'delete';
+  /** Its service, as text. */
+  service: string;
+  /** The destination, as text: `198.51.100.1:80`, `[2001:db8::2]:80`. */
+  destination: string;
+  before?: DestinationSpec;
+  after?: DestinationSpec;
+  fields?: DestinationField[];
+}
+
+/** One change of a plan or batch, in the order it is applied. */
+export type Change = ServiceChange | DestinationChange;
+
+/** A change with the command that makes it and the commands that undo it. */
+export interface Step {
+  change: Change;
+  command: RawCommand;
+  undo: RawCommand[];
+}
+
+// --- the steps of each kind of change -----------------------------------------
+
+function serviceKey(s: RawServiceKey): RawServiceKey {
+  return { af: s.af, protocol: s.protocol, addr: s.addr, port: s.port, fwmark: s.fwmark };
+}
+
+export function addServiceStep(after: RawServiceSpec, spec?: ServiceSpec): Step {
+  return {
+    change: { kind: 'service', action: 'add', service: serviceId(after), after: spec ?? serviceSpecFromRaw(after) },
+    command: { op: 'addService', service: after },
+    undo: [{ op: 'deleteService', service: serviceKey(after) }],
+  };
+}
+
+export function editServiceStep(
+  before: RawServiceSpec,
+  after: RawServiceSpec,
+  fields: ServiceField[],
+  spec?: ServiceSpec,
+): Step {
+  return {
+    change: {
+      kind: 'service',
+      action: 'edit',
+      service: serviceId(after),
+      before: serviceSpecFromRaw(before),
+      after: spec ?? serviceSpecFromRaw(after),
+      fields,
+    },
+    command: { op: 'editService', service: after },
+    undo: [{ op: 'editService', service: before }],
+  };
+}
+
+/** Deleting a service; its undo adds it back with `destinations`. */
+export function deleteServiceStep(before: RawServiceSpec, destinations: Iterable<RawDestSpec>): Step {
+  const dests = [...destinations];
+  return {
+    change: {
+      kind: 'service',
+      action: 'delete',
+      service: serviceId(before),
+      before: serviceSpecFromRaw(before),
+      destinations: dests.map(destinationSpecFromRaw),
+    },
+    command: { op: 'deleteService', service: serviceKey(before) },
+    undo: [
+      { op: 'addService', service: before },
+      ...dests.map((dest): RawCommand => ({ op: 'addDestination', service: serviceKey(before), dest })),
+    ],
+  };
+}
+
+export function addDestinationStep(service: RawServiceKey, after: RawDestSpec, spec?: DestinationSpec): Step {
+  return {
+    change: {
+      kind: 'destination',
+      action: 'add',
+      service: serviceId(service),
+      destination: destinationId(after),
+      after: spec ?? destinationSpecFromRaw(after),
+    },
+    command: { op: 'addDestination', service: serviceKey(service), dest: after },
+    undo: [{ op: 'deleteDestination', service: serviceKey(service), dest: after }],
+  };
+}
+
+export function editDestinationStep(
+  service: RawServiceKey,
+  before: RawDestSpec,
+  after: RawDestSpec,
+  fields: DestinationField[],
+  spec?: DestinationSpec,
+): Step {
+  return {
+    change: {
+      kind: 'destination',
+      action: 'edit',
+      service: serviceId(service),
+      destination: destinationId(after),
+      before: destinationSpecFromRaw(before),
+      after: spec ?? destinationSpecFromRaw(after),
+      fields,
+    },
+    command: { op: 'editDestination', service: serviceKey(service), dest: after },
+    undo: [{ op: 'editDestination', service: serviceKey(service), dest: before }],
+  };
+}
+
+export function deleteDestinationStep(service: RawServiceKey, before: RawDestSpec): Step {
+  return {
+    change: {
+      kind: 'destination',
+      action: 'delete',
+      service: serviceId(service),
+      destination: destinationId(before),
+      before: destinationSpecFromRaw(before),
+    },
+    command: { op: 'deleteDestination', service: serviceKey(service), dest: before },
+    undo: [{ op: 'addDestination', service: serviceKey(service), dest: before }],
+  };
+}
+
+/** A change in a few words: `add destination 198.51.100.1:80 to TCP 192.0.2.1:80`. */
+export function describeChange(c: Change): string {
+  if (c.kind === 'service') return `${c.action} service ${c.service}`;
+  const preposition = c.action === 'add' ? 'to' : c.action === 'delete' ? 'from' : 'of';
+  return `${c.action} destination ${c.destination} ${preposition} ${c.service}`;
+}
+
+// --- rows for the addon -------------------------------------------------------
+
+/** A batch row's numbers, in the addon's order (native/batch.h; test/batch.test.ts holds the two together). */
+export const BATCH_COLUMNS = [
+  'cmd',
+  'svcAf',
+  'protocol',
+  'svcPort',
+  'fwmark',
+  'svcAddr0',
+  'svcAddr1',
+  'svcAddr2',
+  'svcAddr3',
+  'scheduler',
+  'pe',
+  'flags',
+  'timeout',
+  'netmask',
+  'destAf',
+  'destAddr0',
+  'destAddr1',
+  'destAddr2',
+  'destAddr3',
+  'destPort',
+  'fwdMethod',
+  'weight',
+  'uThreshold',
+  'lThreshold',
+  'tunType',
+  'tunPort',
+  'tunFlags',
+] as const;
+const W = BATCH_COLUMNS.length;
+const COL = Object.fromEntries(BATCH_COLUMNS.map((name, i) => [name, i])) as {
+  readonly [N in (typeof BATCH_COLUMNS)[number]]: number;
+};
+
+const COMMANDS: Record<RawCommand['op'], number> = {
+  addService: K.IPVS_CMD_NEW_SERVICE,
+  editService: K.IPVS_CMD_SET_SERVICE,
+  deleteService: K.IPVS_CMD_DEL_SERVICE,
+  addDestination: K.IPVS_CMD_NEW_DEST,
+  editDestination: K.IPVS_CMD_SET_DEST,
+  deleteDestination: K.IPVS_CMD_DEL_DEST,
+};
+
+/** The commands as the addon's rows: numbers, with each name once in `strings`. */
+export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; strings: string[] } {
+  const rows = new Uint32Array(commands.length * W);
+  const bytes = new Uint8Array(rows.buffer);
+  const strings = [''];
+  const index = new Map<string, number>([['', 0]]);
+  const intern = (s: string) => {
+    let i = index.get(s);
+    if (i === undefined) index.set(s, (i = strings.push(s) - 1));
+    return i;
+  };
+  commands.forEach((c, i) => {
+    const at = i * W;
+    const s = c.service;
+    rows[at + COL.cmd] = COMMANDS[c.op];
+    rows[at + COL.svcAf] = s.af;
+    rows[at + COL.protocol] = s.protocol;
+    rows[at + COL.svcPort] = s.port;
+    rows[at + COL.fwmark] = s.fwmark;
+    bytes.set(s.addr.subarray(0, 16), (at + COL.svcAddr0) * 4);
+    if (c.op === 'addService' || c.op === 'editService') {
+      rows[at + COL.scheduler] = intern(c.service.scheduler);
+      rows[at + COL.pe] = intern(c.service.pe);
+      rows[at + COL.flags] = c.service.flags;
+      rows[at + COL.timeout] = c.service.timeout;
+      rows[at + COL.netmask] = c.service.netmask;
+    } else if ('dest' in c) {
+      const d: RawDestKey = c.dest;
+      rows[at + COL.destAf] = d.af;
+      bytes.set(d.addr.subarray(0, 16), (at + COL.destAddr0) * 4);
+      rows[at + COL.destPort] = d.port;
+      if (c.op !== 'deleteDestination') {
+        const spec = d as RawDestSpec;
+        rows[at + COL.fwdMethod] = spec.fwdMethod;
+        rows[at + COL.weight] = spec.weight;
+        rows[at + COL.uThreshold] = spec.uThreshold;
+        rows[at + COL.lThreshold] = spec.lThreshold;
+        rows[at + COL.tunType] = spec.tunType;
+        rows[at + COL.tunPort] = spec.tunPort;
+        rows[at + COL.tunFlags] = spec.tunFlags;
+      }
+    }
+  });
+  return { rows, strings };
+}
+
+// --- running ------------------------------------------------------------------
+
+/** Requests per datagram: their answers (under 1 KiB each) fit any receive queue's default. */
+export const WINDOW = 64;
+
+/** How a run of steps reports its progress: after each part, how many steps are done. */
+export interface RunOptions {
+  signal?: AbortSignal | undefined;
+  /** The operation named in errors: `'apply'` or `'batch'`. */
+  op: string;
+  /** Steps per native call: progress is reported between calls. Default: all in one. */
+  chunk?: number;
+  onProgress?: ((done: number, total: number) => void | Promise<void>) | undefined;
+}
+
+/** The kernel errnos that say an undo found nothing to undo (of a change whose answer was lost). */
+const NOTHING_TO_UNDO = new Set([osConstants.errno.ESRCH, osConstants.errno.ENOENT, osConstants.errno.EEXIST]);
+
+/**
+ * Makes every step's change, all or nothing. On the first refusal (or an
+ * abort, or a failure of the socket) the changes already made are undone in
+ * reverse order, and the call rejects: ApplyError naming the refused change
+ * and whether the table was restored (an AbortError when `signal` aborted).
+ */
+export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: RunOptions): Promise<void> {
+  const total = steps.length;
+  const chunk = Math.max(1, options.chunk ?? total);
+  for (let from = 0; from < total; from += chunk) {
+    const part = steps.slice(from, from + chunk);
+    const { rows, strings } = encode(part.map((s) => s.command));
+    let outcome;
+    try {
+      outcome = await raw.batch(rows, strings, { stopOnError: true, window: WINDOW }, options.signal);
+    } catch (e) {
+      // Nothing of this part was sent (an abort before it started, a closed client).
+      await undoAndThrow(raw, steps.slice(0, from), new Int32Array(from), e, options);
+      return;
+    }
+    const status = new Int32Array(from + part.length);
+    status.set(outcome.status, from); // the earlier parts: all done (0)
+    const refused = outcome.status.findIndex((s) => s > 0);
+    if (refused >= 0) {
+      const index = from + refused;
+      const errno = outcome.status[refused]!;
+      const step = steps[index]!;
+      const kernelMessage = outcome.messages[refused];
+      const cause = new IpvsError(step.command.op, errno, errnoCode(errno), kernelMessage || undefined);
+      await undoAndThrow(raw, steps.slice(0, from + part.length), status, cause, options, index);
+      return;
+    }
+    if (outcome.stopped !== 0 || outcome.failure !== null) {
+      const cause =
+        outcome.stopped === osConstants.errno.ECANCELED && options.signal
+          ? abortError(options.signal)
+          : outcome.failure !== null
+            ? new IpvsError(options.op, outcome.failure.errno, outcome.failure.message, undefined, false)
+            : new IpvsError(options.op, outcome.stopped, 'this IPVS client is closed', undefined, false);
+      await undoAndThrow(raw, steps.slice(0, from + part.length), status, cause, options);
+      return;
+    }
+    await options.onProgress?.(from + part.length, total);
+  }
+}
+
+/**
+ * Undoes the steps whose status says they were made (0) or may have been
+ * (-2), last first, then throws what ended the run: `cause` itself for an
+ * abort, otherwise an ApplyError.
+ */
+async function undoAndThrow(
+  raw: RawIpvs,
+  steps: readonly Step[],
+  status: Int32Array,
+  cause: unknown,
+  options: RunOptions,
+  refusedIndex = -1,
+): Promise<never> {
+  const undo: { step: Step; command: RawCommand; unsure: boolean }[] = [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    if (status[i] !== 0 && status[i] !== -2) continue;
+    for (const command of steps[i]!.undo) undo.push({ step: steps[i]!, command, unsure: status[i] === -2 });
+  }
+  const made = [...status].filter((s) => s === 0).length;
+  const failures: UndoFailure[] = [];
+  if (undo.length > 0) {
+    const { rows, strings } = encode(undo.map((u) => u.command));
+    let outcome;
+    try {
+      outcome = await raw.batch(rows, strings, { stopOnError: false, window: WINDOW });
+    } catch (e) {
+      outcome = undefined;
+      for (const u of undo) failures.push({ change: u.step.change, command: u.command.op, error: e });
+    }
+    if (outcome) {
+      outcome.status.forEach((s, i) => {
+        const u = undo[i]!;
+        if (s === 0 || (u.unsure && NOTHING_TO_UNDO.has(s))) return;
+        const error =
+          s > 0
+            ? new IpvsError(u.command.op, s, errnoCode(s), outcome.messages[i] || undefined)
+            : new IpvsError(
+                u.command.op,
+                outcome.failure?.errno ?? osConstants.errno.EIO,
+                outcome.failure?.message ?? 'not sent',
+                undefined,
+                false,
+              );
+        failures.push({ change: u.step.change, command: u.command.op, error });
+      });
+    }
+  }
+  const refused = refusedIndex >= 0 ? steps[refusedIndex]! : undefined;
+  const error = new ApplyError(options.op, cause, {
+    change: refused?.change,
+    index: refusedIndex,
+    total: status.length,
+    undone: made,
+    undoFailures: failures,
+    describe: describeChange,
+  });
+  if (cause instanceof Error && cause.name === 'AbortError' && failures.length === 0) {
+    throw Object.assign(cause, { message: `${cause.message}; ${error.restoredText}` });
+  }
+  throw error;
+}
+
+// --- the facade's batch() -----------------------------------------------------
+
+/** One change of a batch: the facade's own specs and keys. */
+export type BatchChange =
+  | { action: 'add' | 'edit'; service: ServiceSpec; destination?: undefined }
+  | { action: 'delete'; service: ServiceKey; destination?: undefined }
+  | { action: 'add' | 'edit'; service: ServiceKey; destination: DestinationSpec }
+  | { action: 'delete'; service: ServiceKey; destination: DestinationKey };
+
+/**
+ * The steps of a batch, validated (TypeError/RangeError naming
+ * `changes[i]`), with each undo taken from `table` (the table before the
+ * batch) as the batch's own earlier changes leave it.
+ */
+export function batchSteps(changes: readonly BatchChange[], table: Table): Step[] {
+  if (!Array.isArray(changes)) throw invalidType(`changes must be an array, got ${describe(changes)}`);
+  const steps: Step[] = [];
+  changes.forEach((entry, i) => {
+    const where = `changes[${i}]`;
+    try {
+      steps.push(batchStep(entry, table));
+    } catch (e) {
+      if (e instanceof RangeError) throw outOfRange(`${where}: ${e.message}`);
+      if (e instanceof TypeError) throw invalidType(`${where}: ${e.message}`);
+      throw e;
+    }
+  });
+  return steps;
+}
+
+function batchStep(entry: BatchChange, table: Table): Step {
+  const c = object('change', entry);
+  knownKeys('change', c, ['action', 'service', 'destination']);
+  const action = oneOf('action', c.action, ['add', 'edit', 'delete'] as const);
+  if (c.destination === undefined) {
+    if (action === 'delete') {
+      const key = serviceKeyToRaw(c.service as ServiceKey);
+      const id = serviceId(key);
+      const have = table.get(id);
+      table.delete(id);
+      if (!have)
+        return unknownStep(deleteServiceStep({ ...key, scheduler: '', pe: '', flags: 0, timeout: 0, netmask: 0 }, []));
+      return deleteServiceStep(have.raw, have.destinations.values());
+    }
+    const spec = serviceSpecToRaw(c.service as ServiceSpec);
+    const id = serviceId(spec);
+    const have = table.get(id);
+    if (action === 'add') {
+      if (!have) table.set(id, { raw: spec, destinations: new Map() });
+      return addServiceStep(spec, c.service as ServiceSpec);
+    }
+    if (!have) return unknownStep(editServiceStep(spec, spec, [], c.service as ServiceSpec));
+    table.set(id, { raw: spec, destinations: have.destinations });
+    return editServiceStep(have.raw, spec, serviceDifferences(have.raw, spec), c.service as ServiceSpec);
+  }
+  const service = serviceKeyToRaw(c.service as ServiceKey);
+  const dests = table.get(serviceId(service))?.destinations;
+  if (action === 'delete') {
+    const key = destinationKeyToRaw(c.destination as DestinationKey, service);
+    const id = destinationId(key);
+    const have = dests?.get(id);
+    dests?.delete(id);
+    const before = have ?? {
+      ...key,
+      fwdMethod: 0,
+      weight: 0,
+      uThreshold: 0,
+      lThreshold: 0,
+      tunType: 0,
+      tunPort: 0,
+      tunFlags: 0,
+    };
+    return have ? deleteDestinationStep(service, before) : unknownStep(deleteDestinationStep(service, before));
+  }
+  const spec = destinationSpecToRaw(c.destination as DestinationSpec, service);
+  const id = destinationId(spec);
+  const have = dests?.get(id);
+  if (action === 'add') {
+    if (!have) dests?.set(id, spec);
+    return addDestinationStep(service, spec, c.destination as DestinationSpec);
+  }
+  if (!have) return unknownStep(editDestinationStep(service, spec, spec, [], c.destination as DestinationSpec));
+  dests!.set(id, spec);
+  return editDestinationStep(service, have, spec, destinationDifferences(have, spec), c.destination as DestinationSpec);
+}
+
+/**
+ * A change of something the table did not hold when the batch began: the
+ * kernel will most likely refuse it; if another process made it meanwhile,
+ * there is nothing known to undo it to.
+ */
+function unknownStep(step: Step): Step {
+  const { before: _before, ...change } = step.change as Change & { before?: unknown };
+  return { change: change as Change, command: step.command, undo: [] };
+}

@@ -1,0 +1,266 @@
+// `ipvs apply` and `ipvs export`: the table as a desired-state document
+// (YAML or JSON), and that document made the table, all or nothing.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+
+import { describeChange, type Change } from '../batch.js';
+import { destinationSpecFromRaw, type DestinationSpec } from '../destination.js';
+import { ApplyError } from '../errors.js';
+import type { ApplyResult, DesiredService, DesiredState } from '../plan.js';
+import { serviceSpecFromRaw, type ServiceSpec } from '../service.js';
+import { serviceId } from '../table.js';
+import { Failure } from './failure.js';
+import { parse } from './parse.js';
+import { restoreWords } from './restore.js';
+import { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
+
+// --- reading a document -----------------------------------------------------
+
+/** The text of FILE, or of stdin for `-`. */
+async function readInput(file: string, ctx: SubcommandContext): Promise<string> {
+  if (file === '-') return ctx.io.stdin ? await ctx.io.stdin() : '';
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** A YAML or JSON document (JSON is YAML); a syntax error names the line. */
+export function parseDocument(text: string, name: string): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    throw new UsageError(`${name} is not valid YAML or JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `ipvsadm -S` rules (add-service and add-server lines, as `-R` reads them)
+ * as a desired state. Other commands are refused: a desired state holds no
+ * deletes, flushes or daemons.
+ */
+export async function parseRules(text: string, name: string, argv0: string): Promise<DesiredState> {
+  const services = new Map<string, DesiredService>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const words = restoreWords(lines[i]!, true);
+    if (words.length === 0) continue;
+    const where = `${name}, line ${i + 1}`;
+    let parsed;
+    try {
+      parsed = await parse([argv0, ...words], true);
+    } catch (e) {
+      if (e instanceof Failure) throw new UsageError(`${where}: ${e.stderr.trim()}`);
+      throw e;
+    }
+    if (parsed.kind !== 'run') throw new UsageError(`${where}: not a rule`);
+    const entry = parsed.entry;
+    const id = serviceId(entry.service);
+    if (entry.command === 'add-service') {
+      if (services.has(id)) throw new UsageError(`${where}: service ${id} is added twice`);
+      services.set(id, { ...serviceSpecFromRaw(entry.service), destinations: [] });
+    } else if (entry.command === 'add-server') {
+      const service = services.get(id);
+      if (!service) throw new UsageError(`${where}: server of ${id}, which no earlier line adds`);
+      service.destinations!.push(destinationSpecFromRaw(entry.dest));
+    } else {
+      throw new UsageError(`${where}: only -A and -a lines make a desired state, not ${entry.command}`);
+    }
+  }
+  return { services: [...services.values()] };
+}
+
+// --- printing a plan ----------------------------------------------------------
+
+const FIELD_TEXT = {
+  scheduler: (s: ServiceSpec) => s.scheduler ?? 'wlc',
+  persistence: (s: ServiceSpec) =>
+    s.persistence
+      ? `${s.persistence.timeout ?? 360}s${s.persistence.netmask !== undefined ? `/${s.persistence.netmask}` : ''}`
+      : 'none',
+  persistenceEngine: (s: ServiceSpec) => s.persistenceEngine ?? 'none',
+  onePacket: (s: ServiceSpec) => (s.onePacket ? 'yes' : 'no'),
+  schedulerFlags: (s: ServiceSpec) => (s.schedulerFlags?.length ? s.schedulerFlags.join(',') : 'none'),
+} as const;
+
+const DEST_FIELD_TEXT = {
+  forwarding: (d: DestinationSpec) => d.forwarding ?? 'route',
+  weight: (d: DestinationSpec) => String(d.weight ?? 1),
+  upperThreshold: (d: DestinationSpec) => String(d.upperThreshold ?? 0),
+  lowerThreshold: (d: DestinationSpec) => String(d.lowerThreshold ?? 0),
+  tunnel: (d: DestinationSpec) => {
+    if (!d.tunnel) return 'none';
+    const port = d.tunnel.port ? `:${d.tunnel.port}` : '';
+    const checksum = d.tunnel.checksum && d.tunnel.checksum !== 'nocsum' ? `,${d.tunnel.checksum}` : '';
+    return `${d.tunnel.type}${port}${checksum}`;
+  },
+} as const;
+
+/** A service's settings in a few words: `scheduler rr persistence 300s/255.255.255.0`. */
+function serviceText(s: ServiceSpec): string {
+  const parts = [`scheduler ${FIELD_TEXT.scheduler(s)}`];
+  if (s.persistence) parts.push(`persistence ${FIELD_TEXT.persistence(s)}`);
+  if (s.persistenceEngine) parts.push(`engine ${s.persistenceEngine}`);
+  if (s.onePacket) parts.push('one-packet');
+  if (s.schedulerFlags?.length) parts.push(`flags ${FIELD_TEXT.schedulerFlags(s)}`);
+  return parts.join(' ');
+}
+
+function destinationText(d: DestinationSpec): string {
+  const parts = [DEST_FIELD_TEXT.forwarding(d), `weight ${DEST_FIELD_TEXT.weight(d)}`];
+  if (d.upperThreshold || d.lowerThreshold) {
+    parts.push(`thresholds ${DEST_FIELD_TEXT.lowerThreshold(d)}-${DEST_FIELD_TEXT.upperThreshold(d)}`);
+  }
+  if (d.tunnel) parts.push(`tunnel ${DEST_FIELD_TEXT.tunnel(d)}`);
+  return parts.join(' ');
+}
+
+/**
+ * One line per change, as a diff reads: `+` add, `~` edit (each field
+ * `before -> after`), `-` delete.
+ */
+export function changeLine(c: Change): string {
+  const mark = c.action === 'add' ? '+' : c.action === 'edit' ? '~' : '-';
+  if (c.kind === 'service') {
+    const head = `${mark} service ${c.service}`;
+    if (c.action === 'add') return `${head} ${serviceText(c.after!)}`;
+    if (c.action === 'delete') {
+      const n = c.destinations?.length ?? 0;
+      return n === 0 ? head : `${head} (with its ${n} destination${n === 1 ? '' : 's'})`;
+    }
+    const fields = (c.fields ?? []).map((f) => `${f} ${FIELD_TEXT[f](c.before!)} -> ${FIELD_TEXT[f](c.after!)}`);
+    return `${head} ${fields.join(', ')}`;
+  }
+  const head = `${mark} destination ${c.service} -> ${c.destination}`;
+  if (c.action === 'add') return `${head} ${destinationText(c.after!)}`;
+  if (c.action === 'delete') return head;
+  const fields = (c.fields ?? []).map(
+    (f) => `${f} ${DEST_FIELD_TEXT[f](c.before!)} -> ${DEST_FIELD_TEXT[f](c.after!)}`,
+  );
+  return `${head} ${fields.join(', ')}`;
+}
+
+function summaryLine(s: ApplyResult['summary']): string {
+  return `${s.add} to add, ${s.edit} to change, ${s.delete} to delete`;
+}
+
+/** A change for JSON: its fields as they are. */
+const changeJson = (c: Change) => ({ ...c, text: describeChange(c) });
+
+// --- the commands -------------------------------------------------------------
+
+const APPLY_USAGE = `Usage: ipvs apply [--dry-run] [--only-listed] [--max-changes N] [--json] [--rules] FILE|-
+Makes the IPVS table equal to FILE (a desired state in YAML or JSON; with --rules, ipvsadm -S rules),
+all or nothing: when the kernel refuses a change, every change made is undone. Prints the plan as a
+diff (+ add, ~ change, - delete) and a summary. Exit status: 0 the table now equals FILE; 1 nothing
+changed (a refusal, more changes than --max-changes); 2 bad input; 3 applied, but another process
+changed the table meanwhile (drift, printed).
+  --dry-run          print the plan, change nothing
+  --only-listed      change only the services FILE names; leave every other service alone
+  --max-changes N    refuse a plan of more than N changes, before changing anything
+  --json             print the result as one JSON object
+  --rules            FILE is ipvsadm -S output (-A and -a lines)
+  --netns NAME|PATH  work in that network namespace
+See docs/apply.md for the document's schema.
+`;
+
+async function runApply(args: string[], ctx: SubcommandContext): Promise<number> {
+  const { values, positionals } = usageErrors(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean' },
+        'only-listed': { type: 'boolean' },
+        'max-changes': { type: 'string' },
+        json: { type: 'boolean' },
+        rules: { type: 'boolean' },
+      },
+    }),
+  );
+  if (positionals.length !== 1) throw new UsageError('give one FILE (or - for stdin)');
+  const file = positionals[0]!;
+  let maxChanges: number | undefined;
+  if (values['max-changes'] !== undefined) {
+    maxChanges = Number(values['max-changes']);
+    if (!/^\d+$/.test(values['max-changes'] as string) || !Number.isSafeInteger(maxChanges)) {
+      throw new UsageError(`--max-changes takes a number of changes, not '${values['max-changes'] as string}'`);
+    }
+  }
+  const name = file === '-' ? 'stdin' : file;
+  const text = await readInput(file, ctx);
+  const desired = values.rules ? await parseRules(text, name, ctx.argv0) : parseDocument(text, name);
+  let result: ApplyResult;
+  try {
+    result = await (
+      await ctx.ipvs()
+    ).apply(desired as DesiredState, {
+      dryRun: values['dry-run'] === true,
+      onlyListed: values['only-listed'] === true,
+      ...(maxChanges !== undefined ? { maxChanges } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new UsageError(`${name}: ${e.message}`);
+    if (e instanceof ApplyError && values.json) {
+      const error = { message: e.message, code: e.code, change: e.change, restored: e.restored };
+      ctx.io.stdout(`${JSON.stringify({ applied: false, error })}\n`);
+      ctx.io.stderr(`${ctx.argv0} apply: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (values.json) {
+    const { applied, summary } = result;
+    const changes = result.changes.map(changeJson);
+    ctx.io.stdout(`${JSON.stringify({ applied, summary, changes, drift: result.drift.map(changeJson) })}\n`);
+  } else {
+    ctx.io.stdout(result.changes.map((c) => `${changeLine(c)}\n`).join(''));
+    if (result.changes.length === 0) ctx.io.stdout(`No changes: the table already equals ${name}.\n`);
+    else if (!result.applied) ctx.io.stdout(`Plan: ${summaryLine(result.summary)} (dry run: nothing changed).\n`);
+    else {
+      const { add, edit, delete: del } = result.summary;
+      ctx.io.stdout(`Applied: ${add} added, ${edit} changed, ${del} deleted.\n`);
+    }
+  }
+  if (result.drift.length > 0) {
+    ctx.io.stderr(
+      `${ctx.argv0} apply: the table differs from ${name} after applying ` +
+        '(another process changed it meanwhile); what would still change:\n' +
+        result.drift.map((c) => `  ${changeLine(c)}\n`).join(''),
+    );
+    return 3;
+  }
+  return 0;
+}
+
+const EXPORT_USAGE = `Usage: ipvs export [--json]
+Prints the IPVS table as a desired-state document (YAML, or JSON with --json), which
+\`ipvs apply\` takes: \`ipvs export | ipvs apply -\` changes nothing.
+  --json             JSON instead of YAML
+  --netns NAME|PATH  read that network namespace's table
+`;
+
+async function runExport(args: string[], ctx: SubcommandContext): Promise<number> {
+  const { values, positionals } = usageErrors(() =>
+    parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } }),
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]!}'`);
+  const state = await (await ctx.ipvs()).export();
+  ctx.io.stdout(values.json ? `${JSON.stringify(state, null, 2)}\n` : stringifyYaml(state));
+  return 0;
+}
+
+/** node:util's parseArgs, its errors as usage errors. */
+function usageErrors<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export const applyCommand: Subcommand = { usage: APPLY_USAGE, run: runApply };
+export const exportCommand: Subcommand = { usage: EXPORT_USAGE, run: runExport };

@@ -1,0 +1,250 @@
+// Plans without a kernel: the fewest changes between a table (a canned packed
+// snapshot) and a desired state, in the order they are applied; the
+// document's validation; export, which plans to nothing; batch rows as the
+// addon lays them out.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { BATCH_COLUMNS, batchSteps, describeChange, encode } from '../src/batch.js';
+import { K } from '../src/constants.js';
+import { destinationSpecToRaw } from '../src/destination.js';
+import type { RawDestSpec, RawServiceSpec } from '../src/native.js';
+import { native } from '../src/native.js';
+import { exportState, planFrom, validateDesired, type DesiredState } from '../src/plan.js';
+import { serviceSpecToRaw } from '../src/service.js';
+import { D, DEST_COLUMNS, packed, SERVICE_COLUMNS, type PackedSnapshot } from '../src/snapshot.js';
+import { tableFromPacked } from '../src/table.js';
+import { destinationSpec, serviceSpec } from './helpers/arbitraries.js';
+
+/** A packed snapshot holding these services and destinations (zero counters). */
+function packedOf(entries: { service: RawServiceSpec; dests: RawDestSpec[] }[]): PackedSnapshot {
+  const schedulers: string[] = [];
+  const engines = [''];
+  const intern = (list: string[], s: string) => (list.includes(s) ? list.indexOf(s) : list.push(s) - 1);
+  const services: number[] = [];
+  const dests: number[] = [];
+  const offsets = [0];
+  const serviceAddrs: number[] = [];
+  const destAddrs: number[] = [];
+  for (const { service: s, dests: ds } of entries) {
+    const row: Record<string, number> = {
+      ...s,
+      flags: s.flags | K.IP_VS_SVC_F_HASHED,
+      scheduler: intern(schedulers, s.scheduler),
+      pe: intern(engines, s.pe),
+    } as unknown as Record<string, number>;
+    services.push(...SERVICE_COLUMNS.map((c) => row[c]!));
+    serviceAddrs.push(...s.addr);
+    for (const d of ds) {
+      const drow = { ...d, activeConns: 0, inactConns: 0, persistConns: 0 } as unknown as Record<string, number>;
+      dests.push(...DEST_COLUMNS.map((c) => drow[c]! >>> 0));
+      destAddrs.push(...d.addr);
+    }
+    offsets.push(offsets[offsets.length - 1]! + ds.length);
+  }
+  const n = entries.length + dests.length / D;
+  return packed({
+    takenAt: 1n,
+    counters: new BigUint64Array(n * 10),
+    services: new Uint32Array(services),
+    serviceAddrs: new Uint8Array(serviceAddrs),
+    destOffsets: new Uint32Array(offsets),
+    dests: new Uint32Array(dests),
+    destAddrs: new Uint8Array(destAddrs),
+    schedulers,
+    engines,
+  });
+}
+
+const web = { protocol: 'tcp', address: '192.0.2.1', port: 80 } as const;
+const dns = { protocol: 'udp', address: '2001:db8::1', port: 53 } as const;
+
+/** The table a desired state describes, as the kernel would list it. */
+function tableFor(doc: DesiredState): PackedSnapshot {
+  const d = validateDesired(doc);
+  return packedOf([...d.table.values()].map((s) => ({ service: s.raw, dests: [...s.destinations.values()] })));
+}
+
+const summaryOf = (doc: DesiredState, current: PackedSnapshot, onlyListed = false) =>
+  planFrom(current, validateDesired(doc, { onlyListed })).changes.map(describeChange);
+
+describe('plan', () => {
+  const base: DesiredState = {
+    services: [
+      {
+        ...web,
+        scheduler: 'rr',
+        destinations: [
+          { address: '198.51.100.1', forwarding: 'masq' },
+          { address: '198.51.100.2', forwarding: 'masq', weight: 3 },
+        ],
+      },
+      { ...dns, destinations: [{ address: '2001:db8::10' }] },
+    ],
+  };
+
+  it('adds everything to an empty table, services before their destinations', () => {
+    expect(summaryOf(base, packedOf([]))).toEqual([
+      'add service TCP 192.0.2.1:80',
+      'add service UDP [2001:db8::1]:53',
+      'add destination 198.51.100.1:80 to TCP 192.0.2.1:80',
+      'add destination 198.51.100.2:80 to TCP 192.0.2.1:80',
+      'add destination [2001:db8::10]:53 to UDP [2001:db8::1]:53',
+    ]);
+  });
+
+  it('is empty when the table is already as desired', () => {
+    expect(summaryOf(base, tableFor(base))).toEqual([]);
+  });
+
+  it('edits in place what the kernel can edit, and deletes and adds only changed keys', () => {
+    const next: DesiredState = {
+      services: [
+        {
+          ...web,
+          scheduler: 'wlc',
+          persistence: { timeout: 60 },
+          destinations: [
+            { address: '198.51.100.1', forwarding: 'route', weight: 0 },
+            { address: '198.51.100.3', forwarding: 'masq' },
+          ],
+        },
+        { ...dns, port: 5353, destinations: [] },
+      ],
+    };
+    const plan = planFrom(tableFor(base), validateDesired(next));
+    expect(plan.changes.map(describeChange)).toEqual([
+      'delete destination 198.51.100.2:80 from TCP 192.0.2.1:80',
+      'delete service UDP [2001:db8::1]:53',
+      'edit service TCP 192.0.2.1:80',
+      'add service UDP [2001:db8::1]:5353',
+      'edit destination 198.51.100.1:80 of TCP 192.0.2.1:80',
+      'add destination 198.51.100.3:80 to TCP 192.0.2.1:80',
+    ]);
+    expect(plan.summary).toEqual({ add: 2, edit: 2, delete: 2 });
+    const edit = plan.changes[2]!;
+    expect(edit).toMatchObject({ action: 'edit', fields: ['scheduler', 'persistence'] });
+    expect(plan.changes[4]).toMatchObject({
+      fields: ['forwarding', 'weight'],
+      before: { forwarding: 'masq', weight: 1 },
+      after: { forwarding: 'route', weight: 0 },
+    });
+    // A deleted service carries its destinations, for the record and for its undo.
+    expect(plan.changes[1]).toMatchObject({ destinations: [{ address: '2001:db8::10', port: 53 }] });
+  });
+
+  it('leaves services the document does not name alone with onlyListed', () => {
+    const only: DesiredState = { services: [{ ...web, scheduler: 'rr', destinations: [] }] };
+    expect(summaryOf(only, tableFor(base), true)).toEqual([
+      'delete destination 198.51.100.1:80 from TCP 192.0.2.1:80',
+      'delete destination 198.51.100.2:80 from TCP 192.0.2.1:80',
+    ]);
+    expect(summaryOf(only, tableFor(base))).toContain('delete service UDP [2001:db8::1]:53');
+  });
+
+  it('plans nothing from an exported table (property)', () => {
+    const entry = serviceSpec.chain((s) => {
+      const raw = serviceSpecToRaw(s);
+      return fc.tuple(
+        fc.constant(raw),
+        fc.array(destinationSpec(raw.af === K.AF_INET6 ? 'inet6' : 'inet'), { maxLength: 4 }),
+      );
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 6 }), (entries) => {
+        const seen = new Set<string>();
+        const rows = [];
+        for (const [service, specs] of entries) {
+          const key = `${service.af}/${service.protocol}/${service.port}/${service.fwmark}/${service.addr.join('.')}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const dests = new Map<string, RawDestSpec>();
+          for (const spec of specs) {
+            try {
+              const d = destinationSpecToRaw(spec, service);
+              dests.set(`${d.af}/${d.addr.join('.')}/${d.port}`, d);
+            } catch {
+              // a combination the facade refuses
+            }
+          }
+          rows.push({ service, dests: [...dests.values()] });
+        }
+        const snapshot = packedOf(rows);
+        const doc = JSON.parse(JSON.stringify(exportState(snapshot))) as DesiredState;
+        expect(planFrom(snapshot, validateDesired(doc)).changes).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('the desired state', () => {
+  it('is refused with the facade’s messages, saying where', () => {
+    expect(() => validateDesired({ services: [{ ...web, scheduler: 3 }] })).toThrow(
+      /^services\[0\]: scheduler must be/,
+    );
+    expect(() =>
+      validateDesired({ services: [{ ...web, destinations: [{ address: '198.51.100.1', weight: -1 }] }] }),
+    ).toThrow(RangeError);
+    expect(() => validateDesired({ services: [{ ...web, destinations: [{ address: 'nope' }] }] })).toThrow(
+      /^services\[0\]\.destinations\[0\]: /,
+    );
+    expect(() => validateDesired({ services: [web, { ...web, scheduler: 'rr' }] })).toThrow(
+      'services[1]: service TCP 192.0.2.1:80 is listed twice (also services[0])',
+    );
+    expect(() => validateDesired({ services: [], extra: 1 })).toThrow(TypeError);
+    expect(() => validateDesired({ services: {} })).toThrow(/services must be an array/);
+    expect(() => validateDesired({ services: [{ ...web, destinations: {} }] })).toThrow(
+      /destinations must be an array/,
+    );
+  });
+});
+
+describe('batch', () => {
+  it('takes each undo from the table as the batch leaves it', () => {
+    const table = tableFromPacked(tableFor({ services: [{ ...web, scheduler: 'rr' }] }));
+    const steps = batchSteps(
+      [
+        { action: 'edit', service: { ...web, scheduler: 'wlc' } },
+        { action: 'edit', service: { ...web, scheduler: 'sh' } },
+        { action: 'add', service: web, destination: { address: '198.51.100.9' } },
+        { action: 'delete', service: web },
+      ],
+      table,
+    );
+    expect(steps.map((s) => s.undo.map((u) => u.op))).toEqual([
+      ['editService'],
+      ['editService'],
+      ['deleteDestination'],
+      ['addService', 'addDestination'],
+    ]);
+    expect((steps[1]!.undo[0]!.service as RawServiceSpec).scheduler).toBe('wlc');
+    expect(() => batchSteps([{ action: 'move' } as never], table)).toThrow(/^changes\[0\]: action must be/);
+  });
+});
+
+describe('batch rows', () => {
+  it('are laid out as the addon reads them', () => {
+    expect(native().batchColumns).toEqual([...BATCH_COLUMNS]);
+  });
+
+  it('carry every field of a command', () => {
+    const service = serviceSpecToRaw({ ...dns, scheduler: 'mh', persistence: { timeout: 9, netmask: 64 } });
+    const dest = destinationSpecToRaw(
+      { address: '2001:db8::2', forwarding: 'tunnel', tunnel: { type: 'gue', port: 6080, checksum: 'remcsum' } },
+      service,
+    );
+    const { rows, strings } = encode([
+      { op: 'addService', service },
+      { op: 'addDestination', service, dest },
+    ]);
+    expect(rows.length).toBe(2 * BATCH_COLUMNS.length);
+    const row = (i: number) => Object.fromEntries(BATCH_COLUMNS.map((c, k) => [c, rows[i * BATCH_COLUMNS.length + k]]));
+    expect(row(0)).toMatchObject({ cmd: K.IPVS_CMD_NEW_SERVICE, svcPort: 53, timeout: 9, netmask: 64 });
+    expect(strings[row(0).scheduler!]).toBe('mh');
+    expect(row(1)).toMatchObject({ cmd: K.IPVS_CMD_NEW_DEST, destPort: 53, tunPort: 6080, tunFlags: 2 });
+    const bytes = new Uint8Array(rows.buffer);
+    const at = (BATCH_COLUMNS.length + BATCH_COLUMNS.indexOf('destAddr0')) * 4;
+    expect([...bytes.subarray(at, at + 16)]).toEqual([...dest.addr]);
+  });
+});
