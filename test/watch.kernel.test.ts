@@ -192,7 +192,7 @@ describe('watch', () => {
     const out = linesOf(child);
     expect(await out.next(2)).toEqual([
       '+ service UDP 192.0.2.1:53 scheduler rr',
-      '+ destination UDP 192.0.2.1:53 -> 198.51.100.2:53 forwarding masq weight 1',
+      '+ destination UDP 192.0.2.1:53 -> 198.51.100.2:53 masq weight 1',
     ]);
     ipvsadm('-e -u 192.0.2.1:53 -r 198.51.100.2:53 -m -w 3');
     expect(await out.next(1)).toEqual(['~ destination UDP 192.0.2.1:53 -> 198.51.100.2:53 weight 1 -> 3']);

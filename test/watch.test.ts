@@ -318,13 +318,13 @@ describe('ipvs watch: its command line', () => {
     ].map(eventLine);
     expect(lines.join('')).toBe(
       [
-        '+ service TCP 192.0.2.1:80 scheduler rr persistence 60s/255.255.255.0 persistenceEngine sip',
-        '+ destination TCP 192.0.2.1:80 -> 198.51.100.1:80 forwarding masq weight 1 upperThreshold 9 lowerThreshold 3',
-        '+ service UDP [2001:db8::1]:53 scheduler rr onePacket on',
-        '+ destination UDP [2001:db8::1]:53 -> [2001:db8::2]:53 forwarding route weight 1',
-        '+ service FWM 5 scheduler sh schedulerFlags sh-fallback,sh-port',
-        '+ destination FWM 5 -> 198.51.100.9:80 forwarding tunnel weight 1 tunnel gue:6080,csum',
-        '~ service TCP 192.0.2.1:80 persistence off -> 300s',
+        '+ service TCP 192.0.2.1:80 scheduler rr persistence 60s/255.255.255.0 engine sip',
+        '+ destination TCP 192.0.2.1:80 -> 198.51.100.1:80 masq weight 1 thresholds 3-9',
+        '+ service UDP [2001:db8::1]:53 scheduler rr one-packet',
+        '+ destination UDP [2001:db8::1]:53 -> [2001:db8::2]:53 route weight 1',
+        '+ service FWM 5 scheduler sh flags sh-fallback,sh-port',
+        '+ destination FWM 5 -> 198.51.100.9:80 tunnel weight 1 tunnel gue:6080,csum',
+        '~ service TCP 192.0.2.1:80 persistence none -> 300s',
         '~ destination TCP 192.0.2.1:80 -> 198.51.100.1:80 forwarding masq -> route, weight 1 -> 0',
         '~ destination TCP 192.0.2.1:80 -> 198.51.100.9:80 tunnel gue:6080,csum -> ipip',
         '- destination TCP 192.0.2.1:80 -> 198.51.100.1:80',

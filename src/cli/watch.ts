@@ -16,12 +16,12 @@ Prints each change of the table as it is seen (the table is read every
 --interval milliseconds, default 1000), until interrupted (SIGINT, SIGTERM;
 exit status 0):
   + service TCP 192.0.2.1:80 scheduler rr
-  ~ service TCP 192.0.2.1:80 scheduler rr -> wlc, persistence off -> 360s
-  + destination TCP 192.0.2.1:80 -> 198.51.100.1:80 forwarding masq weight 1
+  ~ service TCP 192.0.2.1:80 scheduler rr -> wlc, persistence none -> 360s
+  + destination TCP 192.0.2.1:80 -> 198.51.100.1:80 masq weight 1
   ~ destination TCP 192.0.2.1:80 -> 198.51.100.1:80 weight 1 -> 0
   - destination TCP 192.0.2.1:80 -> 198.51.100.1:80
   - service TCP 192.0.2.1:80
-Counters and connection counts are not changes.
+Counters and connection counts are not changes. The words are ipvs apply's.
 
 Options:
   --json              one JSON object per line instead (the library's events)
@@ -77,6 +77,9 @@ export function parseWatchArgs(args: string[]): WatchArgs {
 
 // --- the lines -----------------------------------------------------------------
 
+// The words of `ipvs apply`'s plan (src/cli/apply.ts), so that a change
+// reads the same whether planned or seen.
+
 /** A service setting as the lines show it (a spec leaves defaults out). */
 function serviceValue(field: ServiceField, spec: ServiceSpec): string {
   switch (field) {
@@ -84,13 +87,13 @@ function serviceValue(field: ServiceField, spec: ServiceSpec): string {
       return spec.scheduler ?? 'wlc';
     case 'persistence': {
       const p = spec.persistence;
-      if (!p) return 'off';
+      if (!p) return 'none';
       return `${p.timeout ?? 360}s${p.netmask === undefined ? '' : `/${p.netmask}`}`;
     }
     case 'persistenceEngine':
       return spec.persistenceEngine ?? 'none';
     case 'onePacket':
-      return spec.onePacket ? 'on' : 'off';
+      return spec.onePacket ? 'yes' : 'no';
     case 'schedulerFlags':
       return spec.schedulerFlags?.length ? spec.schedulerFlags.join(',') : 'none';
   }
@@ -115,22 +118,24 @@ function destinationValue(field: DestinationField, spec: DestinationSpec): strin
   }
 }
 
-/** The settings an added entry shows: the ones always meaningful, then those that are not the default. */
+/** An added service in a few words: `scheduler rr persistence 300s/255.255.255.0 engine sip one-packet`. */
 function addedServiceText(spec: ServiceSpec): string {
-  const fields: ServiceField[] = ['scheduler'];
-  if (spec.persistence) fields.push('persistence');
-  if (spec.persistenceEngine !== undefined) fields.push('persistenceEngine');
-  if (spec.onePacket) fields.push('onePacket');
-  if (spec.schedulerFlags?.length) fields.push('schedulerFlags');
-  return fields.map((f) => `${f} ${serviceValue(f, spec)}`).join(' ');
+  const parts = [`scheduler ${serviceValue('scheduler', spec)}`];
+  if (spec.persistence) parts.push(`persistence ${serviceValue('persistence', spec)}`);
+  if (spec.persistenceEngine !== undefined) parts.push(`engine ${spec.persistenceEngine}`);
+  if (spec.onePacket) parts.push('one-packet');
+  if (spec.schedulerFlags?.length) parts.push(`flags ${serviceValue('schedulerFlags', spec)}`);
+  return parts.join(' ');
 }
 
+/** An added destination: `masq weight 1 thresholds 2-10 tunnel gue:6080,csum`. */
 function addedDestinationText(spec: DestinationSpec): string {
-  const fields: DestinationField[] = ['forwarding', 'weight'];
-  if (spec.upperThreshold) fields.push('upperThreshold');
-  if (spec.lowerThreshold) fields.push('lowerThreshold');
-  if (spec.tunnel) fields.push('tunnel');
-  return fields.map((f) => `${f} ${destinationValue(f, spec)}`).join(' ');
+  const parts = [destinationValue('forwarding', spec), `weight ${destinationValue('weight', spec)}`];
+  if (spec.upperThreshold || spec.lowerThreshold) {
+    parts.push(`thresholds ${destinationValue('lowerThreshold', spec)}-${destinationValue('upperThreshold', spec)}`);
+  }
+  if (spec.tunnel) parts.push(`tunnel ${destinationValue('tunnel', spec)}`);
+  return parts.join(' ');
 }
 
 function changes<F extends string, T>(fields: F[], before: T, after: T, value: (f: F, spec: T) => string): string {
