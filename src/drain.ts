@@ -208,10 +208,12 @@ export async function drain(
   const start = performance.now();
   const elapsed = () => Math.round(performance.now() - start);
   const name = `${serviceId(service)} -> ${destinationId(key)}`;
-  if (signal?.aborted) throw aborted(signal, `the drain of ${name} was aborted before it began; nothing changed`);
+  const untouched = () => aborted(signal!, `the drain of ${name} was aborted before it began; nothing changed`);
+  if (signal?.aborted) throw untouched();
 
   const before = await current(ops, service, key);
   if (!before) throw await missing(ops, service);
+  if (signal?.aborted) throw untouched();
   const previousWeight = before.weight;
   if (previousWeight !== 0) {
     const spec: RawDestSpec = {

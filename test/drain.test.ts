@@ -276,6 +276,19 @@ describe('drain against a scripted kernel', () => {
     expect(k.calls).toEqual([]);
   });
 
+  it('an abort while the destination is read changes nothing either', async () => {
+    const k = scripted([counts(1, 0, 0)]);
+    const controller = new AbortController();
+    const list = k.ops.listDestinations;
+    k.ops.listDestinations = (svc) => {
+      controller.abort();
+      return list(svc);
+    };
+    const error = await drain(k.ops, service, key, drainRequest({ signal: controller.signal })).catch((e) => e);
+    expect(error).toMatchObject({ name: 'AbortError', message: expect.stringMatching(/nothing changed/) });
+    expect(k.calls).toEqual(['list']);
+  });
+
   it('a destination deleted meanwhile ends the drain: vanished', async () => {
     const k = scripted([counts(1, 0, 0), null]);
     const result = await drain(k.ops, service, key, drainRequest(fast));
