@@ -173,7 +173,7 @@ async function run(args: string[], ctx: SubcommandContext): Promise<number> {
       return 1;
     }
     if (e instanceof IpvsError && e.op === 'editDestination') {
-      // The destination is not there: ipvsadm's words for -d of it.
+      // No such destination or service (ipvsadm's words), or the weight refused: name it.
       io.stderr(`${argv0} drain: ${name}: ${e.message}\n`);
       return 1;
     }
