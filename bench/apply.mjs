@@ -76,17 +76,26 @@ function rules(state) {
   return lines.join('\n') + '\n';
 }
 
-/** Makes the table `state` (untimed): a flush, then ipvsadm -R. */
-function reset(state) {
-  execFileSync('ipvsadm', ['-C']);
-  if (state) execFileSync('ipvsadm', ['-R'], { input: rules(state) });
+/** The library's client, for making each contender's starting table. */
+let client;
+
+/** Makes the table `state` (untimed): a flush, then the library's batch of its adds. */
+async function reset(state) {
+  await client.clear();
+  if (!state) return;
+  const changes = [];
+  for (const { destinations, ...service } of state.services) {
+    changes.push({ action: 'add', service });
+    for (const destination of destinations) changes.push({ action: 'add', service, destination });
+  }
+  await client.batch(changes);
 }
 
 const f2 = (x) => x.toFixed(2);
 
 /** The time `run` takes, from after `before` (untimed). */
 async function timedAfter(before, run) {
-  before();
+  await before();
   const t = process.hrtime.bigint();
   await run();
   return Number(process.hrtime.bigint() - t);
@@ -102,6 +111,7 @@ function grid(title, lines, notes) {
 }
 
 export async function apply(ipvs) {
+  client = ipvs;
   execFileSync('ip', ['netns', 'add', EMPTY]);
   try {
     for (const n of SIZES) {
@@ -117,14 +127,29 @@ export async function apply(ipvs) {
         {
           name: 'floor',
           ownTime: true,
-          run: async () => (reset(), Number(execFileSync(FLOOR, [String(n), String(DESTS)], { encoding: 'utf8' }))),
+          run: async () => (
+            await reset(),
+            Number(execFileSync(FLOOR, [String(n), String(DESTS)], { encoding: 'utf8' }))
+          ),
         },
-        { name: 'library apply()', ownTime: true, run: () => timedAfter(reset, () => ipvs.apply(state)) },
-        { name: 'ipvs apply FILE', ownTime: true, run: async () => (reset(), runChild(ipvsCmd('apply', json)).ns) },
+        {
+          name: 'library apply()',
+          ownTime: true,
+          run: () =>
+            timedAfter(
+              () => reset(),
+              () => ipvs.apply(state),
+            ),
+        },
+        {
+          name: 'ipvs apply FILE',
+          ownTime: true,
+          run: async () => (await reset(), runChild(ipvsCmd('apply', json)).ns),
+        },
         {
           name: 'ipvsadm -R',
           ownTime: true,
-          run: async () => (reset(), runChild(['ipvsadm', '-R'], undefined, rulesFile).ns),
+          run: async () => (await reset(), runChild(['ipvsadm', '-R'], undefined, rulesFile).ns),
         },
         { name: 'ipvs start-up', ownTime: true, run: async () => runChild(ipvsCmd('-Ln'), EMPTY).ns },
         { name: 'ipvsadm start-up', ownTime: true, run: async () => runChild(['ipvsadm', '-Ln'], EMPTY).ns },
@@ -161,7 +186,8 @@ export async function apply(ipvs) {
       const nextRules = join(files, `next-${n}.rules`);
       writeFileSync(nextJson, JSON.stringify(next));
       writeFileSync(nextRules, rules(next));
-      const planned = (reset(state), (await ipvs.plan(next)).changes.length);
+      await reset(state);
+      const planned = (await ipvs.plan(next)).changes.length;
       const small = await sideBySide(RUNS, [
         {
           name: 'lib',
@@ -172,12 +198,12 @@ export async function apply(ipvs) {
               () => ipvs.apply(next),
             ),
         },
-        { name: 'cli', ownTime: true, run: async () => (reset(state), runChild(ipvsCmd('apply', nextJson)).ns) },
+        { name: 'cli', ownTime: true, run: async () => (await reset(state), runChild(ipvsCmd('apply', nextJson)).ns) },
         {
           name: 'adm',
           ownTime: true,
           run: async () => (
-            reset(state),
+            await reset(state),
             runChild(['ipvsadm', '-C']).ns + runChild(['ipvsadm', '-R'], undefined, nextRules).ns
           ),
         },
@@ -211,20 +237,30 @@ export async function apply(ipvs) {
         if (i === n - 1) svc.destinations[DESTS - 1] = { address: '224.0.0.1', port: 80, forwarding: 'masq' };
       });
       const undo = await sideBySide(RUNS, [
-        { name: 'ok', ownTime: true, run: () => timedAfter(reset, () => ipvs.apply(state)) },
+        {
+          name: 'ok',
+          ownTime: true,
+          run: () =>
+            timedAfter(
+              () => reset(),
+              () => ipvs.apply(state),
+            ),
+        },
         {
           name: 'failed',
           ownTime: true,
           run: () =>
-            timedAfter(reset, () =>
-              ipvs.apply(failing).then(
-                () => {
-                  throw new Error('the failing apply went through');
-                },
-                (e) => {
-                  if (!e.restored) throw e;
-                },
-              ),
+            timedAfter(
+              () => reset(),
+              () =>
+                ipvs.apply(failing).then(
+                  () => {
+                    throw new Error('the failing apply went through');
+                  },
+                  (e) => {
+                    if (!e.restored) throw e;
+                  },
+                ),
             ),
         },
       ]);
@@ -241,7 +277,7 @@ export async function apply(ipvs) {
       );
     }
   } finally {
-    reset();
+    await reset();
     execFileSync('ip', ['netns', 'del', EMPTY]);
   }
 }

@@ -46,7 +46,7 @@ describe('apply', () => {
     expect(lab.saved()).toBe(reference.saved());
   });
 
-  it('moves one generated state to another with edits in place, keeping counters of what stays', async () => {
+  it('moves one generated state to another, editing in place what keeps its key', async () => {
     const first = desiredState(10, 30);
     await lab.ipvs.apply(first);
     // The same services with other settings, some dropped, some new.
@@ -106,9 +106,8 @@ describe('apply', () => {
       expect(e.change).toBe(plan.changes[index]);
       // The changes before it, and those after it in its window that the kernel took.
       expect(e.undone).toBeGreaterThanOrEqual(index);
-      expect(e.message).toMatch(
-        where === 'first' ? /nothing was changed$/ : /the table was restored \(\d+ changes undone\)$/,
-      );
+      // Even the first: the kernel took the rest of its datagram, which was undone too.
+      expect(e.message).toMatch(/the table was restored \(\d+ changes? undone\)$/);
       expect(lab.saved()).toBe(saved);
     },
   );

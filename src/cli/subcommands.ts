@@ -48,7 +48,9 @@ function takeNetns(args: string[]): string | undefined {
 
 /** Runs `ipvs NAME ARGS…` (argv as main() takes it); resolves to the exit status. */
 export async function runSubcommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const argv0 = argv[0] ?? 'ipvs';
+  // Our own commands' messages name the program as its users know it, not
+  // the path it was run by (ipvsadm's command lines keep that, as ipvsadm does).
+  const argv0 = 'ipvs';
   const name = argv[1]!;
   const command = await COMMANDS[name]!();
   const args = argv.slice(2);

@@ -1,11 +1,14 @@
 // The reply reader over a whole reply, datagram by datagram, with a decoder
-// behind it as in the addon. Input: one byte of settings (bit 0: a dump;
+// behind it as in the addon; each datagram also goes to the reader of
+// pipelined acknowledgements (AckReader), which must answer each request
+// at most once. Input: one byte of settings (bit 0: a dump;
 // bits 1-3: which decoder; bit 4: datagrams from another port), then
 // datagrams, each a 16-bit length (host order) and that many bytes.
 #include <sys/socket.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "../../native/decode.h"
@@ -54,6 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   };
   ipvs::ReplyReader reader(kSeq, kPort, dump);
+  constexpr size_t kBatch = 70;
+  ipvs::AckReader acks(kSeq, kBatch, kPort);
+  std::vector<bool> answered(kBatch, false);
+  bool acksBroken = false;
   size_t at = 1;
   try {
     while (at + 2 <= size) {
@@ -65,6 +72,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto* buf = static_cast<uint8_t*>(malloc(len ? len : 1));
       memcpy(buf, data + at, len);
       at += len;
+      if (!acksBroken) {
+        try {
+          acks.Feed(buf, len, sender, [&](size_t index, int errnum, std::string) {
+            if (index >= kBatch || answered[index] || errnum < 0 || errnum > 4095) abort();
+            answered[index] = true;
+          });
+        } catch (const ipvs::KernelError&) {
+          acksBroken = true;
+        }
+      }
       ipvs::ReplyStep step;
       try {
         step = reader.Feed(buf, len, sender, onData);

@@ -283,6 +283,78 @@ TEST(DatagramsNotFromTheKernelAreIgnored) {
   CHECK(r.Feed(ack) == ReplyStep::kDone);
 }
 
+// --- the acknowledgements of pipelined requests (AckReader)
+
+struct Acks {
+  AckReader reader;
+  std::vector<int> errnums;  // by index; -1: no answer yet
+  std::vector<std::string> texts;
+  Acks(uint32_t first, size_t count) : reader(first, count, kPort), errnums(count, -1), texts(count) {}
+  void Feed(const Datagram& d, uint32_t sender = 0) {
+    reader.Feed(d.bytes().data(), d.bytes().size(), sender, [this](size_t i, int errnum, std::string text) {
+      errnums[i] = errnum;
+      texts[i] = std::move(text);
+    });
+  }
+};
+
+TEST(AcksMatchEachRequestBySequenceNumber) {
+  Acks a(kSeq, 3);
+  Datagram d;
+  d.Error(0, kSeq + 2, kPort);
+  d.Error(-EEXIST, kSeq, kPort, "exists");
+  a.Feed(d);
+  CHECK_EQ(a.reader.answered(), 2u);
+  CHECK_EQ(a.errnums[0], EEXIST);
+  CHECK(a.texts[0] == "exists");
+  CHECK_EQ(a.errnums[1], -1);
+  CHECK_EQ(a.errnums[2], 0);
+  Datagram last;
+  last.Error(-ENOENT, kSeq + 1, kPort);
+  a.Feed(last);
+  CHECK_EQ(a.reader.answered(), 3u);
+  CHECK_EQ(a.errnums[1], ENOENT);
+}
+
+TEST(AcksOutsideTheBatchOrTwiceAreSkipped) {
+  Acks a(kSeq, 2);
+  Datagram d;
+  d.Error(-EPERM, kSeq - 1, kPort);  // an abandoned exchange's
+  d.Error(0, kSeq + 2, kPort);       // past the batch
+  d.Error(0, kSeq, kPort + 1);       // another port's
+  InfoMsg(d, kSeq);                  // a data message: a change has none
+  d.Error(0, kSeq, kPort);
+  d.Error(-EIO, kSeq, kPort);  // a second answer to the same request
+  a.Feed(d);
+  CHECK_EQ(a.reader.answered(), 1u);
+  CHECK_EQ(a.errnums[0], 0);
+  a.Feed(d, 999);  // not from the kernel
+  CHECK_EQ(a.reader.answered(), 1u);
+}
+
+TEST(AcksAcrossTheWrapOfSequenceNumbers) {
+  Acks a(0xffffffffu, 2);
+  Datagram d;
+  d.Error(0, 0xffffffffu, kPort);
+  d.Error(-ESRCH, 0, kPort);
+  a.Feed(d);
+  CHECK_EQ(a.errnums[0], 0);
+  CHECK_EQ(a.errnums[1], ESRCH);
+}
+
+TEST(AcksThatAreNotErrnosOrAreCutAreMalformed) {
+  Acks a(kSeq, 1);
+  Datagram bad;
+  bad.Error(5, kSeq, kPort);
+  THROWS(a.Feed(bad), EBADMSG, "with error 5");
+  Acks b(kSeq, 1);
+  Datagram cut;
+  cut.Error(0, kSeq, kPort);
+  cut.bytes().resize(cut.bytes().size() - 4);
+  THROWS(b.Feed(cut), EBADMSG, "truncated");
+  CHECK_EQ(b.reader.answered(), 0u);
+}
+
 TEST(TruncatedHeader) {
   Run r(true);
   Datagram d;
