@@ -162,7 +162,7 @@ describe('drain', () => {
     expect(counts).toMatch(/^1 active, 0 inactive, 0 persistent after 0\.\d s$/);
     expect(rest).toEqual(['']);
     expect(late.stderr).toBe(
-      `ipvsadm drain: the drain of TCP ${VIP4}:8083 -> ${server.v4}:8083 timed out after 1000 ms: 1 entry remains ` +
+      `ipvs drain: the drain of TCP ${VIP4}:8083 -> ${server.v4}:8083 timed out after 1000 ms: 1 entry remains ` +
         '(1 active, 0 inactive, 0 persistent); its weight was left at 0\n',
     );
 
@@ -197,13 +197,13 @@ describe('drain', () => {
     const r = await ns.ipvs(['drain', '-t', `${VIP4}:9999`, '-r', '198.51.100.99']);
     expect(r).toEqual({
       stdout: '',
-      stderr: `ipvsadm drain: TCP ${VIP4}:9999 -> 198.51.100.99:9999: Service not defined\n`,
+      stderr: `ipvs drain: TCP ${VIP4}:9999 -> 198.51.100.99:9999: Service not defined\n`,
       status: 1,
     });
     const usage = await ns.ipvs(['drain', '-t', `${VIP4}:8080`]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(
-      /^ipvsadm drain: You need to supply the 'real-server' option for the 'drain' command\nUsage:/,
+      /^ipvs drain: You need to supply the 'real-server' option for the 'drain' command\nUsage:/,
     );
   });
 });

@@ -169,12 +169,12 @@ async function run(args: string[], ctx: SubcommandContext): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof Error && e.name === 'AbortError') {
-      io.stderr(`${argv0} drain: ${e.message}\n`);
+      io.stderr(`${argv0} ${ctx.name}: ${e.message}\n`);
       return 1;
     }
     if (e instanceof IpvsError && e.op === 'editDestination') {
       // No such destination or service (ipvsadm's words), or the weight refused: name it.
-      io.stderr(`${argv0} drain: ${name}: ${e.message}\n`);
+      io.stderr(`${argv0} ${ctx.name}: ${name}: ${e.message}\n`);
       return 1;
     }
     throw e;
