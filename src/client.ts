@@ -22,6 +22,7 @@ import {
   type ConnectionStatsOptions,
 } from './connections.js';
 import { signalOption } from './cancel.js';
+import { drain, drainOps, drainRequest, type DrainOptions, type DrainResult } from './drain.js';
 import { RawIpvs, type Backend } from './raw.js';
 import { fromNative, withOp } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
@@ -48,6 +49,7 @@ import {
   type ServiceSpec,
 } from './service.js';
 import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
+import { tableEvents, type WatchEvent, type WatchOptions } from './watch.js';
 import { batchSteps, runSteps, type BatchChange, type Change } from './batch.js';
 import {
   applyOptions,
@@ -217,6 +219,41 @@ export class Ipvs implements AsyncDisposable {
   }
 
   /**
+   * Drains a destination: sets its weight to 0, keeping every other setting,
+   * so the scheduler sends it no new connection; waits until the connection
+   * table holds no entry for it (established and inactive connections and
+   * persistence templates); then deletes it (unless `remove: false`).
+   *
+   * The wait reads the kernel's counts of the destination every `interval`
+   * ms (default 1000) and, once they reach 0, confirms with the connection
+   * table (entries whose real server is the destination and whose virtual
+   * service is this one; for a fwmark service, every entry of that real
+   * server). `onProgress` gets the counts at the start and at each change.
+   *
+   * Rejects, before anything changes, with TypeError or RangeError for bad
+   * arguments, and with the IpvsError editDestination would give when the
+   * destination does not exist (ENOENT, or ESRCH without the service). Once
+   * the weight is 0 it stays 0 whatever happens next: after `timeout` ms
+   * (default 300000; `Infinity` waits for ever) the drain rejects with an
+   * IpvsError of op `'drain'` and code ETIMEDOUT that says how many entries
+   * remained; an abort of `signal` rejects with an AbortError; a weight that
+   * another process sets again ends the drain with ECANCELED, the
+   * destination kept. A destination that another process deletes meanwhile
+   * ends the drain with `vanished: true`.
+   *
+   * Persistence templates are renewed while their clients keep coming, so a
+   * persistent service's destination drains only once its clients pause for
+   * the persistence timeout, unless the sysctl `expire_quiescent_template`
+   * is set (then the kernel drops a template of a weight-0 destination when
+   * it would be used).
+   */
+  async drain(service: ServiceKey, destination: DestinationKey, options?: DrainOptions): Promise<DrainResult> {
+    const svc = serviceKeyToRaw(service);
+    const key = destinationKeyToRaw(destination, svc);
+    return drain(drainOps(this.raw), svc, key, drainRequest(options));
+  }
+
+  /**
    * The namespace's totals over every service since IPVS started (or the
    * last zero of all): connections, packets, bytes and rates.
    */
@@ -287,6 +324,29 @@ export class Ipvs implements AsyncDisposable {
     if (o.poolSize !== undefined) snapshotOptions.poolSize = integer('options.poolSize', o.poolSize, 1, 16);
     if (signal !== undefined) snapshotOptions.signal = signal;
     return poll(() => this.packedSnapshot(snapshotOptions), options);
+  }
+
+  /**
+   * The table's changes as they happen: a packed snapshot every `interval`
+   * ms (default 1000), each compared with the one before, and one event per
+   * service or destination added, removed or changed (with the fields that
+   * changed, and the specs before and after). Changes that come and go
+   * between two snapshots are not seen; counters and connection counts are
+   * not events. With `initial: true` the first snapshot's table comes first,
+   * as additions. Ends when `signal` aborts, without an error; a failed
+   * snapshot ends it with that error (EAFNOSUPPORT with the sockopt
+   * back-end, which has no snapshots). Options are checked at once.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    const o = object('options', options);
+    knownKeys('options', o, ['interval', 'signal', 'initial', 'poolSize']);
+    if (o.initial !== undefined && typeof o.initial !== 'boolean') {
+      throw invalidType(`options.initial must be a boolean, got ${describe(o.initial)}`);
+    }
+    const poll: PollOptions = { interval: o.interval === undefined ? 1000 : (o.interval as number) };
+    if (o.signal !== undefined) poll.signal = o.signal as AbortSignal;
+    if (o.poolSize !== undefined) poll.poolSize = o.poolSize as number;
+    return tableEvents(this.poll(poll), o.initial === true, poll.signal);
   }
 
   /**

@@ -35,6 +35,23 @@ export type {
   ServiceEndpoint,
 } from './connections.js';
 export type { Timeouts } from './timeouts.js';
+export {
+  DEFAULT_DRAIN_INTERVAL,
+  DEFAULT_DRAIN_TIMEOUT,
+  type DrainOptions,
+  type DrainProgress,
+  type DrainResult,
+} from './drain.js';
+export type {
+  DestinationAdded,
+  DestinationChanged,
+  DestinationRemoved,
+  ServiceAdded,
+  ServiceChanged,
+  ServiceRemoved,
+  WatchEvent,
+  WatchOptions,
+} from './watch.js';
 export { rates, unpack, COUNTERS, type PackedSnapshot, type PollOptions, type Snapshot } from './snapshot.js';
 export type { SysctlName, Sysctls } from './sysctl.js';
 export type { DaemonInfo, DaemonSpec, DaemonState } from './daemon.js';

@@ -5,7 +5,7 @@ import { destinationFromRaw } from '../src/destination.js';
 import type { RawDest, RawService, RawSnapshot, RawStats } from '../src/native.js';
 import { serviceFromRaw } from '../src/service.js';
 import { COUNTER_COLUMNS, packed, rates, unpack } from '../src/snapshot.js';
-import { bytes, rawDest, rawService } from './helpers/raw.js';
+import { bytes, packSnapshot, rawDest, rawService } from './helpers/raw.js';
 
 /** One TCP service on 192.0.2.1:80 with destinations 198.51.100.1 and .2, counters as given. */
 function snap(takenAt: bigint, counters: bigint[][], extraDest = false): ReturnType<typeof packed> {
@@ -50,61 +50,6 @@ describe('unpack', () => {
   });
 });
 
-/** Packs services (each with its destinations) as the addon does, for comparing unpack with the raw conversions. */
-function pack(services: { service: RawService; dests: RawDest[] }[]): ReturnType<typeof packed> {
-  const schedulers: string[] = [];
-  const engines = [''];
-  const index = (table: string[], name: string) => {
-    if (!table.includes(name)) table.push(name);
-    return table.indexOf(name);
-  };
-  const counters = (s: RawStats) => COUNTER_COLUMNS.map((c) => s[c]);
-  const all = services.flatMap((s) => s.dests);
-  const offsets = [0];
-  for (const s of services) offsets.push(offsets[offsets.length - 1]! + s.dests.length);
-  const addr = (a: Uint8Array) => [...a];
-  return packed({
-    takenAt: 7n,
-    counters: new BigUint64Array(
-      [...services.map((s) => s.service.stats), ...all.map((d) => d.stats)].flatMap(counters),
-    ),
-    services: new Uint32Array(
-      services.flatMap(({ service: s }) => [
-        s.af,
-        s.protocol,
-        s.port,
-        s.fwmark,
-        s.flags,
-        s.timeout,
-        s.netmask,
-        index(schedulers, s.scheduler),
-        index(engines, s.pe),
-      ]),
-    ),
-    serviceAddrs: new Uint8Array(services.flatMap((s) => addr(s.service.addr))),
-    destOffsets: new Uint32Array(offsets),
-    dests: new Uint32Array(
-      all.flatMap((d) => [
-        d.af,
-        d.port,
-        d.fwdMethod,
-        d.weight >>> 0,
-        d.uThreshold,
-        d.lThreshold,
-        d.activeConns,
-        d.inactConns,
-        d.persistConns,
-        d.tunType,
-        d.tunPort,
-        d.tunFlags,
-      ]),
-    ),
-    destAddrs: new Uint8Array(all.flatMap((d) => addr(d.addr))),
-    schedulers,
-    engines,
-  });
-}
-
 describe('unpack', () => {
   const stats = (n: bigint): RawStats =>
     Object.fromEntries(
@@ -136,7 +81,7 @@ describe('unpack', () => {
   ];
 
   it('gives exactly what the raw conversions give, field order included', () => {
-    const s = unpack(pack(table));
+    const s = unpack(packSnapshot(table));
     const want = table.map((t) => ({ ...serviceFromRaw(t.service), destinations: t.dests.map(destinationFromRaw) }));
     expect(s.takenAt).toBe(7n);
     expect(s.services).toStrictEqual(want);

@@ -15,6 +15,8 @@ import { UsageError, type Subcommand, type SubcommandContext } from './subcomman
 const COMMANDS: Record<string, () => Promise<Subcommand>> = {
   apply: async () => (await import('./apply.js')).applyCommand,
   export: async () => (await import('./apply.js')).exportCommand,
+  drain: async () => (await import('./drain.js')).drainCommand,
+  watch: async () => (await import('./watch.js')).watchCommand,
 };
 
 export function isSubcommand(word: string | undefined): boolean {

@@ -17,7 +17,9 @@ namespaces of the lab guest, never on a real network).
            null for a request not answered.
           {"op": "hold", "id", "dst", "port", "sport", "src"}: opens a TCP
            connection and keeps it; {"op": "send", "id", "line"} sends a line
-           on it, reply {"answer": ...}; {"op": "close", "id"} closes it.
+           on it, reply {"answer": ...}; {"op": "close", "id"} closes it
+           ({"reset": true}: with a RST, SO_LINGER 0, so IPVS's entry goes to
+           CLOSE and expires in about 10 s instead of TIME_WAIT's 2 minutes).
 
 Every loop is bounded in count and time.
 """
@@ -26,6 +28,7 @@ import json
 import selectors
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -162,7 +165,10 @@ def client(args):
                 s.sendall((cmd["line"] + "\n").encode())
                 reply = {"answer": read_line(s)}
             elif op == "close":
-                held.pop(cmd["id"]).close()
+                s = held.pop(cmd["id"])
+                if cmd.get("reset"):
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
                 reply = {"ok": True}
             else:
                 reply = {"error": f"unknown op {op}"}

@@ -64,8 +64,12 @@ export interface HeldConnection {
   sport: number;
   /** Sends a line and resolves with the answer (the server's label). */
   send(line: string): Promise<string>;
-  /** Closes the connection (the FIN is sent; the close completes asynchronously). */
-  close(): Promise<void>;
+  /**
+   * Closes the connection (the FIN is sent; the close completes
+   * asynchronously). `reset`: with a RST instead (SO_LINGER 0), which puts
+   * IPVS's entry in CLOSE state, expiring in about 10 s.
+   */
+  close(options?: { reset?: boolean }): Promise<void>;
 }
 
 export interface Topology {
@@ -342,10 +346,10 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
             if (answer === null) throw new Error('the held connection was closed by the server');
             return answer;
           },
-          async close() {
+          async close(options) {
             if (!open) return;
             open = false;
-            await ask({ op: 'close', id });
+            await ask({ op: 'close', id, reset: options?.reset === true });
           },
         };
       },
