@@ -21,6 +21,7 @@ import { serviceKeyToRaw, serviceSpecFromRaw, serviceSpecToRaw, type ServiceKey,
 import {
   destinationDifferences,
   destinationId,
+  emptyDestination,
   serviceDifferences,
   serviceId,
   type DestinationField,
@@ -477,16 +478,7 @@ function batchStep(entry: BatchChange, table: Table): Step {
     const id = destinationId(key);
     const have = dests?.get(id);
     dests?.delete(id);
-    const before = have ?? {
-      ...key,
-      fwdMethod: 0,
-      weight: 0,
-      uThreshold: 0,
-      lThreshold: 0,
-      tunType: 0,
-      tunPort: 0,
-      tunFlags: 0,
-    };
+    const before = have ?? emptyDestination(key);
     return have ? deleteDestinationStep(service, before) : unknownStep(deleteDestinationStep(service, before));
   }
   const spec = destinationSpecToRaw(c.destination as DestinationSpec, service);

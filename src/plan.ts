@@ -25,8 +25,11 @@ import { serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './servic
 import { D, DEST_COLUMN as DV, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
 import { K } from './constants.js';
 import {
+  destinationAt,
   destinationDifferences,
   destinationId,
+  emptyDestination,
+  serviceAt,
   serviceDifferences,
   serviceId,
   tableFromPacked,
@@ -167,54 +170,6 @@ function destinationIds(p: PackedSnapshot): (j: number) => string {
   };
 }
 
-/** Service `i` of a snapshot as a raw spec (flags without the kernel's HASHED bit). */
-function serviceAt(p: PackedSnapshot, i: number): RawServiceSpec {
-  const at = i * S;
-  const sv = p.services;
-  return {
-    af: sv[at + SV.af]!,
-    protocol: sv[at + SV.protocol]!,
-    addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
-    port: sv[at + SV.port]!,
-    fwmark: sv[at + SV.fwmark]!,
-    scheduler: p.schedulers[sv[at + SV.scheduler]!]!,
-    pe: p.engines[sv[at + SV.pe]!]!,
-    flags: sv[at + SV.flags]! & ~K.IP_VS_SVC_F_HASHED,
-    timeout: sv[at + SV.timeout]!,
-    netmask: sv[at + SV.netmask]!,
-  };
-}
-
-/** Destination `j` of a snapshot as a raw spec, into `out` (its address only when `withAddress`). */
-function destinationAt(p: PackedSnapshot, j: number, out: RawDestSpec, withAddress: boolean): RawDestSpec {
-  const at = j * D;
-  const dv = p.dests;
-  out.af = dv[at + DV.af]!;
-  out.port = dv[at + DV.port]!;
-  out.fwdMethod = dv[at + DV.fwdMethod]!;
-  out.weight = dv[at + DV.weight]! | 0; // a signed int on the wire
-  out.uThreshold = dv[at + DV.uThreshold]!;
-  out.lThreshold = dv[at + DV.lThreshold]!;
-  out.tunType = dv[at + DV.tunType]!;
-  out.tunPort = dv[at + DV.tunPort]!;
-  out.tunFlags = dv[at + DV.tunFlags]!;
-  if (withAddress) out.addr = p.destAddrs.subarray(j * 16, j * 16 + 16);
-  return out;
-}
-
-const scratchDest = (): RawDestSpec => ({
-  af: 0,
-  addr: new Uint8Array(16),
-  port: 0,
-  fwdMethod: 0,
-  weight: 0,
-  uThreshold: 0,
-  lThreshold: 0,
-  tunType: 0,
-  tunPort: 0,
-  tunFlags: 0,
-});
-
 /**
  * The steps from the table in `p` to `desired`: destination deletes, service
  * deletes, service edits, service adds, destination edits, destination adds.
@@ -232,7 +187,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
   const addDests: Step[] = [];
   const destId = destinationIds(p);
   const seen = new Set<string>();
-  const dest = scratchDest();
+  const dest = emptyDestination();
   for (let i = 0; i < p.serviceCount; i++) {
     const have = serviceAt(p, i);
     const id = serviceId(have);
@@ -242,7 +197,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
     if (want === undefined) {
       if (desired.onlyListed) continue;
       const dests: RawDestSpec[] = [];
-      for (let j = first; j < last; j++) dests.push(destinationAt(p, j, scratchDest(), true));
+      for (let j = first; j < last; j++) dests.push(destinationAt(p, j, emptyDestination(), true));
       deleteServices.push(deleteServiceStep(have, dests));
       continue;
     }
@@ -256,13 +211,13 @@ function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
       const key = destId(j);
       const wanted = want.destinations.get(key);
       if (wanted === undefined) {
-        deleteDests.push(deleteDestinationStep(have, destinationAt(p, j, scratchDest(), true)));
+        deleteDests.push(deleteDestinationStep(have, destinationAt(p, j, emptyDestination(), true)));
         continue;
       }
       matched++;
       const destFields = destinationDifferences(dest, wanted);
       if (destFields.length > 0) {
-        const before = destinationAt(p, j, scratchDest(), true);
+        const before = destinationAt(p, j, emptyDestination(), true);
         editDests.push(editDestinationStep(have, before, wanted, destFields, specs.get(key)));
       }
     }

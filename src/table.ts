@@ -42,39 +42,63 @@ export function destinationId(k: RawDestKey): string {
   return k.af === K.AF_INET6 ? `[${address}]:${k.port}` : `${address}:${k.port}`;
 }
 
+/** Service `i` of a snapshot as a raw spec (flags without the kernel's HASHED bit). */
+export function serviceAt(p: PackedSnapshot, i: number): RawServiceSpec {
+  const at = i * S;
+  const sv = p.services;
+  return {
+    af: sv[at + SV.af]!,
+    protocol: sv[at + SV.protocol]!,
+    addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
+    port: sv[at + SV.port]!,
+    fwmark: sv[at + SV.fwmark]!,
+    scheduler: p.schedulers[sv[at + SV.scheduler]!]!,
+    pe: p.engines[sv[at + SV.pe]!]!,
+    flags: sv[at + SV.flags]! & ~K.IP_VS_SVC_F_HASHED,
+    timeout: sv[at + SV.timeout]!,
+    netmask: sv[at + SV.netmask]!,
+  };
+}
+
+/** Destination `j` of a snapshot as a raw spec, into `out` (its address only when `withAddress`). */
+export function destinationAt(p: PackedSnapshot, j: number, out: RawDestSpec, withAddress: boolean): RawDestSpec {
+  const at = j * D;
+  const dv = p.dests;
+  out.af = dv[at + DV.af]!;
+  out.port = dv[at + DV.port]!;
+  out.fwdMethod = dv[at + DV.fwdMethod]!;
+  out.weight = dv[at + DV.weight]! | 0; // a signed int on the wire
+  out.uThreshold = dv[at + DV.uThreshold]!;
+  out.lThreshold = dv[at + DV.lThreshold]!;
+  out.tunType = dv[at + DV.tunType]!;
+  out.tunPort = dv[at + DV.tunPort]!;
+  out.tunFlags = dv[at + DV.tunFlags]!;
+  if (withAddress) out.addr = p.destAddrs.subarray(j * 16, j * 16 + 16);
+  return out;
+}
+
+/** A destination spec of zeros with the key `key` (or none), to be filled. */
+export const emptyDestination = (key?: RawDestKey): RawDestSpec => ({
+  af: key?.af ?? 0,
+  addr: key?.addr ?? new Uint8Array(16),
+  port: key?.port ?? 0,
+  fwdMethod: 0,
+  weight: 0,
+  uThreshold: 0,
+  lThreshold: 0,
+  tunType: 0,
+  tunPort: 0,
+  tunFlags: 0,
+});
+
 /** The configuration in a packed snapshot (its counters left out). */
 export function tableFromPacked(p: PackedSnapshot): Table {
   const table: Table = new Map();
-  const { services: sv, dests: dv, destOffsets } = p;
   for (let i = 0; i < p.serviceCount; i++) {
-    const at = i * S;
-    const raw: RawServiceSpec = {
-      af: sv[at + SV.af]!,
-      protocol: sv[at + SV.protocol]!,
-      addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
-      port: sv[at + SV.port]!,
-      fwmark: sv[at + SV.fwmark]!,
-      scheduler: p.schedulers[sv[at + SV.scheduler]!]!,
-      pe: p.engines[sv[at + SV.pe]!]!,
-      flags: sv[at + SV.flags]! & ~K.IP_VS_SVC_F_HASHED,
-      timeout: sv[at + SV.timeout]!,
-      netmask: sv[at + SV.netmask]!,
-    };
+    const raw = serviceAt(p, i);
     const destinations = new Map<string, RawDestSpec>();
-    for (let j = destOffsets[i]!; j < destOffsets[i + 1]!; j++) {
-      const d = j * D;
-      const dest: RawDestSpec = {
-        af: dv[d + DV.af]!,
-        addr: p.destAddrs.subarray(j * 16, j * 16 + 16),
-        port: dv[d + DV.port]!,
-        fwdMethod: dv[d + DV.fwdMethod]!,
-        weight: dv[d + DV.weight]! | 0, // a signed int on the wire
-        uThreshold: dv[d + DV.uThreshold]!,
-        lThreshold: dv[d + DV.lThreshold]!,
-        tunType: dv[d + DV.tunType]!,
-        tunPort: dv[d + DV.tunPort]!,
-        tunFlags: dv[d + DV.tunFlags]!,
-      };
+    for (let j = p.destOffsets[i]!; j < p.destOffsets[i + 1]!; j++) {
+      const dest = destinationAt(p, j, emptyDestination(), true);
       destinations.set(destinationId(dest), dest);
     }
     table.set(serviceId(raw), { raw, destinations });
