@@ -18,8 +18,9 @@ import {
   type Step,
 } from './batch.js';
 import { destinationSpecFromRaw, destinationSpecToRaw, type DestinationSpec } from './destination.js';
+import { drain, drainOps, drainRequest } from './drain.js';
 import { IpvsError } from './errors.js';
-import type { RawDestSpec, RawServiceSpec } from './native.js';
+import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
 import { serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
 import { D, DEST_COLUMN as DV, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
@@ -269,6 +270,16 @@ export interface ApplyOptions extends PlanOptions {
   signal?: AbortSignal;
   /** Called as the changes go in: how many of how many are made. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Remove destinations gracefully, as kube-proxy does: a destination to be
+   * deleted (alone or with its service) is set to weight 0 with the other
+   * changes, all or nothing; then each waits, concurrently, until the
+   * connection table holds nothing for it (Ipvs.drain), and is deleted; then
+   * the services to be deleted go. `timeout` (ms, default 300000) and
+   * `interval` as drain() takes them. When a drain times out, apply rejects
+   * with ETIMEDOUT naming what stays at weight 0; every other change is made.
+   */
+  drain?: { timeout?: number; interval?: number };
 }
 
 /** What apply() did. */
@@ -286,7 +297,7 @@ export interface ApplyResult {
   drift: readonly Change[];
 }
 
-const APPLY_FIELDS = ['onlyListed', 'dryRun', 'maxChanges', 'signal', 'onProgress'];
+const APPLY_FIELDS = ['onlyListed', 'dryRun', 'maxChanges', 'signal', 'onProgress', 'drain'];
 
 /** The validated options of apply(). */
 export function applyOptions(options: ApplyOptions): ApplyOptions {
@@ -298,6 +309,11 @@ export function applyOptions(options: ApplyOptions): ApplyOptions {
     }
   }
   if (o.maxChanges !== undefined) integer('options.maxChanges', o.maxChanges, 0, Number.MAX_SAFE_INTEGER);
+  if (o.drain !== undefined) {
+    const d = object('options.drain', o.drain);
+    knownKeys('options.drain', d, ['timeout', 'interval']);
+    drainRequest({ ...(d as { timeout?: number; interval?: number }) }); // validates them as drain() does
+  }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
     throw invalidType(`options.onProgress must be a function, got ${describe(o.onProgress)}`);
   }
@@ -333,14 +349,74 @@ export async function applyPlan(
     );
   }
   if (options.dryRun) return { changes: plan.changes, summary: plan.summary, applied: false, drift: [] };
-  await runSteps(raw, parts.steps, {
-    op: 'apply',
-    signal: options.signal,
-    chunk: CHUNK,
-    onProgress: options.onProgress,
-  });
+  const run = { op: 'apply', signal: options.signal, chunk: CHUNK, onProgress: options.onProgress };
+  if (options.drain === undefined) {
+    await runSteps(raw, parts.steps, run);
+  } else {
+    await applyDraining(raw, parts.steps, options.drain, run);
+  }
   const after = stepsFrom(await takeSnapshot(), parts.desired);
   return { changes: plan.changes, summary: plan.summary, applied: true, drift: after.map((s) => s.change) };
+}
+
+/** A destination to drain: its service's key and its spec before. */
+interface Draining {
+  service: RawServiceKey;
+  dest: RawDestSpec;
+}
+
+/**
+ * apply() with drain: every other change, and weight 0 for each destination
+ * that goes, all or nothing; then the drains, together; then the services
+ * that go.
+ */
+async function applyDraining(
+  raw: RawIpvs,
+  steps: readonly Step[],
+  drainOptions: { timeout?: number; interval?: number },
+  run: Parameters<typeof runSteps>[2],
+): Promise<void> {
+  const draining: Draining[] = [];
+  const serviceDeletes: Step[] = [];
+  const now: Step[] = [];
+  const quiesce = (service: RawServiceKey, dest: RawDestSpec) => {
+    draining.push({ service, dest });
+    if (dest.weight !== 0) now.push(editDestinationStep(service, dest, { ...dest, weight: 0 }, ['weight']));
+  };
+  for (const step of steps) {
+    const c = step.command;
+    if (c.op === 'deleteDestination') {
+      quiesce(c.service, c.dest as RawDestSpec);
+    } else if (c.op === 'deleteService') {
+      serviceDeletes.push(step);
+      for (const u of step.undo) if (u.op === 'addDestination') quiesce(c.service, u.dest);
+    } else {
+      now.push(step);
+    }
+  }
+  await runSteps(raw, now, run);
+  const request = drainRequest({ ...drainOptions, remove: true, ...(run.signal ? { signal: run.signal } : {}) });
+  const outcomes = await Promise.allSettled(draining.map((d) => drain(drainOps(raw), d.service, d.dest, request)));
+  const stuck = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ d: draining[i]!, error: o.reason }] : []));
+  if (stuck.length > 0) {
+    const names = stuck.map(({ d, error }) => {
+      const why = error instanceof Error ? error.message : String(error);
+      return `${serviceId(d.service)} -> ${destinationId(d.dest)} (${why})`;
+    });
+    const first = stuck[0]!.error;
+    const errno = first instanceof IpvsError ? first.errno : osConstants.errno.ETIMEDOUT;
+    const services = serviceDeletes.map((s) => (s.change as { service: string }).service);
+    throw new IpvsError(
+      'apply',
+      errno,
+      `every change but ${stuck.length === 1 ? 'one drain' : `${stuck.length} drains`} was made; ` +
+        `these destinations stay, at weight 0: ${names.join('; ')}` +
+        (services.length > 0 ? `; these services were not deleted: ${services.join(', ')}` : ''),
+      undefined,
+      false,
+    );
+  }
+  await runSteps(raw, serviceDeletes, run);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -19,7 +19,7 @@ let ipvs: Ipvs;
 let ns: Netns;
 
 beforeAll(async () => {
-  topo = await createTopology({ servers: 2, ports: [8080, 8081, 8082, 8083], deadline: 300 });
+  topo = await createTopology({ servers: 2, ports: [8080, 8081, 8082, 8083, 8084], deadline: 300 });
   lab = topo.director;
   ipvs = lab.ipvs;
   ns = new Netns(lab.name);
@@ -206,4 +206,36 @@ describe('drain', () => {
       /^ipvs drain: You need to supply the 'real-server' option for the 'drain' command\nUsage:/,
     );
   });
+});
+
+describe('apply with drain', () => {
+  it('quiesces the destinations a plan removes, and deletes each once its connections are gone', async () => {
+    const service = { protocol: 'tcp' as const, address: VIP4, port: 8084 };
+    const dest = (s: RealServer) => ({ address: s.v4, forwarding: 'masq' as const });
+    // onlyListed: the other tests' services stay.
+    await ipvs.apply(
+      { services: [{ ...service, scheduler: 'rr', destinations: topo.servers.map(dest) }] },
+      { onlyListed: true },
+    );
+    const held = await topo.hold({ dst: VIP4, port: 8084 });
+    const holder = serverOf(await held.send('hello'));
+    const next = { services: [{ ...service, scheduler: 'wrr', destinations: [dest(other(holder))] }] };
+    // Too short a wait: the held connection keeps its destination, at weight
+    // 0, and apply says so; every other change is made.
+    const error = await ipvs.apply(next, { onlyListed: true, drain: { timeout: 1500, interval: 200 } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(IpvsError);
+    expect(error).toMatchObject({ op: 'apply', code: 'ETIMEDOUT' });
+    expect((error as Error).message).toContain(`${holder.v4}:8084`);
+    expect(savedLine('-t', 8084, holder)).toMatch(/ -m -w 0$/);
+    expect(lab.saved()).toContain(`-A -t ${VIP4}:8084 -s wrr`);
+    // Once it closes (a RST: 10 s in CLOSE), the same apply removes it.
+    await held.close({ reset: true });
+    const done = await ipvs.apply(next, { onlyListed: true, drain: { timeout: 60_000, interval: 200 } });
+    expect(done.drift).toEqual([]);
+    expect(savedLine('-t', 8084, holder)).toBeUndefined();
+    expect(savedLine('-t', 8084, other(holder))).toBeDefined();
+  }, 120_000);
 });

@@ -164,7 +164,8 @@ const changeJson = (c: Change) => ({ ...c, text: describeChange(c) });
 
 // --- the commands -------------------------------------------------------------
 
-const APPLY_USAGE = `Usage: ipvs apply [--dry-run] [--only-listed] [--max-changes N] [--json] [--rules] FILE|-
+const APPLY_USAGE = `Usage: ipvs apply [--dry-run] [--only-listed] [--max-changes N] [--drain SECONDS] [--json]
+                  [--rules] FILE|-
 Makes the IPVS table equal to FILE (a desired state in YAML or JSON; with --rules, ipvsadm -S rules),
 all or nothing: when the kernel refuses a change, every change made is undone. Prints the plan as a
 diff (+ add, ~ change, - delete) and a summary. Exit status: 0 the table now equals FILE; 1 nothing
@@ -173,6 +174,8 @@ changed the table meanwhile (drift, printed).
   --dry-run          print the plan, change nothing
   --only-listed      change only the services FILE names; leave every other service alone
   --max-changes N    refuse a plan of more than N changes, before changing anything
+  --drain SECONDS    remove destinations gracefully: weight 0 first, then each is deleted once the
+                     connection table holds nothing for it (waiting up to SECONDS; exit 1 if one stays)
   --json             print the result as one JSON object
   --rules            FILE is ipvsadm -S output (-A and -a lines)
   --netns NAME|PATH  work in that network namespace
@@ -188,6 +191,7 @@ async function runApply(args: string[], ctx: SubcommandContext): Promise<number>
         'dry-run': { type: 'boolean' },
         'only-listed': { type: 'boolean' },
         'max-changes': { type: 'string' },
+        drain: { type: 'string' },
         json: { type: 'boolean' },
         rules: { type: 'boolean' },
       },
@@ -202,6 +206,15 @@ async function runApply(args: string[], ctx: SubcommandContext): Promise<number>
       throw new UsageError(`--max-changes takes a number of changes, not '${values['max-changes'] as string}'`);
     }
   }
+  let drainSeconds: number | undefined;
+  if (values.drain !== undefined) {
+    drainSeconds = Number(values.drain);
+    if (!/^\d+(\.\d+)?$/.test(values.drain as string) || !(drainSeconds <= 2 ** 31 / 1000)) {
+      throw new UsageError(
+        `--drain takes the seconds to wait for each destination's connections, not '${values.drain as string}'`,
+      );
+    }
+  }
   const name = file === '-' ? 'stdin' : file;
   const text = await readInput(file, ctx);
   const desired = values.rules ? await parseRules(text, name, ctx.argv0) : parseDocument(text, name);
@@ -213,6 +226,7 @@ async function runApply(args: string[], ctx: SubcommandContext): Promise<number>
       dryRun: values['dry-run'] === true,
       onlyListed: values['only-listed'] === true,
       ...(maxChanges !== undefined ? { maxChanges } : {}),
+      ...(drainSeconds !== undefined ? { drain: { timeout: Math.round(drainSeconds * 1000) } } : {}),
     });
   } catch (e) {
     if (e instanceof TypeError || e instanceof RangeError) throw new UsageError(`${name}: ${e.message}`);
