@@ -12,11 +12,11 @@
 //
 // BENCH_APPLY_SERVICES=1000,5000 picks the tables' sizes (10 destinations each).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
-import { ms, RUNS, runChild, sideBySide, sizes, verdict } from './measure.mjs';
+import { installPackage, ms, RUNS, runChild, sideBySide, sizes, verdict } from './measure.mjs';
 
 const SIZES = sizes('BENCH_APPLY_SERVICES', '1000,5000');
 const FLOOR = process.env.BENCH_APPLY_FLOOR ?? 'build/bench/floor-apply';
@@ -24,24 +24,8 @@ const NODE = process.execPath;
 const EMPTY = 'ipvs-bench-apply-empty';
 const DESTS = 10;
 
-/** The package as installed, on the guest's tmpfs (as bench/cli.mjs does, for the same reason). */
-const INSTALLED = (() => {
-  const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
-  const project = new URL('..', import.meta.url).pathname;
-  for (const file of [
-    'package.json',
-    'dist/cli.cjs',
-    'dist/cli-program.cjs',
-    'build/Release/ipvs.node',
-    'node_modules/yaml/package.json',
-  ]) {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    copyFileSync(join(project, file), join(root, file));
-  }
-  // yaml, which `ipvs apply` loads, whole.
-  execFileSync('cp', ['-r', join(project, 'node_modules/yaml/dist'), join(root, 'node_modules/yaml/')]);
-  return root;
-})();
+/** The package as installed, on the guest's tmpfs (measure.mjs says why). */
+const INSTALLED = installPackage();
 const ipvsCmd = (...args) => [NODE, join(INSTALLED, 'dist', 'cli.cjs'), ...args];
 const files = mkdtempSync(join(tmpdir(), 'ipvs-bench-apply-'));
 

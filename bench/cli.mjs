@@ -11,11 +11,10 @@
 // tables', BENCH_STARTUP_RUNS the rounds of the start-up table (default 3x
 // BENCH_RUNS: node's start-up is noisy under emulation).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import {
+  installPackage,
   buildConnections,
   buildServices,
   countEntries,
@@ -37,29 +36,8 @@ const EMPTY = 'ipvs-bench-empty';
 const CONNS = 'ipvs-bench-conns';
 
 const NODE = process.execPath;
-/**
- * The package as installed: its files copied to the guest's tmpfs, in the
- * layout of the package (dist/, build/Release/, package.json). In the lab
- * the project directory is a 9p share without a page cache (every read and
- * every page of the addon's mapping goes to the host), while node, ipvsadm
- * and their libraries come from the cached root share; on a real machine all
- * of them sit in the page cache. The copy puts the three on an equal footing.
- */
-const INSTALLED = (() => {
-  const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
-  const project = new URL('..', import.meta.url).pathname;
-  for (const file of [
-    'package.json',
-    'dist/cli.cjs',
-    'dist/cli-program.cjs',
-    'dist/cli-program.cjs.map',
-    'build/Release/ipvs.node',
-  ]) {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    copyFileSync(join(project, file), join(root, file));
-  }
-  return root;
-})();
+/** The package as installed, on the guest's tmpfs (measure.mjs says why). */
+const INSTALLED = installPackage();
 const ipvsCmd = (...args) => [NODE, join(INSTALLED, 'dist', 'cli.cjs'), ...args];
 // Every listing mode; ipvsadm has no --json, so its -Ln stands beside ipvs's.
 const MODES = [

@@ -2,7 +2,9 @@
 // side-by-side rounds and their medians, the tables and verdicts, the tables
 // the scenarios build, and the floors that are processes of their own.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 import { makeConnections } from './connections.mjs';
 
@@ -128,4 +130,30 @@ export function countEntries(netns) {
   return (
     parseInt(execFileSync('ip', ['netns', 'exec', netns, 'wc', '-l', '/proc/net/ip_vs_conn'], { encoding: 'utf8' })) - 1
   );
+}
+
+/**
+ * The package as installed: its files copied to the guest's tmpfs, in the
+ * layout of the package (dist/, build/Release/, package.json, and the one
+ * dependency the command line loads, yaml). In the lab the project directory
+ * is a 9p share without a page cache (every read and every page of the
+ * addon's mapping goes to the host), while node, ipvsadm and their libraries
+ * come from the cached root share; on a real machine all of them sit in the
+ * page cache. The copy puts them on an equal footing. Returns its root.
+ */
+export function installPackage() {
+  const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
+  const project = new URL('..', import.meta.url).pathname;
+  for (const file of [
+    'package.json',
+    'dist/cli.cjs',
+    'dist/cli-program.cjs',
+    'dist/cli-program.cjs.map',
+    'build/Release/ipvs.node',
+  ]) {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    copyFileSync(join(project, file), join(root, file));
+  }
+  cpSync(join(project, 'node_modules/yaml'), join(root, 'node_modules/yaml'), { recursive: true });
+  return root;
 }
