@@ -240,7 +240,7 @@ for (const s of scenarios) {
   else if (s === 'cli') await cli(ipvs);
   else if (s === 'connections') await connections();
   else if (s === 'memory') await memory();
-  else if (s === 'apply') await apply(ipvs);
+  else if (s === 'apply') await apply();
   else throw new Error(`unknown scenario ${s}: stats, cli, connections, memory or apply`);
 }
 await ipvs.close();
