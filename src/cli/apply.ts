@@ -11,6 +11,7 @@ import { ApplyError } from '../errors.js';
 import type { ApplyResult, DesiredService, DesiredState } from '../plan.js';
 import { serviceSpecFromRaw, type ServiceSpec } from '../service.js';
 import { serviceId } from '../table.js';
+import { addedDestinationText, addedServiceText, destinationValue, fieldChanges, serviceValue } from './change-text.js';
 import { Failure } from './failure.js';
 import { parse } from './parse.js';
 import { restoreWords } from './restore.js';
@@ -87,49 +88,6 @@ export async function parseRules(text: string, name: string, argv0: string): Pro
 
 // --- printing a plan ----------------------------------------------------------
 
-const FIELD_TEXT = {
-  scheduler: (s: ServiceSpec) => s.scheduler ?? 'wlc',
-  persistence: (s: ServiceSpec) =>
-    s.persistence
-      ? `${s.persistence.timeout ?? 360}s${s.persistence.netmask !== undefined ? `/${s.persistence.netmask}` : ''}`
-      : 'none',
-  persistenceEngine: (s: ServiceSpec) => s.persistenceEngine ?? 'none',
-  onePacket: (s: ServiceSpec) => (s.onePacket ? 'yes' : 'no'),
-  schedulerFlags: (s: ServiceSpec) => (s.schedulerFlags?.length ? s.schedulerFlags.join(',') : 'none'),
-} as const;
-
-const DEST_FIELD_TEXT = {
-  forwarding: (d: DestinationSpec) => d.forwarding ?? 'route',
-  weight: (d: DestinationSpec) => String(d.weight ?? 1),
-  upperThreshold: (d: DestinationSpec) => String(d.upperThreshold ?? 0),
-  lowerThreshold: (d: DestinationSpec) => String(d.lowerThreshold ?? 0),
-  tunnel: (d: DestinationSpec) => {
-    if (!d.tunnel) return 'none';
-    const port = d.tunnel.port ? `:${d.tunnel.port}` : '';
-    const checksum = d.tunnel.checksum && d.tunnel.checksum !== 'nocsum' ? `,${d.tunnel.checksum}` : '';
-    return `${d.tunnel.type}${port}${checksum}`;
-  },
-} as const;
-
-/** A service's settings in a few words: `scheduler rr persistence 300s/255.255.255.0`. */
-function serviceText(s: ServiceSpec): string {
-  const parts = [`scheduler ${FIELD_TEXT.scheduler(s)}`];
-  if (s.persistence) parts.push(`persistence ${FIELD_TEXT.persistence(s)}`);
-  if (s.persistenceEngine) parts.push(`engine ${s.persistenceEngine}`);
-  if (s.onePacket) parts.push('one-packet');
-  if (s.schedulerFlags?.length) parts.push(`flags ${FIELD_TEXT.schedulerFlags(s)}`);
-  return parts.join(' ');
-}
-
-function destinationText(d: DestinationSpec): string {
-  const parts = [DEST_FIELD_TEXT.forwarding(d), `weight ${DEST_FIELD_TEXT.weight(d)}`];
-  if (d.upperThreshold || d.lowerThreshold) {
-    parts.push(`thresholds ${DEST_FIELD_TEXT.lowerThreshold(d)}-${DEST_FIELD_TEXT.upperThreshold(d)}`);
-  }
-  if (d.tunnel) parts.push(`tunnel ${DEST_FIELD_TEXT.tunnel(d)}`);
-  return parts.join(' ');
-}
-
 /**
  * One line per change, as a diff reads: `+` add, `~` edit (each field
  * `before -> after`), `-` delete.
@@ -138,21 +96,17 @@ export function changeLine(c: Change): string {
   const mark = c.action === 'add' ? '+' : c.action === 'edit' ? '~' : '-';
   if (c.kind === 'service') {
     const head = `${mark} service ${c.service}`;
-    if (c.action === 'add') return `${head} ${serviceText(c.after!)}`;
+    if (c.action === 'add') return `${head} ${addedServiceText(c.after!)}`;
     if (c.action === 'delete') {
       const n = c.destinations?.length ?? 0;
       return n === 0 ? head : `${head} (with its ${n} destination${n === 1 ? '' : 's'})`;
     }
-    const fields = (c.fields ?? []).map((f) => `${f} ${FIELD_TEXT[f](c.before!)} -> ${FIELD_TEXT[f](c.after!)}`);
-    return `${head} ${fields.join(', ')}`;
+    return `${head} ${fieldChanges(c.fields ?? [], c.before!, c.after!, serviceValue)}`;
   }
   const head = `${mark} destination ${c.service} -> ${c.destination}`;
-  if (c.action === 'add') return `${head} ${destinationText(c.after!)}`;
+  if (c.action === 'add') return `${head} ${addedDestinationText(c.after!)}`;
   if (c.action === 'delete') return head;
-  const fields = (c.fields ?? []).map(
-    (f) => `${f} ${DEST_FIELD_TEXT[f](c.before!)} -> ${DEST_FIELD_TEXT[f](c.after!)}`,
-  );
-  return `${head} ${fields.join(', ')}`;
+  return `${head} ${fieldChanges(c.fields ?? [], c.before!, c.after!, destinationValue)}`;
 }
 
 function summaryLine(s: ApplyResult['summary']): string {

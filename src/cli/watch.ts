@@ -3,10 +3,11 @@
 // --count events, or --duration).
 import { parseArgs } from 'node:util';
 
-import { destinationKeyToRaw, type DestinationSpec } from '../destination.js';
-import { serviceKeyToRaw, type ServiceSpec } from '../service.js';
-import { destinationId, serviceId, type DestinationField, type ServiceField } from '../table.js';
+import { destinationKeyToRaw } from '../destination.js';
+import { serviceKeyToRaw } from '../service.js';
+import { destinationId, serviceId } from '../table.js';
 import type { WatchEvent } from '../watch.js';
+import { addedDestinationText, addedServiceText, destinationValue, fieldChanges, serviceValue } from './change-text.js';
 import { UsageError, type Subcommand, type SubcommandContext } from './subcommand.js';
 
 export const usage = `Usage:
@@ -77,71 +78,6 @@ export function parseWatchArgs(args: string[]): WatchArgs {
 
 // --- the lines -----------------------------------------------------------------
 
-// The words of `ipvs apply`'s plan (src/cli/apply.ts), so that a change
-// reads the same whether planned or seen.
-
-/** A service setting as the lines show it (a spec leaves defaults out). */
-function serviceValue(field: ServiceField, spec: ServiceSpec): string {
-  switch (field) {
-    case 'scheduler':
-      return spec.scheduler ?? 'wlc';
-    case 'persistence': {
-      const p = spec.persistence;
-      if (!p) return 'none';
-      return `${p.timeout ?? 360}s${p.netmask === undefined ? '' : `/${p.netmask}`}`;
-    }
-    case 'persistenceEngine':
-      return spec.persistenceEngine ?? 'none';
-    case 'onePacket':
-      return spec.onePacket ? 'yes' : 'no';
-    case 'schedulerFlags':
-      return spec.schedulerFlags?.length ? spec.schedulerFlags.join(',') : 'none';
-  }
-}
-
-function destinationValue(field: DestinationField, spec: DestinationSpec): string {
-  switch (field) {
-    case 'forwarding':
-      return spec.forwarding ?? 'route';
-    case 'weight':
-      return String(spec.weight ?? 1);
-    case 'upperThreshold':
-      return String(spec.upperThreshold ?? 0);
-    case 'lowerThreshold':
-      return String(spec.lowerThreshold ?? 0);
-    case 'tunnel': {
-      const t = spec.tunnel;
-      if (!t) return 'none';
-      const checksum = t.checksum === undefined || t.checksum === 'nocsum' ? '' : `,${t.checksum}`;
-      return `${t.type}${t.port ? `:${t.port}` : ''}${checksum}`;
-    }
-  }
-}
-
-/** An added service in a few words: `scheduler rr persistence 300s/255.255.255.0 engine sip one-packet`. */
-function addedServiceText(spec: ServiceSpec): string {
-  const parts = [`scheduler ${serviceValue('scheduler', spec)}`];
-  if (spec.persistence) parts.push(`persistence ${serviceValue('persistence', spec)}`);
-  if (spec.persistenceEngine !== undefined) parts.push(`engine ${spec.persistenceEngine}`);
-  if (spec.onePacket) parts.push('one-packet');
-  if (spec.schedulerFlags?.length) parts.push(`flags ${serviceValue('schedulerFlags', spec)}`);
-  return parts.join(' ');
-}
-
-/** An added destination: `masq weight 1 thresholds 2-10 tunnel gue:6080,csum`. */
-function addedDestinationText(spec: DestinationSpec): string {
-  const parts = [destinationValue('forwarding', spec), `weight ${destinationValue('weight', spec)}`];
-  if (spec.upperThreshold || spec.lowerThreshold) {
-    parts.push(`thresholds ${destinationValue('lowerThreshold', spec)}-${destinationValue('upperThreshold', spec)}`);
-  }
-  if (spec.tunnel) parts.push(`tunnel ${destinationValue('tunnel', spec)}`);
-  return parts.join(' ');
-}
-
-function changes<F extends string, T>(fields: F[], before: T, after: T, value: (f: F, spec: T) => string): string {
-  return fields.map((f) => `${f} ${value(f, before)} -> ${value(f, after)}`).join(', ');
-}
-
 /** One event as a line of `ipvs watch` (docs/cli.md), newline included. */
 export function eventLine(e: WatchEvent): string {
   const svc = serviceKeyToRaw(e.service);
@@ -152,7 +88,7 @@ export function eventLine(e: WatchEvent): string {
     case 'service-removed':
       return `- service ${service}\n`;
     case 'service-changed':
-      return `~ service ${service} ${changes(e.fields, e.before, e.after, serviceValue)}\n`;
+      return `~ service ${service} ${fieldChanges(e.fields, e.before, e.after, serviceValue)}\n`;
   }
   const destination = `${service} -> ${destinationId(destinationKeyToRaw(e.destination, svc))}`;
   switch (e.type) {
@@ -161,7 +97,7 @@ export function eventLine(e: WatchEvent): string {
     case 'destination-removed':
       return `- destination ${destination}\n`;
     case 'destination-changed':
-      return `~ destination ${destination} ${changes(e.fields, e.before, e.after, destinationValue)}\n`;
+      return `~ destination ${destination} ${fieldChanges(e.fields, e.before, e.after, destinationValue)}\n`;
   }
 }
 
