@@ -355,7 +355,21 @@ export async function applyPlan(
   } else {
     await applyDraining(raw, parts.steps, options.drain, run);
   }
-  const after = stepsFrom(await takeSnapshot(), parts.desired);
+  let snapshot: PackedSnapshot;
+  try {
+    snapshot = await takeSnapshot();
+  } catch (e) {
+    // The changes are in: say so, rather than let the failure read as a refusal.
+    const c = e instanceof IpvsError ? e : undefined;
+    throw new IpvsError(
+      'apply',
+      c?.errno ?? osConstants.errno.EIO,
+      `every change was made, but reading the table back failed (${c?.message ?? String(e)}): drift unknown`,
+      undefined,
+      false,
+    );
+  }
+  const after = stepsFrom(snapshot, parts.desired);
   return { changes: plan.changes, summary: plan.summary, applied: true, drift: after.map((s) => s.change) };
 }
 

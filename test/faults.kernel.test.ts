@@ -202,6 +202,102 @@ describe('faults against the kernel (child processes)', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 600_000);
 
+  it('apply: pipelined changes under faults: EINTR retried; a send or an answer that fails or is lost rejects coded with the table restored; each allocation failing in turn too', () => {
+    const r = runChild<{
+      faults: Record<string, string>;
+      tables: Record<string, string>;
+      sweep: Sweep;
+      sweepTables: string[];
+      leaks: number[][];
+    }>(
+      `${LEAKS}
+      const ipvs = await open({ netns: process.env.NETNS, timeout: 2000 });
+      const web = (i) => ({ protocol: 'tcp', address: '192.0.2.60', port: 2000 + i });
+      // 20 services of 9 destinations: 200 requests, 4 datagrams of 64 and the rest.
+      const state = { services: Array.from({ length: 20 }, (_, i) => ({ ...web(i), scheduler: 'rr',
+        destinations: Array.from({ length: 9 }, (_, j) => ({ address: '198.51.100.' + (j + 10), forwarding: 'masq' })) })) };
+      const ours = async () => (await ipvs.export()).services.filter((s) => s.address === '192.0.2.60').length;
+      const empty = async () => { for (let i = 0; i < 20; i++) await ipvs.deleteService(web(i)).catch(() => {}); };
+      // 'none' (as before), 'all' (as asked), or how many of ours are there.
+      const table = async () => { const n = await ours(); return n === 0 ? 'none' : n === 20 ? 'all' : String(n); };
+      let plan;
+      // The plan is made unfaulted: the faults count the apply's own calls.
+      // Each setup first notes what the call before it left, once the sweep has begun.
+      const sweepTables = [];
+      let noting = false;
+      const setup = async () => {
+        if (noting) sweepTables.push(await table());
+        await empty();
+        plan = await ipvs.plan(state, { onlyListed: true });
+      };
+      const call = () => ipvs.apply(plan);
+      await setup(); await call(); await setup();
+      await settle();
+      const base = counts();
+      const specs = ['sendto:0:2:EINTR', 'recvmmsg:0:2:EINTR', 'sendto:2:1:EIO', 'sendto:1:1:ENOBUFS', 'sendto:1:1:short',
+                     'recvmmsg:1:1:EIO', 'recvmmsg:1:1:ENOBUFS', 'recvmmsg:1:1:drop'];
+      const faults = {};
+      const tables = {};
+      for (const spec of specs) {
+        await setup();
+        fault(spec);
+        faults[spec] = await outcome(call);
+        fault('');
+        tables[spec] = await table();
+        faults[spec + ' then'] = await outcome(async () => { await setup(); await call(); });
+      }
+      noting = true;
+      const sweepResult = await sweep('new', call, { setup, max: 3000, step: 7 });
+      sweepTables.push(await table());
+      await empty();
+      await settle();
+      const leaks = [base, counts()];
+      await ipvs.close();
+      return { faults, tables, sweep: sweepResult, sweepTables, leaks };
+    `,
+      { faults: true, env: env(), timeout: 600_000 },
+    );
+    expect(r.faults).toEqual({
+      'sendto:0:2:EINTR': 'ok',
+      'recvmmsg:0:2:EINTR': 'ok',
+      'sendto:2:1:EIO': 'EIO',
+      'sendto:1:1:ENOBUFS': 'ENOBUFS',
+      'sendto:1:1:short': 'EIO',
+      'recvmmsg:1:1:EIO': 'EIO',
+      'recvmmsg:1:1:ENOBUFS': 'ENOBUFS',
+      // An answer lost: the client's deadline passes.
+      'recvmmsg:1:1:drop': 'ETIMEDOUT',
+      ...Object.fromEntries(
+        [
+          'sendto:0:2:EINTR',
+          'recvmmsg:0:2:EINTR',
+          'sendto:2:1:EIO',
+          'sendto:1:1:ENOBUFS',
+          'sendto:1:1:short',
+          'recvmmsg:1:1:EIO',
+          'recvmmsg:1:1:ENOBUFS',
+          'recvmmsg:1:1:drop',
+        ].map((spec) => [`${spec} then`, 'ok']),
+      ),
+    });
+    // Each refusal undid every change made, even those whose answers were lost.
+    expect(r.tables).toEqual({
+      'sendto:0:2:EINTR': 'all',
+      'recvmmsg:0:2:EINTR': 'all',
+      'sendto:2:1:EIO': 'none',
+      'sendto:1:1:ENOBUFS': 'none',
+      'sendto:1:1:short': 'none',
+      'recvmmsg:1:1:EIO': 'none',
+      'recvmmsg:1:1:ENOBUFS': 'none',
+      'recvmmsg:1:1:drop': 'none',
+    });
+    expect(r.sweep.baseline).toBe('ok');
+    expectEnomem(r.sweep, 'ENOMEM', 'apply new');
+    // All or nothing, whichever allocation failed (a failed read-back leaves everything made).
+    expect(r.sweepTables.every((t) => t === 'none' || t === 'all')).toBe(true);
+    expect(r.leaks[1]).toEqual(r.leaks[0]);
+  }, 600_000);
+
   it('connection reads and counts, one slice and two: EINTR and short reads read it all; EIO, EMFILE, EAGAIN and ENOMEM reject coded', () => {
     const r = runChild<{
       results: Record<string, Record<string, string | number>>;

@@ -19,8 +19,10 @@
 // - `stall` for any call: it waits 300 ms, then goes ahead (a slow kernel).
 // With IPVS_FAULT_TRACE set, each injected fault prints its stack to stderr.
 //
-// Only the addon's own traffic is touched: recvmsg, sendto and sendmsg on
-// netlink sockets (libnl sends with sendmsg, the addon with sendto); read and
+// - `drop` for recvmmsg: the first datagram it would return is read and lost.
+//
+// Only the addon's own traffic is touched: recvmsg, recvmmsg (the answers to
+// pipelined changes), sendto and sendmsg on netlink sockets (libnl sends with sendmsg, the addon with sendto); read and
 // write on descriptors of /proc files; openat of /proc paths; socket for
 // netlink and raw sockets (the legacy back-end's). Unit tests, on a host
 // without IPVS, read files of their own in place of the connection table:
@@ -55,9 +57,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { kRecvmsg, kSendto, kRead, kOpenat, kPthreadCreate, kSocket, kWrite, kSendmsg, kNew, kMalloc, kCalls };
-static const char* const kNames[kCalls] = {"recvmsg", "sendto", "read",    "openat", "pthread_create",
-                                           "socket",  "write",  "sendmsg", "new",    "malloc"};
+enum { kRecvmsg, kSendto, kRead, kOpenat, kPthreadCreate, kSocket, kWrite, kSendmsg, kNew, kMalloc, kRecvmmsg, kCalls };
+static const char* const kNames[kCalls] = {"recvmsg", "sendto",  "read", "openat", "pthread_create", "socket",
+                                           "write",   "sendmsg", "new",  "malloc", "recvmmsg"};
 enum { kMaxSpec = 1024 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -314,6 +316,22 @@ ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
     attr->nla_len = 4;
   }
   return n;
+}
+
+int recvmmsg(int fd, struct mmsghdr* msgs, unsigned int vlen, int flags, struct timespec* timeout) {
+  int action = Armed() && IsNetlink(fd) ? Decide(kRecvmmsg) : 0;
+  if (action > 0) {
+    errno = action;
+    return -1;
+  }
+  if (action == kDrop && vlen > 0) {
+    // One datagram is read and lost (an answer that never comes).
+    int n = REAL(recvmmsg)(fd, msgs, 1, flags, timeout);
+    if (n <= 0) return n;
+    errno = EAGAIN;
+    return -1;
+  }
+  return REAL(recvmmsg)(fd, msgs, vlen, flags, timeout);
 }
 
 ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* addr, socklen_t addrlen) {
