@@ -357,7 +357,10 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.names[1]).toBe(r.names[0]);
     expect(r.after[0]).toBe(r.base[0]);
     expect(r.after[1]).toBe(r.base[1]);
-    expect(r.after[2]! - r.base[2]!).toBeLessThan(32 * 2 ** 20);
+    // Memory: under a sanitizer, freed memory waits in AddressSanitizer's
+    // quarantine (256 MiB by default) instead of going back, so RSS says
+    // nothing there; its leak check (scripts/sanitize) stands in for this one.
+    if (!process.env.IPVS_ADDON_VARIANT) expect(r.after[2]! - r.base[2]!).toBeLessThan(32 * 2 ** 20);
   }, 600_000);
 
   it('aborts snapshots and polling through AbortSignal', async () => {
