@@ -23,10 +23,9 @@ import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
 import { serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
-import { D, DEST_COLUMN as DV, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
+import { D, DEST_COLUMN as DV, destinationAt, type PackedSnapshot } from './snapshot.js';
 import { K } from './constants.js';
 import {
-  destinationAt,
   destinationDifferences,
   destinationId,
   emptyDestination,

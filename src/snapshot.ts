@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatAddress } from './address.js';
 import { K } from './constants.js';
 import { destinationInfo, type DestinationInfo } from './destination.js';
-import type { RawDest, RawService, RawSnapshot } from './native.js';
+import type { RawDest, RawDestSpec, RawService, RawSnapshot } from './native.js';
 import { serviceInfo, type ServiceInfo } from './service.js';
 import type { Stats } from './stats.js';
 import { integer, outOfRange } from './validate.js';
@@ -161,6 +161,28 @@ function addressFormatter(addrs: Uint8Array): (entry: number, af: number) => str
 const SV = SERVICE_COLUMN;
 const DV = DEST_COLUMN;
 
+/** Destination `j` of a snapshot as a raw spec, into `out` (its address only when `withAddress`). */
+export function destinationAt<T extends Omit<RawDestSpec, 'addr'> & { addr?: Uint8Array }>(
+  p: PackedSnapshot,
+  j: number,
+  out: T,
+  withAddress: boolean,
+): T {
+  const at = j * D;
+  const dv = p.dests;
+  out.af = dv[at + DV.af]!;
+  out.port = dv[at + DV.port]!;
+  out.fwdMethod = dv[at + DV.fwdMethod]!;
+  out.weight = dv[at + DV.weight]! | 0; // a signed int on the wire
+  out.uThreshold = dv[at + DV.uThreshold]!;
+  out.lThreshold = dv[at + DV.lThreshold]!;
+  out.tunType = dv[at + DV.tunType]!;
+  out.tunPort = dv[at + DV.tunPort]!;
+  out.tunFlags = dv[at + DV.tunFlags]!;
+  if (withAddress) out.addr = p.destAddrs.subarray(j * 16, j * 16 + 16);
+  return out;
+}
+
 /**
  * Objects from the packed form, with the same shapes as listServices and
  * listDestinations. This runs once per entry of tables with tens of
@@ -224,15 +246,7 @@ export function unpack(p: PackedSnapshot): Snapshot {
     const destinations: DestinationInfo[] = new Array(last - first);
     for (let j = first; j < last; j++) {
       const d = j * D;
-      dest.af = dv[d + DV.af]!;
-      dest.port = dv[d + DV.port]!;
-      dest.fwdMethod = dv[d + DV.fwdMethod]!;
-      dest.weight = dv[d + DV.weight]! | 0; // a signed int on the wire
-      dest.uThreshold = dv[d + DV.uThreshold]!;
-      dest.lThreshold = dv[d + DV.lThreshold]!;
-      dest.tunType = dv[d + DV.tunType]!;
-      dest.tunPort = dv[d + DV.tunPort]!;
-      dest.tunFlags = dv[d + DV.tunFlags]!;
+      destinationAt(p, j, dest, false);
       dest.activeConns = dv[d + DV.activeConns]!;
       dest.inactConns = dv[d + DV.inactConns]!;
       dest.persistConns = dv[d + DV.persistConns]!;

@@ -5,7 +5,7 @@
 import { formatAddress, familyOf } from './address.js';
 import { K } from './constants.js';
 import type { RawDestKey, RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
-import { D, DEST_COLUMN as DV, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
+import { destinationAt, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
 import { protocolByNumber } from './vocabulary/protocols.js';
 import { SCHEDULER_FLAG_BITS } from './vocabulary/scheduler-flags.js';
 
@@ -58,23 +58,6 @@ export function serviceAt(p: PackedSnapshot, i: number): RawServiceSpec {
     timeout: sv[at + SV.timeout]!,
     netmask: sv[at + SV.netmask]!,
   };
-}
-
-/** Destination `j` of a snapshot as a raw spec, into `out` (its address only when `withAddress`). */
-export function destinationAt(p: PackedSnapshot, j: number, out: RawDestSpec, withAddress: boolean): RawDestSpec {
-  const at = j * D;
-  const dv = p.dests;
-  out.af = dv[at + DV.af]!;
-  out.port = dv[at + DV.port]!;
-  out.fwdMethod = dv[at + DV.fwdMethod]!;
-  out.weight = dv[at + DV.weight]! | 0; // a signed int on the wire
-  out.uThreshold = dv[at + DV.uThreshold]!;
-  out.lThreshold = dv[at + DV.lThreshold]!;
-  out.tunType = dv[at + DV.tunType]!;
-  out.tunPort = dv[at + DV.tunPort]!;
-  out.tunFlags = dv[at + DV.tunFlags]!;
-  if (withAddress) out.addr = p.destAddrs.subarray(j * 16, j * 16 + 16);
-  return out;
 }
 
 /** A destination spec of zeros with the key `key` (or none), to be filled. */
