@@ -23,6 +23,13 @@ export interface Lab {
 
 let counter = 0;
 
+/**
+ * A command the lab runs synchronously ends within this, or is killed and
+ * fails naming itself: a child that never ends (ps under AddressSanitizer did)
+ * would otherwise hold the test file, and its timeout, forever.
+ */
+const SYNC_LIMIT = { timeout: 300_000, killSignal: 'SIGKILL' } as const;
+
 export async function createLab(options: { backend?: Backend } = {}): Promise<Lab> {
   const name = `ipvs-test-${process.pid}-${counter++}`;
   execFileSync('ip', ['netns', 'add', name]);
@@ -34,16 +41,16 @@ export async function createLab(options: { backend?: Backend } = {}): Promise<La
     path,
     ipvs,
     ipvsadm(...args) {
-      const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', ...args], { encoding: 'utf8' });
+      const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', ...args], { encoding: 'utf8', ...SYNC_LIMIT });
       return { stdout: r.stdout, stderr: r.stderr, status: r.status };
     },
     saved() {
-      const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', '-Sn'], { encoding: 'utf8' });
+      const r = spawnSync('ip', ['netns', 'exec', name, 'ipvsadm', '-Sn'], { encoding: 'utf8', ...SYNC_LIMIT });
       if (r.status !== 0) throw new Error(`ipvsadm -Sn failed: ${r.stderr}`);
       return r.stdout;
     },
     exec(command, ...args) {
-      return execFileSync('ip', ['netns', 'exec', name, command, ...args], { encoding: 'utf8' });
+      return execFileSync('ip', ['netns', 'exec', name, command, ...args], { encoding: 'utf8', ...SYNC_LIMIT });
     },
     async close() {
       await ipvs.close();
