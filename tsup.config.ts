@@ -4,7 +4,7 @@ export default defineConfig([
   {
     // The library, in both module systems, each with its own declarations
     // (index.d.ts, index.d.cts).
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', exporter: 'src/exporter/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     // Node 20 is the oldest supported runtime.
@@ -12,7 +12,7 @@ export default defineConfig([
     // import.meta.url in src/native.ts needs a shim in the CommonJS build.
     shims: true,
     // Everything but the command line's bundle, which the other build writes.
-    clean: ['!cli.cjs', '!cli-program.cjs', '!cli-program.cjs.map'],
+    clean: ['!cli.cjs', '!cli-program.cjs', '!cli-program.cjs.map', '!ipvs-exporter.cjs', '!ipvs-exporter.cjs.map'],
     sourcemap: true,
   },
   {
@@ -35,5 +35,14 @@ export default defineConfig([
     format: ['cjs'],
     target: 'node20',
     minify: true,
+  },
+  {
+    // dist/ipvs-exporter.cjs, the `ipvs-exporter` command (prom-client stays
+    // a dependency, loaded from node_modules).
+    entry: { 'ipvs-exporter': 'src/exporter/bin.ts' },
+    format: ['cjs'],
+    target: 'node20',
+    shims: true,
+    sourcemap: true,
   },
 ]);

@@ -4,7 +4,7 @@
 // contender time / floor time (lower is better; below 1 beats the floor).
 // docs/benchmarks.md says what each table means and its targets.
 //
-//   node --expose-gc bench/bench.mjs [stats] [cli] [connections] [memory] [apply]   (default: all, in that order)
+//   node --expose-gc bench/bench.mjs [stats] [cli] [connections] [memory] [apply] [exporter]   (default: all, in that order)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { open } from '../dist/index.js';
 import { apply } from './apply.mjs';
 import { cli } from './cli.mjs';
+import { exporter } from './exporter.mjs';
 import {
   buildConnections,
   buildServices,
@@ -35,7 +36,7 @@ const CONNECTION_SIZES = sizes('BENCH_CONNECTIONS', '10000,50000,200000');
 // every reader of /proc/net/ip_vs_conn: the kernel keeps one table).
 const scenarios = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['stats', 'cli', 'connections', 'memory', 'apply'];
+  : ['stats', 'cli', 'connections', 'memory', 'apply', 'exporter'];
 // The library's default pool of sockets for snapshots (src/client.ts).
 const POOL = Math.min(4, availableParallelism());
 
@@ -241,6 +242,7 @@ for (const s of scenarios) {
   else if (s === 'connections') await connections();
   else if (s === 'memory') await memory();
   else if (s === 'apply') await apply();
-  else throw new Error(`unknown scenario ${s}: stats, cli, connections, memory or apply`);
+  else if (s === 'exporter') await exporter();
+  else throw new Error(`unknown scenario ${s}: stats, cli, connections, memory, apply or exporter`);
 }
 await ipvs.close();

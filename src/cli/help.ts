@@ -2,7 +2,7 @@
 // that its users find their way (synopsis, then commands and options).
 import { createRequire } from 'node:module';
 
-function ownVersion(): string {
+export function ownVersion(): string {
   try {
     // dist/cli.cjs and src/cli/help.ts both find the package root above them.
     const require = createRequire(import.meta.url);
