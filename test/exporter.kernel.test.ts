@@ -240,7 +240,15 @@ beforeAll(async () => {
   const node = process.execPath;
   ours = start(
     node,
-    [EXPORTER, `--web.listen-address=127.0.0.1:${PORTS.ours}`, `--netns=${d.name}`, `--netns=${backup.path}`],
+    [
+      EXPORTER,
+      `--web.listen-address=127.0.0.1:${PORTS.ours}`,
+      `--netns=${d.name}`,
+      `--netns=${backup.path}`,
+      '--collector.rates',
+      '--collector.connections',
+      '--collector.connections.interval=3s',
+    ],
     (t) => (oursStderr += t),
   );
   start(node, [
@@ -463,6 +471,28 @@ describe('scraped by Prometheus', () => {
       `count by (netns) (ipvs_destination_weight{job="ipvs",proto="TCP",local_address="${VIP4}"})`,
     );
     expect(perNs.map((s) => s.value)).toEqual([2, 2]);
+  });
+
+  it('counts the connection table by real server and state in the background; the kernel’s rates on request', async () => {
+    const d = topo.director;
+    const ns = `job="ipvs",netns="${d.name}"`;
+    // Entries expire meanwhile: compared until a count and the table agree.
+    const agree = async () => {
+      const states = await d.ipvs.connectionStats({ by: 'state' });
+      const expected = new Map(states.map((s) => [`state=${s.key}`, s.count]));
+      const got = await byKey(`sum by (state) (ipvs_connection_table_entries{${ns}})`);
+      return got.size > 0 && JSON.stringify([...got].sort()) === JSON.stringify([...expected].sort());
+    };
+    expect(await waitFor(agree, 90, 1000)).toBe(true);
+    const byDestination = await query(`sum by (remote_address) (ipvs_connection_table_entries{${ns}})`);
+    expect(byDestination.map((s) => s.metric.remote_address).sort()).toEqual(
+      expect.arrayContaining(topo.servers.map((s) => s.v4)),
+    );
+    const [age] = await query(`time() - ipvs_connection_table_last_count_timestamp_seconds{${ns}}`);
+    expect(age!.value).toBeLessThan(30);
+    // One rate series per service of each namespace: 7 and 1.
+    const rates = await query('count by (netns) (ipvs_service_connections_per_second{job="ipvs"})');
+    expect(rates.map((r) => r.value).sort()).toEqual([1, 7]);
   });
 
   it('ends gracefully on SIGTERM', async () => {
