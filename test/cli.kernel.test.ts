@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { cases } from './cli-cases.js';
-import { Netns, runCase, spawnCaptured, words, type Result } from './helpers/differential.js';
+import { deletePooled, Netns, runCase, spawnCaptured, words, type Result } from './helpers/differential.js';
 
 const show = (r: Result): string => `status ${r.status}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 
@@ -71,8 +71,9 @@ describe.concurrent('ipvs against ipvsadm, step by step', () => {
     );
   }
 
-  afterAll(() => {
+  afterAll(async () => {
     if (crashes.length && process.env.CLI_PROGRESS) writeSync(2, `[cli] ipvsadm crashed on: ${crashes.join('; ')}\n`);
+    await deletePooled();
   });
 });
 

@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 import { main } from '../../src/cli/main.js';
+import { open, type Timeouts } from '../../src/index.js';
 
 export interface Result {
   stdout: string;
@@ -143,7 +144,10 @@ function repeatsALine(text: string): boolean {
 export async function runCase(
   c: Case,
 ): Promise<{ steps: StepReport[]; saved: { ipvsadm: Result; ipvs: Result; oursByIpvsadm: Result } }> {
-  const [a, b] = await Promise.all([Netns.create(), Netns.create()]);
+  // A case with setup commands changes its namespaces beyond IPVS (links): fresh ones.
+  const fresh = c.setup !== undefined && c.setup.length > 0;
+  const [a, b] = await Promise.all(fresh ? [Netns.create(), Netns.create()] : [take(), take()]);
+  let reusable = !fresh;
   try {
     for (const argv of c.setup ?? []) {
       await a.exec(argv[0]!, ...argv.slice(1));
@@ -165,9 +169,64 @@ export async function runCase(
     ]);
     const saved = { ipvsadm: admSaved, oursByIpvsadm, ipvs: oursSaved };
     return { steps, saved };
+  } catch (e) {
+    reusable = false;
+    throw e;
   } finally {
-    await Promise.all([a.delete(), b.delete()]);
+    await Promise.all(reusable ? [give(a), give(b)] : [a.delete(), b.delete()]);
   }
+}
+
+// Namespaces of finished cases, emptied and used again: making and deleting
+// two namespaces per case (six `ip` processes, and the kernel's teardown of
+// each namespace's IPVS) took much of the suite's time under emulation.
+const pool: { ns: Netns; timeouts: Timeouts }[] = [];
+const defaults = new Map<Netns, Timeouts>();
+
+async function take(): Promise<Netns> {
+  const reused = pool.pop();
+  if (reused) return reused.ns;
+  const ns = await Netns.create();
+  const ipvs = await open({ netns: ns.path });
+  try {
+    defaults.set(ns, await ipvs.getTimeouts());
+  } finally {
+    await ipvs.close();
+  }
+  return ns;
+}
+
+/**
+ * Empties a namespace as a fresh one is (no services, no sync daemon, the
+ * timeouts it started with) and puts it back in the pool; deletes it when
+ * that fails, or when it is not empty afterwards.
+ */
+async function give(ns: Netns): Promise<void> {
+  const timeouts = defaults.get(ns)!;
+  try {
+    const ipvs = await open({ netns: ns.path });
+    try {
+      for (const d of await ipvs.listDaemons()) await ipvs.stopDaemon(d.state);
+      await ipvs.clear();
+      await ipvs.setTimeouts(timeouts);
+      const empty =
+        (await ipvs.listServices()).length === 0 &&
+        (await ipvs.listDaemons()).length === 0 &&
+        JSON.stringify(await ipvs.getTimeouts()) === JSON.stringify(timeouts);
+      if (!empty) throw new Error(`namespace ${ns.name} is not empty after its reset`);
+    } finally {
+      await ipvs.close();
+    }
+    pool.push({ ns, timeouts });
+  } catch {
+    defaults.delete(ns);
+    await ns.delete();
+  }
+}
+
+/** Deletes the pooled namespaces (at the end of a test file). */
+export async function deletePooled(): Promise<void> {
+  await Promise.all(pool.splice(0).map(({ ns }) => ns.delete()));
 }
 
 /**
