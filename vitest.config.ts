@@ -43,6 +43,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // A process per test file: each has its own addon instance and namespace.
           pool: 'forks',
+          // Under scripts/sanitize: the sanitizer's runtime for node children only.
+          setupFiles: ['test/sanitize/node-only.ts'],
         },
       },
     ],
