@@ -24,7 +24,7 @@ import { createTopology, MARK_VIP4, settle, VIP4, VIP6, waitFor, type Topology }
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 240_000 });
 
 const EXPORTER = join(process.cwd(), 'dist/ipvs-exporter.cjs');
-const PORTS = { ours: 19850, capped: 19851, node: 19100, prometheus: 19090 };
+const PORTS = { ours: 19850, capped: 19851, node: 19100, nodeMixed: 19101, prometheus: 19090 };
 const LIMIT = 40;
 const SYNC_ID = 9;
 const SCTP_PORT = 9;
@@ -33,6 +33,7 @@ const MARK = 1;
 
 let topo: Topology;
 let backup: Lab;
+let mixed: Lab;
 let work: string;
 const children: ChildProcess[] = [];
 let ours: ChildProcess;
@@ -73,10 +74,10 @@ async function query(expr: string): Promise<Sample[]> {
 }
 
 const IGNORED = new Set(['__name__', 'job', 'instance', 'netns', 'direction']);
-/** A series' identity without the labels a comparison ignores. */
+/** A series' identity without the labels a comparison ignores (and, as Prometheus stores them, without empty ones). */
 function keyOf(labels: Record<string, string>): string {
   return Object.entries(labels)
-    .filter(([k]) => !IGNORED.has(k))
+    .filter(([k, v]) => !IGNORED.has(k) && v !== '')
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
@@ -153,7 +154,7 @@ async function scrapedAfterNow(): Promise<void> {
   const now = Date.now() / 1000;
   const fresh = async () => {
     const stamps = await query('timestamp(up)');
-    return stamps.length === 3 && stamps.every((s) => s.value > now) && (await query('up == 0')).length === 0;
+    return stamps.length === 4 && stamps.every((s) => s.value > now) && (await query('up == 0')).length === 0;
   };
   expect(await waitFor(fresh, 60, 500)).toBe(true);
 }
@@ -163,6 +164,29 @@ beforeAll(async () => {
   execFileSync('modprobe', ['-a', 'sctp']);
   topo = await createTopology({ servers: 2, ports: [8080] });
   const d = topo.director;
+  // The sync daemon's backup: another namespace, the TCP IPv4 service alike.
+  backup = await createLab();
+  execFileSync('ip', [
+    'link',
+    'add',
+    'sync0',
+    'netns',
+    d.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'sync0',
+    'netns',
+    backup.name,
+  ]);
+  d.exec('ip', 'addr', 'add', '192.0.2.1/28', 'dev', 'sync0');
+  d.exec('ip', 'link', 'set', 'sync0', 'up');
+  backup.exec('ip', 'addr', 'add', '192.0.2.2/28', 'dev', 'sync0');
+  backup.exec('ip', 'link', 'set', 'sync0', 'up');
+  await d.ipvs.startDaemon({ state: 'master', interface: 'sync0', syncId: SYNC_ID });
+  await backup.ipvs.startDaemon({ state: 'backup', interface: 'sync0', syncId: SYNC_ID });
+
   const [rs1, rs2] = topo.servers as [Topology['servers'][0], Topology['servers'][0]];
   // The services: TCP and UDP over IPv4 and IPv6, SCTP, and one mark for two families.
   for (const [protocol, address] of [
@@ -177,14 +201,22 @@ beforeAll(async () => {
       await d.ipvs.addDestination(key, { address: address === VIP4 ? s.v4 : s.v6, forwarding: 'masq', weight: 2 });
     }
   }
+  const tcp4 = { protocol: 'tcp', address: VIP4, port: 8080 } as const;
+  await backup.ipvs.addService({ ...tcp4, scheduler: 'rr' });
+  for (const s of [rs1, rs2]) await backup.ipvs.addDestination(tcp4, { address: s.v4, forwarding: 'masq', weight: 2 });
   const sctp = { protocol: 'sctp', address: VIP4, port: SCTP_PORT } as const;
   await d.ipvs.addService({ ...sctp, scheduler: 'rr' });
   await d.ipvs.addDestination(sctp, { address: rs2.v4, forwarding: 'masq' });
   await d.ipvs.addService({ fwmark: MARK, scheduler: 'rr' });
   await d.ipvs.addDestination({ fwmark: MARK }, { address: rs1.v4, port: 0, forwarding: 'masq', weight: 3 });
-  // The same mark for IPv6, its real server the same IPv4 address (through a tunnel).
-  await d.ipvs.addService({ fwmark: MARK, family: 'inet6', scheduler: 'rr' });
-  await d.ipvs.addDestination(
+  // One mark for an IPv4 and an IPv6 service, one IPv4 real server for both (through a tunnel
+  // for IPv6): in a namespace of its own, since the kernel refuses real servers of another
+  // family than their service's while a sync daemon runs (EINVAL), as the director's does.
+  mixed = await createLab();
+  await mixed.ipvs.addService({ fwmark: MARK, scheduler: 'rr' });
+  await mixed.ipvs.addDestination({ fwmark: MARK }, { address: rs1.v4, port: 0, forwarding: 'masq', weight: 3 });
+  await mixed.ipvs.addService({ fwmark: MARK, family: 'inet6', scheduler: 'rr' });
+  await mixed.ipvs.addDestination(
     { fwmark: MARK, family: 'inet6' },
     { address: rs1.v4, port: 0, forwarding: 'tunnel', weight: 4 },
   );
@@ -210,32 +242,6 @@ beforeAll(async () => {
     String(MARK),
   );
 
-  // The sync daemon's backup: another namespace, the TCP IPv4 service alike.
-  backup = await createLab();
-  execFileSync('ip', [
-    'link',
-    'add',
-    'sync0',
-    'netns',
-    d.name,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'sync0',
-    'netns',
-    backup.name,
-  ]);
-  d.exec('ip', 'addr', 'add', '192.0.2.1/28', 'dev', 'sync0');
-  d.exec('ip', 'link', 'set', 'sync0', 'up');
-  backup.exec('ip', 'addr', 'add', '192.0.2.2/28', 'dev', 'sync0');
-  backup.exec('ip', 'link', 'set', 'sync0', 'up');
-  const tcp4 = { protocol: 'tcp', address: VIP4, port: 8080 } as const;
-  await backup.ipvs.addService({ ...tcp4, scheduler: 'rr' });
-  for (const s of [rs1, rs2]) await backup.ipvs.addDestination(tcp4, { address: s.v4, forwarding: 'masq', weight: 2 });
-  await d.ipvs.startDaemon({ state: 'master', interface: 'sync0', syncId: SYNC_ID });
-  await backup.ipvs.startDaemon({ state: 'backup', interface: 'sync0', syncId: SYNC_ID });
-
   // The exporters and Prometheus, in the guest's own namespace.
   const node = process.execPath;
   ours = start(
@@ -245,6 +251,7 @@ beforeAll(async () => {
       `--web.listen-address=127.0.0.1:${PORTS.ours}`,
       `--netns=${d.name}`,
       `--netns=${backup.path}`,
+      `--netns=${mixed.name}`,
       '--collector.rates',
       '--collector.connections',
       '--collector.connections.interval=3s',
@@ -257,13 +264,18 @@ beforeAll(async () => {
     `--netns=${d.name}`,
     `--series.limit=${LIMIT}`,
   ]);
-  const holder = start('ip', ['netns', 'exec', d.name, 'sleep', '900']);
-  start('prometheus-node-exporter', [
-    '--collector.disable-defaults',
-    '--collector.ipvs',
-    `--path.procfs=/proc/${holder.pid}`,
-    `--web.listen-address=127.0.0.1:${PORTS.node}`,
-  ]);
+  for (const [lab, port] of [
+    [d, PORTS.node],
+    [mixed, PORTS.nodeMixed],
+  ] as const) {
+    const holder = start('ip', ['netns', 'exec', lab.name, 'sleep', '900']);
+    start('prometheus-node-exporter', [
+      '--collector.disable-defaults',
+      '--collector.ipvs',
+      `--path.procfs=/proc/${holder.pid}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ]);
+  }
   const config = join(work, 'prometheus.yml');
   writeFileSync(
     config,
@@ -277,6 +289,8 @@ scrape_configs:
     static_configs: [{ targets: ['127.0.0.1:${PORTS.capped}'] }]
   - job_name: node
     static_configs: [{ targets: ['127.0.0.1:${PORTS.node}'] }]
+  - job_name: node_mixed
+    static_configs: [{ targets: ['127.0.0.1:${PORTS.nodeMixed}'] }]
 `,
   );
   start('prometheus', [
@@ -307,6 +321,7 @@ afterAll(async () => {
     for (const daemon of (await ipvs?.listDaemons().catch(() => [])) ?? []) await ipvs!.stopDaemon(daemon.state);
   }
   await backup?.close();
+  await mixed?.close();
   await topo?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -335,18 +350,18 @@ describe('scraped by Prometheus', () => {
     const total = (column: (typeof COLUMNS)[number]) => [...services.values()].reduce((a, c) => a + c[column], 0);
     expect((await query(`ipvs_connections_total{${ns}}`))[0]!.value).toBe(total('connections'));
     expect((await query(`ipvs_bytes_total{${ns},direction="out"}`))[0]!.value).toBe(total('bytes out'));
-    expect((await query(`ipvs_up{job="ipvs"}`)).map((s) => s.value)).toEqual([1, 1]);
+    expect((await query(`ipvs_up{job="ipvs"}`)).map((s) => s.value)).toEqual([1, 1, 1]);
   });
 
   it('agrees with node_exporter where node_exporter is right', async () => {
     const ns = `job="ipvs",netns="${topo.director.name}"`;
     // Totals.
     for (const [theirs, mine] of [
-      ['node_ipvs_connections_total', `ipvs_connections_total{${ns}}`],
-      ['node_ipvs_incoming_packets_total', `ipvs_packets_total{${ns},direction="in"}`],
-      ['node_ipvs_outgoing_packets_total', `ipvs_packets_total{${ns},direction="out"}`],
-      ['node_ipvs_incoming_bytes_total', `ipvs_bytes_total{${ns},direction="in"}`],
-      ['node_ipvs_outgoing_bytes_total', `ipvs_bytes_total{${ns},direction="out"}`],
+      ['node_ipvs_connections_total{job="node"}', `ipvs_connections_total{${ns}}`],
+      ['node_ipvs_incoming_packets_total{job="node"}', `ipvs_packets_total{${ns},direction="in"}`],
+      ['node_ipvs_outgoing_packets_total{job="node"}', `ipvs_packets_total{${ns},direction="out"}`],
+      ['node_ipvs_incoming_bytes_total{job="node"}', `ipvs_bytes_total{${ns},direction="in"}`],
+      ['node_ipvs_outgoing_bytes_total{job="node"}', `ipvs_bytes_total{${ns},direction="out"}`],
     ]) {
       const [a, b] = [await query(theirs!), await query(mine!)];
       expect(a.map((s) => s.value)).toEqual(b.map((s) => s.value));
@@ -360,7 +375,7 @@ describe('scraped by Prometheus', () => {
         ['node_ipvs_backend_weight', 'ipvs_destination_weight'],
       ]) {
         // Port 8080: node_exporter lists the SCTP service's real server (port 9) under another service.
-        const node = await byKey(`${theirs}{proto=~"TCP|UDP",remote_port="8080"}`);
+        const node = await byKey(`${theirs}{job="node",proto=~"TCP|UDP",remote_port="8080"}`);
         const mineNow = await byKey(`${mine}{${ns},proto=~"TCP|UDP"}`);
         if (node.size !== 8 || JSON.stringify([...node].sort()) !== JSON.stringify([...mineNow].sort())) return false;
       }
@@ -378,15 +393,15 @@ describe('scraped by Prometheus', () => {
     const mine = await byKey(`ipvs_destination_connections_total{${ns},proto="SCTP"}`);
     expect(mine).toEqual(new Map([[sctpKey, destinations.get(sctpKey)!.connections]]));
     // node_exporter: no SCTP service at all; its real server, if listed, under another service.
-    const node = await query(`node_ipvs_backend_weight{remote_port="${SCTP_PORT}"}`);
+    const node = await query(`node_ipvs_backend_weight{job="node",remote_port="${SCTP_PORT}"}`);
     expect(await query('node_ipvs_backend_weight{proto="SCTP"}')).toEqual([]);
     for (const s of node) expect(s.metric.proto).not.toBe('SCTP');
     // One mark, two families, one real server address: two series of ours (weights 3 and 4),
     // one of node_exporter's, which mixes both.
-    const weights = await byKey(`ipvs_destination_weight{${ns},proto="FWM"}`);
+    const weights = await byKey(`ipvs_destination_weight{job="ipvs",netns="${mixed.name}",proto="FWM"}`);
     expect([...weights.values()].sort()).toEqual([3, 4]);
     expect([...weights.keys()].map((k) => /family=(\w+)/.exec(k)![1]).sort()).toEqual(['ipv4', 'ipv6']);
-    const theirs = await query('node_ipvs_backend_weight{proto="FWM"}');
+    const theirs = await query('node_ipvs_backend_weight{job="node_mixed",proto="FWM"}');
     expect(theirs).toHaveLength(1);
     expect([3, 4]).not.toContain(theirs[0]!.value);
   });
@@ -437,7 +452,7 @@ describe('scraped by Prometheus', () => {
     const netns = dashboard.templating.list.find((v) => v.name === 'netns')!;
     expect(netns.query!.query).toBe('label_values(ipvs_up, netns)');
     expect((await query('ipvs_up{job="ipvs"}')).map((s) => s.metric.netns).sort()).toEqual(
-      [topo.director.name, backup.path].sort(),
+      [topo.director.name, backup.path, mixed.name].sort(),
     );
   });
 
@@ -490,9 +505,9 @@ describe('scraped by Prometheus', () => {
     );
     const [age] = await query(`time() - ipvs_connection_table_last_count_timestamp_seconds{${ns}}`);
     expect(age!.value).toBeLessThan(30);
-    // One rate series per service of each namespace: 7 and 1.
+    // One rate series per service of each namespace: 6, 1 and 2.
     const rates = await query('count by (netns) (ipvs_service_connections_per_second{job="ipvs"})');
-    expect(rates.map((r) => r.value).sort()).toEqual([1, 7]);
+    expect(rates.map((r) => r.value).sort()).toEqual([1, 2, 6]);
   });
 
   it('ends gracefully on SIGTERM', async () => {
