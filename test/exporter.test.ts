@@ -248,8 +248,8 @@ describe('the series', () => {
     m.close();
     expect(s.get('ipvs_up{netns="good"}')).toBe(1);
     expect(s.get('ipvs_up{netns="bad"}')).toBe(0);
-    expect(s.get('ipvs_exporter_read_errors_total{netns="bad"}')).toBe(2);
-    expect(s.get('ipvs_exporter_read_errors_total{netns="good"}')).toBe(0);
+    expect(s.get('ipvs_exporter_scrape_errors_total{netns="bad"}')).toBe(2);
+    expect(s.get('ipvs_exporter_scrape_errors_total{netns="good"}')).toBe(0);
     expect(
       s.get(
         'ipvs_service_connections_total{local_address="192.0.2.1",local_mark="",local_port="80",netns="good",proto="TCP"}',
@@ -338,8 +338,8 @@ describe('cardinality', () => {
       'ipvs_destination_connections_active',
       'ipvs_destination_connections_inactive',
       'ipvs_destination_weight',
-      'ipvs_exporter_read_duration_seconds',
-      'ipvs_exporter_read_errors_total',
+      'ipvs_exporter_scrape_duration_seconds',
+      'ipvs_exporter_scrape_errors_total',
       'ipvs_exporter_scrapes_total',
       'ipvs_exporter_series',
       'ipvs_exporter_series_dropped_total',

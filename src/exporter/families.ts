@@ -313,7 +313,7 @@ export const FAMILIES: readonly Family[] = [
     source: { own: 'up' },
   },
   {
-    name: 'exporter_read_duration_seconds',
+    name: 'exporter_scrape_duration_seconds',
     help: "How long the last scrape took to read the namespace's IPVS tables.",
     type: 'gauge',
     scope: 'namespace',
@@ -321,7 +321,7 @@ export const FAMILIES: readonly Family[] = [
     source: { own: 'readDuration' },
   },
   {
-    name: 'exporter_read_errors_total',
+    name: 'exporter_scrape_errors_total',
     help: "Scrapes that failed to read the namespace's IPVS tables (the error is logged).",
     type: 'counter',
     scope: 'namespace',
