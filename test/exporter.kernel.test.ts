@@ -19,7 +19,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createLab, type Lab } from './helpers/netns.js';
-import { createTopology, MARK_VIP4, settle, VIP4, VIP6, waitFor, type Topology } from './helpers/topology.js';
+import {
+  createTopology,
+  MARK_VIP4,
+  markAtIngress,
+  settle,
+  syncLink,
+  VIP4,
+  VIP6,
+  waitFor,
+  type Topology,
+} from './helpers/topology.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 240_000 });
 
@@ -166,24 +176,7 @@ beforeAll(async () => {
   const d = topo.director;
   // The sync daemon's backup: another namespace, the TCP IPv4 service alike.
   backup = await createLab();
-  execFileSync('ip', [
-    'link',
-    'add',
-    'sync0',
-    'netns',
-    d.name,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'sync0',
-    'netns',
-    backup.name,
-  ]);
-  d.exec('ip', 'addr', 'add', '192.0.2.1/28', 'dev', 'sync0');
-  d.exec('ip', 'link', 'set', 'sync0', 'up');
-  backup.exec('ip', 'addr', 'add', '192.0.2.2/28', 'dev', 'sync0');
-  backup.exec('ip', 'link', 'set', 'sync0', 'up');
+  syncLink(d, backup);
   await d.ipvs.startDaemon({ state: 'master', interface: 'sync0', syncId: SYNC_ID });
   await backup.ipvs.startDaemon({ state: 'backup', interface: 'sync0', syncId: SYNC_ID });
 
@@ -220,27 +213,7 @@ beforeAll(async () => {
     { fwmark: MARK, family: 'inet6' },
     { address: rs1.v4, port: 0, forwarding: 'tunnel', weight: 4 },
   );
-  d.exec('tc', 'qdisc', 'replace', 'dev', 'cli0', 'ingress');
-  // skbedit marks at ingress, before IPVS looks for a fwmark service (the guest has no nft or iptables).
-  d.exec(
-    'tc',
-    'filter',
-    'add',
-    'dev',
-    'cli0',
-    'ingress',
-    'protocol',
-    'ip',
-    'pref',
-    '1',
-    'flower',
-    'dst_ip',
-    MARK_VIP4,
-    'action',
-    'skbedit',
-    'mark',
-    String(MARK),
-  );
+  markAtIngress(d, 'cli0', 'inet', MARK_VIP4, MARK);
 
   // The exporters and Prometheus, in the guest's own namespace.
   const node = process.execPath;

@@ -2,13 +2,11 @@
 // and a backup daemon in another namespace, joined by a veth link that carries
 // the multicast sync messages. Connections made through the master show up in
 // the backup's connection table, bound to the backup's copy of the service.
-import { execFileSync } from 'node:child_process';
-
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 
 import { formatAddress, type Ipvs, type ServiceKey } from '../src/index.js';
 import { createLab, type Lab } from './helpers/netns.js';
-import { createTopology, VIP4, VIP6, waitFor, type Topology } from './helpers/topology.js';
+import { createTopology, syncLink, VIP4, VIP6, waitFor, type Topology } from './helpers/topology.js';
 
 // Packets under emulation on a busy host: a test that takes 3 s alone has been
 // seen to take 40 s. Every wait inside is bounded on its own.
@@ -21,24 +19,7 @@ const SYNC_ID = 7;
 beforeAll(async () => {
   topo = await createTopology({ servers: 1, ports: [8080] });
   backup = await createLab();
-  execFileSync('ip', [
-    'link',
-    'add',
-    'sync0',
-    'netns',
-    topo.director.name,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'sync0',
-    'netns',
-    backup.name,
-  ]);
-  topo.director.exec('ip', 'addr', 'add', '192.0.2.1/28', 'dev', 'sync0');
-  topo.director.exec('ip', 'link', 'set', 'sync0', 'up');
-  backup.exec('ip', 'addr', 'add', '192.0.2.2/28', 'dev', 'sync0');
-  backup.exec('ip', 'link', 'set', 'sync0', 'up');
+  syncLink(topo.director, backup);
   await topo.director.ipvs.startDaemon({ state: 'master', interface: 'sync0', syncId: SYNC_ID });
   await backup.ipvs.startDaemon({ state: 'backup', interface: 'sync0', syncId: SYNC_ID });
 }, 120_000);

@@ -14,6 +14,7 @@ import {
   createTopology,
   MARK_VIP4,
   MARK_VIP6,
+  markAtIngress,
   settle,
   VIP4,
   VIP6,
@@ -332,30 +333,7 @@ describe.each(FAMILIES)('$family', (F) => {
 
   describe('a service by firewall mark (marked by tc on the director, since the guest has neither nft nor iptables)', () => {
     const mark = F.family === 'inet' ? 1 : 2;
-    beforeAll(() => {
-      // skbedit sets skb->mark at ingress, before IPVS looks for a fwmark service.
-      const lab = topo.director;
-      lab.exec('tc', 'qdisc', 'replace', 'dev', 'cli0', 'ingress');
-      lab.exec(
-        'tc',
-        'filter',
-        'add',
-        'dev',
-        'cli0',
-        'ingress',
-        'protocol',
-        F.family === 'inet' ? 'ip' : 'ipv6',
-        'pref',
-        String(mark),
-        'flower',
-        'dst_ip',
-        F.markVip,
-        'action',
-        'skbedit',
-        'mark',
-        String(mark),
-      );
-    });
+    beforeAll(() => markAtIngress(topo.director, 'cli0', F.family, F.markVip, mark));
 
     it('balances TCP and UDP to the marked VIP over the servers, counted per destination', async () => {
       const ipvs = topo.director.ipvs;

@@ -8,7 +8,15 @@ import promClient, { type Metric, type Registry } from 'prom-client';
 import type { Ipvs } from '../client.js';
 import { invalidType } from '../validate.js';
 import type { Family } from './families.js';
-import { CONNECTION_LABELS, DESTINATION_LABELS, Entry, prepare, SERVICE_LABELS, walk } from './series.js';
+import {
+  CONNECTION_LABELS,
+  DESTINATION_LABELS,
+  labelsOf,
+  prepare,
+  SERVICE_LABELS,
+  walk,
+  type EntryLabels,
+} from './series.js';
 import { Metrics, type MetricsOptions, type Scrape, type Target } from './source.js';
 
 export interface CollectorOptions extends MetricsOptions {
@@ -37,7 +45,7 @@ interface Sample {
 }
 
 /** Label objects of every entry of a scrape, made once per scrape and shared by its families. */
-function labelObjects(metrics: Metrics, s: Scrape) {
+function labelObjects(metrics: Metrics, s: Scrape): EntryLabels<Labels>[] {
   const withDestinations = metrics.families.some((f) => f.scope === 'destination');
   return s.readings.map((r) => {
     const namespace: Labels = r.netns === undefined ? {} : { netns: r.netns };
@@ -82,7 +90,7 @@ class FamilyMetric {
   constructor(
     private readonly family: Family,
     private readonly metrics: Metrics,
-    private readonly labelsOf: (s: Scrape) => ReturnType<typeof labelObjects>,
+    private readonly labelsFor: (s: Scrape) => EntryLabels<Labels>[],
   ) {
     this.name = metrics.prefix + family.name;
     this.help = family.help;
@@ -91,27 +99,10 @@ class FamilyMetric {
 
   async get() {
     const s = await this.metrics.scrape();
-    const all = this.labelsOf(s);
+    const all = this.labelsFor(s);
     const values: Sample[] = [];
     walk(this.family, s, (entry, reading, index, direction, value) => {
-      const t = all[reading]!;
-      let labels: Labels;
-      switch (entry) {
-        case Entry.Namespace:
-          labels = t.namespace;
-          break;
-        case Entry.Service:
-          labels = t.services[index]!;
-          break;
-        case Entry.Destination:
-          labels = t.destinations[index]!;
-          break;
-        case Entry.Connection:
-          labels = t.connections[index]!;
-          break;
-        default:
-          labels = {};
-      }
+      let labels = labelsOf(all[reading]!, entry, index, {});
       if (direction !== null) labels = { ...labels, direction };
       values.push({ labels, value: Number(value) });
     });
@@ -145,15 +136,15 @@ export function createCollector(options: CollectorOptions): Collector {
   }
   const metrics = new Metrics(targets, rest, ['ipvs', 'registry']);
   // One set of label objects per scrape, for every family of it.
-  let last: { scrape: Scrape; labels: ReturnType<typeof labelObjects> } | undefined;
-  const labelsOf = (s: Scrape) => {
+  let last: { scrape: Scrape; labels: EntryLabels<Labels>[] } | undefined;
+  const labelsFor = (s: Scrape) => {
     if (last?.scrape !== s) last = { scrape: s, labels: labelObjects(metrics, s) };
     return last.labels;
   };
   const names: string[] = [];
   try {
     for (const family of metrics.families) {
-      const metric = new FamilyMetric(family, metrics, labelsOf);
+      const metric = new FamilyMetric(family, metrics, labelsFor);
       registry.registerMetric(metric as unknown as Metric);
       names.push(metric.name);
     }

@@ -3,7 +3,7 @@
 // text, which is never held whole. Each entry's labels are made into text
 // once per scrape and shared by its families' lines.
 import type { Family } from './families.js';
-import { CONNECTION_LABELS, Entry, prepare, SERVICE_LABELS, walk } from './series.js';
+import { CONNECTION_LABELS, labelsOf, prepare, SERVICE_LABELS, walk, type Entry, type EntryLabels } from './series.js';
 import type { Metrics, Scrape } from './source.js';
 
 /** A chunk is handed on once it reaches this many characters. */
@@ -26,14 +26,7 @@ function pairs(names: readonly string[], values: readonly string[]): string {
 }
 
 /** The label text of each entry of each reading of a scrape. */
-interface Texts {
-  namespace: string;
-  services: string[];
-  destinations: string[];
-  connections: string[];
-}
-
-function texts(m: Metrics, s: Scrape): Texts[] {
+function texts(m: Metrics, s: Scrape): EntryLabels<string>[] {
   const withDestinations = m.families.some((f) => f.scope === 'destination');
   return s.readings.map((r) => {
     const namespace = r.netns === undefined ? '' : `netns="${escapeLabel(r.netns)}"`;
@@ -72,24 +65,7 @@ export function* render(m: Metrics, s: Scrape): Generator<string, void, undefine
   // Chunks that filled up during a family's walk.
   const full: string[] = [];
   const line = (entry: Entry, reading: number, index: number, direction: string | null, value: string) => {
-    const t = all[reading]!;
-    let labels: string;
-    switch (entry) {
-      case Entry.Namespace:
-        labels = t.namespace;
-        break;
-      case Entry.Service:
-        labels = t.services[index]!;
-        break;
-      case Entry.Destination:
-        labels = t.destinations[index]!;
-        break;
-      case Entry.Connection:
-        labels = t.connections[index]!;
-        break;
-      default:
-        labels = '';
-    }
+    let labels = labelsOf(all[reading]!, entry, index, '');
     if (direction !== null) labels = labels === '' ? `direction="${direction}"` : `${labels},direction="${direction}"`;
     chunk += labels === '' ? `${name} ${value}\n` : `${name}{${labels}} ${value}\n`;
     if (chunk.length >= CHUNK) {

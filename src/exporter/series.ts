@@ -2,8 +2,7 @@
 // its value as the exposition format writes it. The text renderer and the
 // prom-client collector both walk them, each making its own labels.
 import { formatAddress, familyOf } from '../address.js';
-import { D, type PackedSnapshot } from '../snapshot.js';
-import type { Stats } from '../stats.js';
+import { COUNTERS, D, type PackedSnapshot } from '../snapshot.js';
 import type { Family } from './families.js';
 import { serviceLabels, type Reading, type Scrape } from './source.js';
 
@@ -36,19 +35,6 @@ function counterText(words: Uint32Array, counters: BigUint64Array, entry: number
 /** The 32-bit words of a counters array, low word first (the platforms Node runs IPVS on are little-endian). */
 const wordsOf = (c: BigUint64Array) => new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
 
-const STATS_KEYS: readonly (keyof Stats)[] = [
-  'conns',
-  'inPackets',
-  'outPackets',
-  'inBytes',
-  'outBytes',
-  'cps',
-  'inPps',
-  'outPps',
-  'inBps',
-  'outBps',
-];
-
 /** Walks the series of `family` in scrape `s`. */
 export function walk(family: Family, s: Scrape, emit: Emit): void {
   const source = family.source;
@@ -57,7 +43,7 @@ export function walk(family: Family, s: Scrape, emit: Emit): void {
     if (family.scope === 'total') {
       if (r.totals === undefined || !('counters' in source)) return;
       for (const [column, direction] of source.counters) {
-        emit(Entry.Namespace, ri, 0, direction, String(r.totals[STATS_KEYS[column]!]));
+        emit(Entry.Namespace, ri, 0, direction, String(r.totals[COUNTERS[column]!]));
       }
       return;
     }
@@ -158,6 +144,30 @@ export const CONNECTION_LABELS = [
   'remote_port',
   'state',
 ] as const;
+
+/** The labels of each kind of entry of one namespace, made once per scrape: text or objects. */
+export interface EntryLabels<L> {
+  namespace: L;
+  services: L[];
+  destinations: L[];
+  connections: L[];
+}
+
+/** The labels of the entry a series belongs to (`none` for the exporter's own series). */
+export function labelsOf<L>(t: EntryLabels<L>, entry: Entry, index: number, none: L): L {
+  switch (entry) {
+    case Entry.Namespace:
+      return t.namespace;
+    case Entry.Service:
+      return t.services[index]!;
+    case Entry.Destination:
+      return t.destinations[index]!;
+    case Entry.Connection:
+      return t.connections[index]!;
+    default:
+      return none;
+  }
+}
 
 /** A destination's own label values: remote_address and remote_port. */
 export function destinationLabels(p: PackedSnapshot, j: number): [string, string] {

@@ -379,3 +379,61 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
+
+/**
+ * Joins two namespaces by a veth pair, `sync0` on both sides (192.0.2.1/28
+ * and 192.0.2.2/28): the link a master and a backup sync daemon multicast over.
+ */
+export function syncLink(master: Host, backup: Host): void {
+  execFileSync('ip', [
+    'link',
+    'add',
+    'sync0',
+    'netns',
+    master.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'sync0',
+    'netns',
+    backup.name,
+  ]);
+  for (const [host, address] of [
+    [master, '192.0.2.1/28'],
+    [backup, '192.0.2.2/28'],
+  ] as const) {
+    host.exec('ip', 'addr', 'add', address, 'dev', 'sync0');
+    host.exec('ip', 'link', 'set', 'sync0', 'up');
+  }
+}
+
+/**
+ * Marks the packets to `vip` that arrive on `device` with `mark`: tc's
+ * skbedit at ingress sets skb->mark before IPVS looks for a fwmark service
+ * (the guest has neither nft nor iptables). `mark` is also the filter's preference.
+ */
+export function markAtIngress(host: Host, device: string, family: 'inet' | 'inet6', vip: string, mark: number): void {
+  host.exec('tc', 'qdisc', 'replace', 'dev', device, 'ingress');
+  const protocol = family === 'inet' ? 'ip' : 'ipv6';
+  const pref = String(mark);
+  host.exec(
+    'tc',
+    'filter',
+    'add',
+    'dev',
+    device,
+    'ingress',
+    'protocol',
+    protocol,
+    'pref',
+    pref,
+    'flower',
+    'dst_ip',
+    vip,
+    'action',
+    'skbedit',
+    'mark',
+    String(mark),
+  );
+}
