@@ -145,12 +145,8 @@ describe('one namespace: entries made by packets sent from inside it', () => {
     await lab?.close();
   });
 
-  for (const line of LISTINGS) {
-    it(`ipvsadm ${line}`, async () => {
-      await (/^-L\S*c|^-L -c/.test(line) ? expectSameConnections(ns, line) : expectSame(ns, line));
-    });
-  }
-
+  // First, while the estimator's rates of the bulk traffic have not decayed
+  // (under a sanitizer the listings after it take minutes).
   it('had counters in the M unit and rates in the millions', async () => {
     const stats = (await ns.ipvsadm(['-Ln', '--stats'])).stdout;
     expect(stats).toMatch(/ {4}\d{4}M /);
@@ -158,6 +154,12 @@ describe('one namespace: entries made by packets sent from inside it', () => {
     const rate = (await ns.ipvsadm(['-Ln', '--rate', '--exact'])).stdout;
     expect(rate).toMatch(/ \d{7,} /);
   });
+
+  for (const line of LISTINGS) {
+    it(`ipvsadm ${line}`, async () => {
+      await (/^-L\S*c|^-L -c/.test(line) ? expectSameConnections(ns, line) : expectSame(ns, line));
+    });
+  }
 
   it('zeroes counters as ipvsadm does (one service, then all)', async () => {
     const a = await ns.ipvs(['-Z', '-u', '192.0.2.4:53']);
