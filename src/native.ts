@@ -4,8 +4,7 @@
 // (u8, u16, u32; int for weight, timeouts, daemon state and sync id), strings
 // must hold no NUL: the addon refuses anything else with a RangeError or
 // TypeError naming the field, before anything is sent.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from './addon.js';
 
 /** A socket handle made by `open`; opaque to TypeScript. */
 export interface NativeSocket {
@@ -373,50 +372,15 @@ export interface NativeBinding extends SocketOps {
 
 let binding: NativeBinding | undefined;
 
-// dist/index.js and src/native.ts both sit one level below the package root.
-const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-
-/** Where the addon is loaded from: build/Release/ipvs.node, or a variant's (below). */
-export function addonPath(): string {
-  return join(here, '..', 'build', ...variantDirectory(), 'Release', 'ipvs.node');
-}
-
-/**
- * IPVS_ADDON_VARIANT=NAME loads the addon built into build/NAME/build/Release
- * instead of build/Release: scripts/sanitize builds `asan` (AddressSanitizer and
- * UndefinedBehaviorSanitizer) and `tsan` there, and runs the tests with it. A
- * name is letters, digits and dashes only, so it never leaves build/.
- */
-function variantDirectory(): string[] {
-  const name = process.env.IPVS_ADDON_VARIANT;
-  if (!name) return [];
-  if (!/^[a-z0-9-]+$/.test(name)) {
-    throw new Error(`IPVS_ADDON_VARIANT must be letters, digits and dashes (a directory under build/), not '${name}'`);
-  }
-  return [name, 'build'];
-}
+export { addonPath } from './addon.js';
 
 /**
  * Loads the addon on first use, so that importing the package (for its types,
- * or on another OS) never fails; using it where it cannot work does, clearly.
+ * or on another OS) never fails; using it where it cannot work does, clearly:
+ * an Error with code `ERR_IPVS_ADDON` whose message names the cause and the
+ * remedy (src/addon.ts).
  */
 export function native(): NativeBinding {
-  if (binding) return binding;
-  if (process.platform !== 'linux') {
-    throw new Error(`ipvs works only on Linux (IPVS is part of the Linux kernel); this is ${process.platform}`);
-  }
-  const path = addonPath();
-  try {
-    // As require() loads an addon, without the module system around it.
-    const module = { exports: {} as NativeBinding };
-    process.dlopen(module, path);
-    binding = module.exports;
-  } catch (cause) {
-    throw new Error(
-      `the ipvs native addon could not be loaded from ${path}: build it with \`npm rebuild ipvs\` ` +
-        '(it needs a C++ compiler, make, python3, and: apt-get install libnl-3-dev libnl-genl-3-dev pkg-config)',
-      { cause },
-    );
-  }
+  binding ??= loadAddon<NativeBinding>();
   return binding;
 }

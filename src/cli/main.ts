@@ -6,6 +6,7 @@
 // status. Nothing here exits the process.
 import { existsSync } from 'node:fs';
 
+import { isAddonError } from '../addon.js';
 import { open, type RawIpvs } from '../client.js';
 import { IpvsError, ipvsadmMessage } from '../errors.js';
 import type { RawInfo } from '../native.js';
@@ -66,7 +67,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let info: RawInfo;
   try {
     ({ raw, info } = await initialize(netns));
-  } catch {
+  } catch (e) {
+    // An addon that cannot load is no fault of the kernel's: say what is missing.
+    if (isAddonError(e)) {
+      io.stderr(`${argv0}: ${e.message}\n`);
+      return 1;
+    }
     // As ipvsadm: run modprobe where its output shows, then try once more.
     const { spawnSync } = await childProcess();
     const r = spawnSync('/sbin/modprobe', ['--', 'ip_vs'], { encoding: 'utf8' });
