@@ -39,7 +39,7 @@ if (!fromSource) {
         say(error.message);
         process.exit(0);
       }
-      reason = error.message;
+      reason = error.what;
     }
   }
 }
@@ -63,8 +63,8 @@ function which(name) {
 }
 
 // What node-gyp's Makefile runs: $CXX (make's default: g++), make, python3.
-const compiler = (process.env.CXX ?? 'g++').trim().split(/\s+/)[0];
-const python = process.env.npm_config_python ?? process.env.PYTHON ?? 'python3';
+const compiler = (process.env.CXX || 'g++').trim().split(/\s+/)[0];
+const python = process.env.npm_config_python || process.env.PYTHON || 'python3';
 const missing = [];
 if (!which(compiler)) missing.push(`a C++ compiler (${compiler})`);
 if (!which('make')) missing.push('make');
@@ -75,8 +75,8 @@ else if (spawnSync('pkg-config', ['--exists', 'libnl-3.0', 'libnl-genl-3.0']).st
 }
 // node-gyp: the package manager's own (npm and pnpm say where), or one on PATH.
 const nodeGyp =
-  process.env.npm_config_node_gyp ??
-  which('node-gyp') ??
+  process.env.npm_config_node_gyp ||
+  which('node-gyp') ||
   (() => {
     try {
       return require.resolve('node-gyp/bin/node-gyp.js');

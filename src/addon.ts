@@ -36,6 +36,8 @@ export interface AddonError extends Error {
   failure: AddonFailure;
   /** The file that was tried; undefined when none was found. */
   path: string | undefined;
+  /** What went wrong, without the remedy that the message adds. */
+  what: string;
 }
 
 /** What to install, per distribution, for libnl's runtime libraries. */
@@ -49,8 +51,11 @@ export const BUILD_NEEDS =
   'python3 pkg-config libnl-3-dev libnl-genl-3-dev; Fedora/RHEL: dnf install gcc-c++ make python3 pkgconf ' +
   'libnl3-devel; Alpine: apk add g++ make python3 pkgconf libnl3-dev)';
 
-const REBUILD =
-  'build it here with `npm rebuild ipvs --build-from-source` (pnpm: `pnpm rebuild ipvs`), which needs ' + BUILD_NEEDS;
+/** How to build the addon here; the install step (scripts/install.mjs) compiles where nothing here loads. */
+const BUILD_HOW =
+  '`npm rebuild ipvs` (pnpm: allow its build with `pnpm approve-builds`, then `pnpm rebuild ipvs`), ' +
+  'which needs ' +
+  BUILD_NEEDS;
 
 /**
  * Where the addon is loaded from (see the top of this file). Throws an
@@ -66,8 +71,9 @@ export function addonPath(): string {
     throw addonError(
       'missing',
       undefined,
-      `the ipvs native addon is not built, and no prebuilt one fits this system ` +
-        `(linux-${process.arch}, ${libc}; the package ships linux-x64 and linux-arm64 for glibc): ${REBUILD}`,
+      `no prebuilt ipvs addon fits this system (linux-${process.arch}, ${libc}; they are for linux-x64 and ` +
+        'linux-arm64 with glibc 2.34 or newer), and none was built here',
+      `Build it here with ${BUILD_HOW}`,
       cause,
     );
   }
@@ -99,6 +105,7 @@ export function loadAddon<T>(): T {
       'platform',
       undefined,
       `ipvs works only on Linux (IPVS is part of the Linux kernel); this is ${process.platform}`,
+      '',
     );
   }
   const path = addonPath();
@@ -118,27 +125,28 @@ function explain(path: string, cause: unknown): AddonError {
   // "libnl-genl-3.so.200: cannot open shared object file: No such file or directory"
   const library = /(lib[\w.+-]+\.so[\d.]*): cannot open shared object file/.exec(text)?.[1];
   if (library !== undefined && library.startsWith('libnl')) {
-    return addonError('library', path, `${what}. It needs libnl's runtime libraries: ${LIBNL_RUNTIME}`, cause);
+    return addonError('library', path, what, `It needs libnl's runtime libraries: ${LIBNL_RUNTIME}`, cause);
   }
   if (library !== undefined) {
-    return addonError('library', path, `${what}. Install the package that provides ${library}`, cause);
+    return addonError('library', path, what, `Install the package that provides ${library}`, cause);
   }
   // "version `GLIBC_2.34' not found", "wrong ELF class", "invalid ELF header", a missing file.
-  const prebuilt = path.includes(`${join('prebuilds', '')}`);
-  return addonError(
-    'unusable',
-    path,
-    prebuilt ? `${what}. The prebuilt addon does not fit this system: ${REBUILD}` : `${what}. Rebuild it: ${REBUILD}`,
-    cause,
-  );
+  const remedy = path.includes(join('prebuilds', ''))
+    ? `The prebuilt addon needs glibc 2.34 or newer; elsewhere, build it here with ${BUILD_HOW}`
+    : `Rebuild it with ${BUILD_HOW}`;
+  return addonError('unusable', path, what, remedy, cause);
 }
 
-function addonError(failure: AddonFailure, path: string | undefined, message: string, cause?: unknown): AddonError {
+function addonError(
+  failure: AddonFailure,
+  path: string | undefined,
+  what: string,
+  remedy: string,
+  cause?: unknown,
+): AddonError {
+  const message = remedy === '' ? what : `${what}. ${remedy}`;
   const error = new Error(message, cause === undefined ? undefined : { cause }) as AddonError;
-  error.code = ADDON_ERROR;
-  error.failure = failure;
-  error.path = path;
-  return error;
+  return Object.assign(error, { code: ADDON_ERROR, failure, path, what } as const);
 }
 
 /** True for the error loadAddon() throws. */

@@ -62,10 +62,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr(`Can't enter network namespace ${netns}: No such file or directory\n`);
     return 2;
   }
-  if (io.ownsProcess) runCallsInline();
   let raw: RawIpvs;
   let info: RawInfo;
   try {
+    if (io.ownsProcess) runCallsInline(); // the first use of the addon
     ({ raw, info } = await initialize(netns));
   } catch (e) {
     // An addon that cannot load is no fault of the kernel's: say what is missing.
