@@ -1,7 +1,7 @@
 // The `ipvs` program: main() with this process's argv, stdin and stdout
 // (dist/cli-program.cjs, which the executable, bin.ts, runs).
 import { existsSync, readFileSync, realpathSync, writeSync } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { basename, delimiter, join, sep } from 'node:path';
 
 import { main } from './main.js';
 
@@ -23,18 +23,26 @@ function writeAll(fd: number, text: string | Uint8Array): void {
 
 /**
  * The program's name as ipvsadm's messages and -h show argv[0]. A shell that
- * found `ipvs` on PATH ran it by that name, but an interpreted script never
- * sees the name it was given, only its file (Node makes even that absolute):
- * so the base name when PATH leads to this very file, else the path (a
- * checkout's dist/cli.cjs, run by its path).
+ * ran `ipvs` found it on PATH by that name, but an interpreted script never
+ * sees the name it was given, only its file (Node makes even that absolute).
+ * So: `ipvs` for an installed package's executable (run by its bin, a link
+ * or a package manager's shim such as pnpm's), the base name when PATH leads
+ * to this very file, else the path (a checkout's dist/cli.cjs, run by its path).
  */
 function invokedAs(script: string | undefined): string {
   if (script === undefined) return 'ipvs';
+  let file: string;
+  try {
+    file = realpathSync(script);
+  } catch {
+    return script;
+  }
+  if (file.split(sep).includes('node_modules')) return 'ipvs';
   const name = basename(script);
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '' || !existsSync(join(dir, name))) continue;
     try {
-      return realpathSync(join(dir, name)) === realpathSync(script) ? name : script;
+      return realpathSync(join(dir, name)) === file ? name : script;
     } catch {
       return script;
     }
