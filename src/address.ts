@@ -4,10 +4,14 @@
 import { K } from './constants.js';
 import { describe, invalidType, oneOf, outOfRange } from './validate.js';
 
+/** An address family: IPv4 (`'inet'`) or IPv6 (`'inet6'`). */
 export type Family = 'inet' | 'inet6';
 
+/** An address as the kernel carries it. */
 export interface ParsedAddress {
+  /** IPv4 or IPv6. */
   family: Family;
+  /** 16 bytes in network order; IPv4 in the first 4. */
   bytes: Uint8Array;
 }
 
@@ -100,6 +104,10 @@ export function addressField(field: string, record: Record<string, unknown>): Pa
   return parsed;
 }
 
+/**
+ * The text of an address of `family` whose bytes are `bytes` (network order,
+ * IPv4 in the first 4), as inet_ntop writes it: `192.0.2.1`, `2001:db8::1`.
+ */
 export function formatAddress(family: Family, bytes: Uint8Array): string {
   if (family === 'inet') return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   const words: number[] = [];

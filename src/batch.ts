@@ -39,7 +39,9 @@ export type RawCommand =
 
 /** A change to a service. */
 export interface ServiceChange {
+  /** A change to a service. */
   kind: 'service';
+  /** What is done to it. */
   action: 'add' | 'edit' | 'delete';
   /** The service, as text: `TCP 192.0.2.1:80`, `UDP [2001:db8::1]:53`, `FWM 5`. */
   service: string;
@@ -55,14 +57,19 @@ export interface ServiceChange {
 
 /** A change to a destination of a service. */
 export interface DestinationChange {
+  /** A change to a destination. */
   kind: 'destination';
+  /** What is done to it. */
   action: 'add' | 'edit' | 'delete';
   /** Its service, as text. */
   service: string;
   /** The destination, as text: `198.51.100.1:80`, `[2001:db8::2]:80`. */
   destination: string;
+  /** What it was (edit, delete). */
   before?: DestinationSpec;
+  /** What it becomes (add, edit). */
   after?: DestinationSpec;
+  /** The settings an edit changes. */
   fields?: DestinationField[];
 }
 
@@ -420,10 +427,38 @@ async function undoAndThrow(
 
 /** One change of a batch: the facade's own specs and keys. */
 export type BatchChange =
-  | { action: 'add' | 'edit'; service: ServiceSpec; destination?: undefined }
-  | { action: 'delete'; service: ServiceKey; destination?: undefined }
-  | { action: 'add' | 'edit'; service: ServiceKey; destination: DestinationSpec }
-  | { action: 'delete'; service: ServiceKey; destination: DestinationKey };
+  | {
+      /** Adds or edits the service. */
+      action: 'add' | 'edit';
+      /** The service's settings. */
+      service: ServiceSpec;
+      /** None: the change is to the service. */
+      destination?: undefined;
+    }
+  | {
+      /** Deletes the service, with its destinations. */
+      action: 'delete';
+      /** The service. */
+      service: ServiceKey;
+      /** None: the change is to the service. */
+      destination?: undefined;
+    }
+  | {
+      /** Adds or edits the destination. */
+      action: 'add' | 'edit';
+      /** Its service. */
+      service: ServiceKey;
+      /** The destination's settings. */
+      destination: DestinationSpec;
+    }
+  | {
+      /** Deletes the destination. */
+      action: 'delete';
+      /** Its service. */
+      service: ServiceKey;
+      /** The destination. */
+      destination: DestinationKey;
+    };
 
 /**
  * The steps of a batch, validated (TypeError/RangeError naming

@@ -71,6 +71,7 @@ export const DEFAULT_POOL = Math.min(4, availableParallelism());
 
 export { RawIpvs, type Backend } from './raw.js';
 
+/** What `open()` takes; every field is optional. */
 export interface OpenOptions {
   /**
    * `'netlink'` (default): every feature. `'sockopt'`: the legacy socket-option
@@ -112,6 +113,13 @@ export interface SnapshotOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A client of IPVS in one network namespace: one generic netlink socket,
+ * reused by every call and serialised, each kernel exchange with a deadline.
+ * Validates and fills defaults before anything is sent (a bad value is a
+ * TypeError or RangeError naming the field); the kernel's refusals reject
+ * with IpvsError. Made by `open()`; `close()` or `await using` releases it.
+ */
 export class Ipvs implements AsyncDisposable {
   /** The same socket without validation or defaults (see RawIpvs). */
   readonly raw: RawIpvs;
@@ -390,7 +398,13 @@ export class Ipvs implements AsyncDisposable {
    * nothing, as apply() does (without a desired state or a drift check). The
    * changes are validated first; the table is read once, for the undos.
    */
-  async batch(changes: readonly BatchChange[], options: { signal?: AbortSignal } = {}): Promise<{ changes: Change[] }> {
+  async batch(
+    changes: readonly BatchChange[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{
+    /** The changes made, in order, as plans describe them. */
+    changes: Change[];
+  }> {
     const o = object('options', options);
     knownKeys('options', o, ['signal']);
     const signal = signalOption('options.signal', o.signal);
@@ -466,6 +480,7 @@ export class Ipvs implements AsyncDisposable {
     await this.raw.close();
   }
 
+  /** What `await using` calls: `close()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -34,13 +34,19 @@ export type KnownConnectionProtocol = ProtocolName;
 
 /** One side of a connection. */
 export interface Endpoint {
+  /** IPv4 or IPv6. */
   family: Family;
+  /** The address, as text. */
   address: string;
+  /** The port. */
   port: number;
 }
 
+/** One entry of the connection table (`/proc/net/ip_vs_conn`). */
 export interface Connection {
+  /** The protocol (`'ip'`: a persistence template). */
   protocol: ConnectionProtocol;
+  /** The client's address and port. */
   client: Endpoint;
   /** The virtual service's address and port (a persistence template of a fwmark service: the mark). */
   virtual: Endpoint;
@@ -58,21 +64,29 @@ export interface Connection {
 
 /** An address, a port or both to match; a missing field matches anything. */
 export interface EndpointFilter {
+  /** A numeric IPv4 or IPv6 address. */
   address?: string;
+  /** 0..65535. */
   port?: number;
 }
 
 /** Entries to keep: all given fields must match. Applied by the addon, before any object is made. */
 export interface ConnectionFilter {
+  /** The protocol (`'tcp'`; `'ip'` for persistence templates). */
   protocol?: KnownConnectionProtocol;
   /** A state as the kernel prints it (`'ESTABLISHED'`). */
   state?: string;
+  /** The client's address and port. */
   client?: EndpointFilter;
+  /** The virtual service's address and port. */
   virtual?: EndpointFilter;
+  /** The real server's address and port. */
   destination?: EndpointFilter;
 }
 
+/** What the connection readers take (`connectionBatches`, `connections`, `listConnections`). */
 export interface ConnectionReadOptions {
+  /** The entries to keep; default all. */
   filter?: ConnectionFilter;
   /**
    * Reader threads, each reading its own slice of the table; `'auto'`: one per
@@ -90,28 +104,40 @@ export interface ConnectionReadOptions {
   signal?: AbortSignal;
 }
 
+/** What `connectionStats()` counts by: the state, the real server, or the virtual service. */
 export type ConnectionStatsBy = 'state' | 'destination' | 'service';
 
 /** A virtual service as connections name it: protocol, address and port. */
 export interface ServiceEndpoint extends Endpoint {
+  /** The protocol. */
   protocol: ConnectionProtocol;
 }
 
 /** What each kind of count is keyed by. */
 export interface ConnectionStatsKeys {
+  /** By state: the state, as the kernel prints it. */
   state: string;
+  /** By destination: the real server's address and port. */
   destination: Endpoint;
+  /** By service: the virtual service. */
   service: ServiceEndpoint;
 }
 
+/** How many entries of the connection table have one key. */
 export interface ConnectionCount<Key> {
+  /** The state, real server or service. */
   key: Key;
+  /** Its entries. */
   count: number;
 }
 
+/** What `connectionStats()` takes. */
 export interface ConnectionStatsOptions<By extends ConnectionStatsBy = ConnectionStatsBy> {
+  /** What to count by. */
   by: By;
+  /** The entries to count; default all. */
   filter?: ConnectionFilter;
+  /** Reader threads, as ConnectionReadOptions' `parallel`; default 1. */
   parallel?: number | 'auto';
   /** Aborts the count: the reader threads stop, and the call rejects with an AbortError. */
   signal?: AbortSignal;
@@ -136,10 +162,15 @@ function endpoint(family: number, address: Uint8Array, port: number): Endpoint {
  * `at(i)` and iteration make Connection objects.
  */
 export class ConnectionBatch implements Iterable<Connection> {
+  /** How many entries it holds. */
   readonly length: number;
+  /** The protocols that `protocolIndex` indexes. */
   readonly protocols: readonly ConnectionProtocol[];
+  /** Per entry: its protocol, an index into `protocols`. */
   readonly protocolIndex: Uint16Array;
+  /** The states that `stateIndex` indexes, as the kernel prints them. */
   readonly states: readonly string[];
+  /** Per entry: its state, an index into `states`. */
   readonly stateIndex: Uint16Array;
   /** Of the client and virtual addresses. */
   readonly family: Uint8Array;
@@ -147,20 +178,29 @@ export class ConnectionBatch implements Iterable<Connection> {
   readonly addressLength: 4 | 16;
   /** Bytes per address in `destination`: 4 or 16. */
   readonly destinationAddressLength: 4 | 16;
+  /** The client addresses, `addressLength` bytes each (network order). */
   readonly client: Uint8Array;
+  /** Per entry: the client's port. */
   readonly clientPort: Uint16Array;
+  /** The virtual addresses, `addressLength` bytes each. */
   readonly virtual: Uint8Array;
+  /** Per entry: the virtual port. */
   readonly virtualPort: Uint16Array;
+  /** Per entry: the real server's family (K.AF_INET or K.AF_INET6). */
   readonly destinationFamily: Uint8Array;
+  /** The real servers' addresses, `destinationAddressLength` bytes each. */
   readonly destination: Uint8Array;
+  /** Per entry: the real server's port. */
   readonly destinationPort: Uint16Array;
   /** Seconds until each entry expires. */
   readonly expires: Uint32Array;
   /** Engine names; index 0 is '' and means none. */
   readonly persistenceEngines: readonly string[];
+  /** Per entry: its engine, an index into `persistenceEngines`. */
   readonly persistenceEngineIndex: Uint16Array;
   /** Engine data; index 0 is '' and means none. */
   readonly persistenceData: readonly string[];
+  /** Per entry: its engine data, an index into `persistenceData`. */
   readonly persistenceDataIndex: Uint32Array;
 
   /** @internal */
@@ -221,6 +261,7 @@ export class ConnectionBatch implements Iterable<Connection> {
     return c;
   }
 
+  /** Each entry as a Connection object, in order. */
   *[Symbol.iterator](): Iterator<Connection> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }

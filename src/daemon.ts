@@ -14,10 +14,12 @@ import {
   outOfRange,
 } from './validate.js';
 
+/** A sync daemon's role: the master sends the connection table's changes, a backup receives them. */
 export type DaemonState = 'master' | 'backup';
 
 /** What is asked of a daemon; options left out take the kernel's defaults. */
 export interface DaemonSpec {
+  /** Master or backup. */
   state: DaemonState;
   /** The multicast interface, such as `'eth0'` (required). */
   interface: string;
@@ -35,13 +37,19 @@ export interface DaemonSpec {
 
 /** What the kernel reports about a running daemon. */
 export interface DaemonInfo {
+  /** Master or backup. */
   state: DaemonState;
+  /** The multicast interface. */
   interface: string;
+  /** The sync id of its messages (0..255). */
   syncId: number;
+  /** The largest sync message payload, in bytes. */
   maxLength: number;
   /** The group, when the kernel reports one. */
   group: string | undefined;
+  /** The UDP port. */
   port: number;
+  /** The multicast TTL. */
   ttl: number;
 }
 

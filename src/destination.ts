@@ -8,7 +8,9 @@ import { type FieldOf, integer, knownKeys, object, observedFields, oneOf, outOfR
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
 export type { Forwarding };
+/** A tunnel's encapsulation: IP in IP, Generic UDP Encapsulation, or GRE. */
 export type TunnelType = 'ipip' | 'gue' | 'gre';
+/** A tunnel's checksum: none, a checksum, or remote checksum offload (GUE only). */
 export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
 
 /** What names a destination within its service. */
@@ -19,7 +21,9 @@ export interface DestinationKey {
   port?: number;
 }
 
+/** How a tunnelling destination (`forwarding: 'tunnel'`) encapsulates. */
 export interface Tunnel {
+  /** The encapsulation; default `'ipip'`. */
   type: TunnelType;
   /** The UDP port of a GUE tunnel, 1..65535 (required for gue; otherwise absent or 0, as infos report it). */
   port?: number;
@@ -41,21 +45,34 @@ export interface DestinationOptions {
   tunnel?: Tunnel;
 }
 
+/** What `addDestination` and `editDestination` take: the key and the options. */
 export type DestinationSpec = DestinationKey & DestinationOptions;
 
 /** What the kernel reports about a destination. Usable as a DestinationKey. */
 export interface DestinationInfo {
+  /** IPv4 or IPv6 (may differ from the service's). */
   family: Family;
+  /** The address, as text. */
   address: string;
+  /** The port. */
   port: number;
+  /** How packets reach it. */
   forwarding: Forwarding;
+  /** Its weight; 0 takes no new connections. */
   weight: number;
+  /** The upper connection threshold (0: none). */
   upperThreshold: number;
+  /** The lower connection threshold (0: none). */
   lowerThreshold: number;
+  /** The tunnel, for `forwarding: 'tunnel'`. */
   tunnel: Required<Tunnel> | undefined;
+  /** Active connections (established, for TCP). */
   activeConnections: number;
+  /** Inactive connections (any other state). */
   inactiveConnections: number;
+  /** Persistence templates pointing at it. */
   persistentConnections: number;
+  /** Its counters and the kernel's rate estimates. */
   stats: Stats;
 }
 

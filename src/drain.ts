@@ -35,6 +35,7 @@ export interface DrainProgress {
   elapsed: number;
 }
 
+/** What `drain()` takes; every field is optional. */
 export interface DrainOptions {
   /**
    * Milliseconds to wait for the destination's entries to go, at least 0

@@ -52,6 +52,7 @@ export function ipvsadmMessage(op: string, errno: number, fallback: string): str
 
 /** A failure reported by the kernel (or by the transport to it). */
 export class IpvsError extends Error {
+  /** `'IpvsError'` (`'ApplyError'` for that subclass). */
   override readonly name: string = 'IpvsError';
   /** The kernel's errno, positive (3 for ESRCH). */
   readonly errno: number;
@@ -135,6 +136,7 @@ export interface UndoFailure {
   change: Change;
   /** The command of its undo that failed (`'deleteService'`, …). */
   command: string;
+  /** Why the undo failed (an IpvsError, usually). */
   error: unknown;
 }
 
@@ -145,6 +147,7 @@ export interface UndoFailure {
  * are the refusal's; `cause` is the refused command's own IpvsError.
  */
 export class ApplyError extends IpvsError {
+  /** `'ApplyError'`. */
   override readonly name: string = 'ApplyError';
   /** The change the kernel refused; undefined when something else ended the run. */
   readonly change: Change | undefined;

@@ -1,6 +1,8 @@
 // The package entry: re-exports only.
-export { open, Ipvs, RawIpvs, type Backend, type OpenOptions } from './client.js';
+export { open, Ipvs, RawIpvs, type Backend, type OpenOptions, type SnapshotOptions } from './client.js';
 export type {
+  RawBatchOutcome,
+  RawSnapshot,
   RawDest,
   RawDestKey,
   RawDestSpec,
@@ -17,7 +19,7 @@ export { ApplyError, IpvsError, type UndoFailure } from './errors.js';
 export type { BatchChange, Change, DestinationChange, ServiceChange } from './batch.js';
 export type { ApplyOptions, ApplyResult, DesiredService, DesiredState, Plan, PlanOptions } from './plan.js';
 export type { DestinationField, ServiceField } from './table.js';
-export { formatAddress, parseAddress, type Family } from './address.js';
+export { formatAddress, parseAddress, type Family, type ParsedAddress } from './address.js';
 export type { Info } from './info.js';
 export { ConnectionBatch } from './connections.js';
 export type {
@@ -62,6 +64,7 @@ export type {
   Persistence,
   Protocol,
   SchedulerFlag,
+  ServiceDetails,
   ServiceInfo,
   ServiceKey,
   ServiceOptions,

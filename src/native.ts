@@ -4,8 +4,7 @@
 // (u8, u16, u32; int for weight, timeouts, daemon state and sync id), strings
 // must hold no NUL: the addon refuses anything else with a RangeError or
 // TypeError naming the field, before anything is sent.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from './addon.js';
 
 /** A socket handle made by `open`; opaque to TypeScript. */
 export interface NativeSocket {
@@ -14,18 +13,27 @@ export interface NativeSocket {
 
 /** What identifies a service on the wire. `addr` is 16 bytes (IPv4 in the first 4). */
 export interface RawServiceKey {
+  /** The address family: AF_INET (2) or AF_INET6 (10). */
   af: number;
+  /** IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP; 0 for a firewall-mark service. */
   protocol: number;
+  /** The virtual address, 16 bytes in network order (IPv4 in the first 4); zeros for a firewall-mark service. */
   addr: Uint8Array;
+  /** The virtual port; 0 for a firewall-mark service. */
   port: number;
+  /** The firewall mark; 0 for an address service. */
   fwmark: number;
 }
 
+/** A service's settings as the kernel takes them (IPVS_CMD_NEW_SERVICE, IPVS_CMD_SET_SERVICE). */
 export interface RawServiceSpec extends RawServiceKey {
+  /** The scheduler's name (`wlc`). */
   scheduler: string;
   /** Persistence engine, '' for none. */
   pe: string;
+  /** IP_VS_SVC_F_* flags: persistence, one-packet scheduling, the scheduler's own flags. */
   flags: number;
+  /** The persistence timeout, in seconds. */
   timeout: number;
   /** IPv4: the mask as a number (0xffffff00); IPv6: the prefix length. */
   netmask: number;
@@ -33,54 +41,89 @@ export interface RawServiceSpec extends RawServiceKey {
 
 /** Counters and rates (from the kernel's 64-bit nest, or its 32-bit one on old kernels). */
 export interface RawStats {
+  /** Connections scheduled. */
   conns: bigint;
+  /** Packets in (client to server). */
   inpkts: bigint;
+  /** Packets out (server to client). */
   outpkts: bigint;
+  /** Bytes in. */
   inbytes: bigint;
+  /** Bytes out. */
   outbytes: bigint;
+  /** The kernel's estimate of connections per second. */
   cps: bigint;
+  /** The kernel's estimate of packets in per second. */
   inpps: bigint;
+  /** The kernel's estimate of packets out per second. */
   outpps: bigint;
+  /** The kernel's estimate of bytes in per second. */
   inbps: bigint;
+  /** The kernel's estimate of bytes out per second. */
   outbps: bigint;
 }
 
+/** A service as the kernel reports it: its settings and its counters. */
 export interface RawService extends RawServiceSpec {
+  /** Its counters and rate estimates. */
   stats: RawStats;
 }
 
+/** What identifies a real server (destination) of a service on the wire. */
 export interface RawDestKey {
+  /** The address family: AF_INET (2) or AF_INET6 (10); may differ from the service's. */
   af: number;
+  /** The address, 16 bytes in network order (IPv4 in the first 4). */
   addr: Uint8Array;
+  /** The port. */
   port: number;
 }
 
+/** A real server's settings as the kernel takes them (IPVS_CMD_NEW_DEST, IPVS_CMD_SET_DEST). */
 export interface RawDestSpec extends RawDestKey {
+  /** IP_VS_CONN_F_* forwarding method: masquerading (0), local (1), tunnel (2), direct routing (3). */
   fwdMethod: number;
+  /** The weight (0 takes no new connections). */
   weight: number;
+  /** The upper connection threshold (0: none). */
   uThreshold: number;
+  /** The lower connection threshold (0: none). */
   lThreshold: number;
+  /** IP_VS_CONN_F_TUNNEL_TYPE_*: IPIP (0), GUE (1), GRE (2). */
   tunType: number;
+  /** The GUE tunnel's port. */
   tunPort: number;
+  /** IP_VS_TUNNEL_ENCAP_FLAG_*: the tunnel's checksum option. */
   tunFlags: number;
 }
 
+/** A real server as the kernel reports it: its settings, connection counts and counters. */
 export interface RawDest extends RawDestSpec {
+  /** Active connections (established, for TCP). */
   activeConns: number;
+  /** Inactive connections (any other state). */
   inactConns: number;
+  /** Persistence templates pointing at it. */
   persistConns: number;
+  /** Its counters and rate estimates. */
   stats: RawStats;
 }
 
+/** IPVS's version and connection table size (IPVS_CMD_GET_INFO). */
 export interface RawInfo {
+  /** The version as one number: 0x010203 for 1.2.3. */
   version: number;
+  /** The size of the connection hash table (buckets). */
   connTabSize: number;
 }
 
 /** Seconds; 0 in a request leaves that timeout unchanged. */
 export interface RawTimeouts {
+  /** TCP's established-state timeout. */
   tcp: number;
+  /** TCP's timeout after a FIN. */
   tcpFin: number;
+  /** UDP's timeout. */
   udp: number;
 }
 
@@ -88,14 +131,19 @@ export interface RawTimeouts {
 export interface RawDaemon {
   /** IP_VS_STATE_MASTER (1) or IP_VS_STATE_BACKUP (2). */
   state: number;
+  /** The interface it sends or listens on. */
   ifname: string;
+  /** The sync id its messages carry (0..255). */
   syncId: number;
+  /** The largest sync message, in bytes (0: the kernel's default). */
   maxLen: number;
   /** AF_INET, AF_INET6, or 0 for no group. */
   groupAf: number;
   /** 16 bytes; IPv4 in the first 4. */
   group: Uint8Array;
+  /** The multicast group's UDP port (0: the kernel's default). */
   port: number;
+  /** The multicast TTL (0: the kernel's default). */
   ttl: number;
 }
 
@@ -235,19 +283,33 @@ export interface RawBatchOutcome {
   /** The errno of the stop request (ECANCELED, EBADF) that ended the batch early, or 0. */
   stopped: number;
   /** A failure of the socket itself that ended the batch early. */
-  failure: { errno: number; message: string } | null;
+  failure: {
+    /** Its errno. */
+    errno: number;
+    /** What failed. */
+    message: string;
+  } | null;
 }
 
 /** A statistics snapshot, packed; see PackedSnapshot in src/snapshot.ts for the layout. */
 export interface RawSnapshot {
+  /** CLOCK_MONOTONIC in nanoseconds when the last dump ended. */
   takenAt: bigint;
+  /** 10 counters per entry (COUNTERS' order): the services', then the destinations'. */
   counters: BigUint64Array;
+  /** A row of numbers per service (SERVICE_COLUMNS in src/snapshot.ts). */
   services: Uint32Array;
+  /** 16 bytes per service: its address (IPv4 in the first 4). */
   serviceAddrs: Uint8Array;
+  /** Service i's destinations are rows destOffsets[i] to destOffsets[i + 1] - 1. */
   destOffsets: Uint32Array;
+  /** A row of numbers per destination (DEST_COLUMNS in src/snapshot.ts). */
   dests: Uint32Array;
+  /** 16 bytes per destination: its address. */
   destAddrs: Uint8Array;
+  /** The scheduler names that service rows index. */
   schedulers: string[];
+  /** The persistence engine names that service rows index. */
   engines: string[];
 }
 
@@ -373,50 +435,15 @@ export interface NativeBinding extends SocketOps {
 
 let binding: NativeBinding | undefined;
 
-// dist/index.js and src/native.ts both sit one level below the package root.
-const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-
-/** Where the addon is loaded from: build/Release/ipvs.node, or a variant's (below). */
-export function addonPath(): string {
-  return join(here, '..', 'build', ...variantDirectory(), 'Release', 'ipvs.node');
-}
-
-/**
- * IPVS_ADDON_VARIANT=NAME loads the addon built into build/NAME/build/Release
- * instead of build/Release: scripts/sanitize builds `asan` (AddressSanitizer and
- * UndefinedBehaviorSanitizer) and `tsan` there, and runs the tests with it. A
- * name is letters, digits and dashes only, so it never leaves build/.
- */
-function variantDirectory(): string[] {
-  const name = process.env.IPVS_ADDON_VARIANT;
-  if (!name) return [];
-  if (!/^[a-z0-9-]+$/.test(name)) {
-    throw new Error(`IPVS_ADDON_VARIANT must be letters, digits and dashes (a directory under build/), not '${name}'`);
-  }
-  return [name, 'build'];
-}
+export { addonPath } from './addon.js';
 
 /**
  * Loads the addon on first use, so that importing the package (for its types,
- * or on another OS) never fails; using it where it cannot work does, clearly.
+ * or on another OS) never fails; using it where it cannot work does, clearly:
+ * an Error with code `ERR_IPVS_ADDON` whose message names the cause and the
+ * remedy (src/addon.ts).
  */
 export function native(): NativeBinding {
-  if (binding) return binding;
-  if (process.platform !== 'linux') {
-    throw new Error(`ipvs works only on Linux (IPVS is part of the Linux kernel); this is ${process.platform}`);
-  }
-  const path = addonPath();
-  try {
-    // As require() loads an addon, without the module system around it.
-    const module = { exports: {} as NativeBinding };
-    process.dlopen(module, path);
-    binding = module.exports;
-  } catch (cause) {
-    throw new Error(
-      `the ipvs native addon could not be loaded from ${path}: build it with \`npm rebuild ipvs\` ` +
-        '(it needs a C++ compiler, make, python3, and: apt-get install libnl-3-dev libnl-genl-3-dev pkg-config)',
-      { cause },
-    );
-  }
+  binding ??= loadAddon<NativeBinding>();
   return binding;
 }

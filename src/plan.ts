@@ -38,7 +38,10 @@ import {
 import { describe, integer, invalidType, knownKeys, object, outOfRange } from './validate.js';
 
 /** A service of a desired state: a service spec and its destinations (all of them: others are deleted). */
-export type DesiredService = ServiceSpec & { destinations?: DestinationSpec[] };
+export type DesiredService = ServiceSpec & {
+  /** Every destination the service should have (none when absent). */
+  destinations?: DestinationSpec[];
+};
 
 /**
  * What the table should hold: every service (unless applied with
@@ -46,9 +49,11 @@ export type DesiredService = ServiceSpec & { destinations?: DestinationSpec[] };
  * in the package (`schema/desired-state.schema.json`).
  */
 export interface DesiredState {
+  /** Every service the table should hold (with `onlyListed`: the ones to change). */
   services: DesiredService[];
 }
 
+/** What `plan()` takes. */
 export interface PlanOptions {
   /**
    * Change only the services the document names (each with all its
@@ -60,9 +65,17 @@ export interface PlanOptions {
 
 /** The changes that make the table equal to a desired state, in the order they are applied. */
 export interface Plan {
+  /** The changes, in the order they are applied. */
   readonly changes: readonly Change[];
   /** How many changes of each action. */
-  readonly summary: { add: number; edit: number; delete: number };
+  readonly summary: {
+    /** Services and destinations to add. */
+    add: number;
+    /** Services and destinations to edit in place. */
+    edit: number;
+    /** Services and destinations to delete. */
+    delete: number;
+  };
 }
 
 /** A desired state, validated: its table, and the specs as given (for the changes' `after`). */
@@ -278,13 +291,19 @@ export interface ApplyOptions extends PlanOptions {
    * `interval` as drain() takes them. When a drain times out, apply rejects
    * with ETIMEDOUT naming what stays at weight 0; every other change is made.
    */
-  drain?: { timeout?: number; interval?: number };
+  drain?: {
+    /** Milliseconds to wait for each destination's connections to go (default 300000). */
+    timeout?: number;
+    /** Milliseconds between two reads of the counts (default 1000). */
+    interval?: number;
+  };
 }
 
 /** What apply() did. */
 export interface ApplyResult {
   /** The plan's changes: made, or (dryRun) to be made. */
   changes: readonly Change[];
+  /** How many changes of each action. */
   summary: Plan['summary'];
   /** False for a dry run. */
   applied: boolean;

@@ -37,6 +37,7 @@ export class RawIpvs {
   readonly #ops: SocketOps;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The interface this client speaks: generic netlink, or the legacy socket options. */
   readonly backend: Backend;
 
   /** @internal Use `open()`, then `.raw`. */
@@ -51,6 +52,7 @@ export class RawIpvs {
     return this.#sock;
   }
 
+  /** True once `close()` was called: every call then rejects with EBADF. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -70,30 +72,50 @@ export class RawIpvs {
     return result;
   }
 
+  // Each call sends the one request its name says and settles with the
+  // kernel's answer: an IpvsError with the kernel's errno when refused.
+
+  /** IPVS's version and connection table size (IPVS_CMD_GET_INFO). */
   info = (): Promise<RawInfo> => this.#run('info', (s) => this.#ops.info(s));
+  /** Every service with its counters (a dump of IPVS_CMD_GET_SERVICE); `[]` for none. */
   listServices = (): Promise<RawService[]> => this.#run('listServices', (s) => this.#ops.listServices(s));
+  /** One service (IPVS_CMD_GET_SERVICE); ESRCH when there is none with this key. */
   getService = (key: RawServiceKey): Promise<RawService> =>
     this.#run('getService', (s) => this.#ops.getService(s, key));
+  /** Adds a service (IPVS_CMD_NEW_SERVICE); EEXIST when it exists, ENOENT for an unknown scheduler. */
   addService = (spec: RawServiceSpec): Promise<void> => this.#run('addService', (s) => this.#ops.addService(s, spec));
+  /** Replaces a service's settings (IPVS_CMD_SET_SERVICE); ESRCH when it does not exist. */
   editService = (spec: RawServiceSpec): Promise<void> =>
     this.#run('editService', (s) => this.#ops.editService(s, spec));
+  /** Deletes a service and its real servers (IPVS_CMD_DEL_SERVICE); ESRCH when it does not exist. */
   deleteService = (key: RawServiceKey): Promise<void> =>
     this.#run('deleteService', (s) => this.#ops.deleteService(s, key));
+  /** Deletes every service (IPVS_CMD_FLUSH). */
   clear = (): Promise<void> => this.#run('clear', (s) => this.#ops.clear(s));
+  /** Zeroes the counters of one service, or of all with `null` (IPVS_CMD_ZERO). */
   zero = (key: RawServiceKey | null): Promise<void> => this.#run('zero', (s) => this.#ops.zero(s, key));
+  /** A service's real servers (a dump of IPVS_CMD_GET_DEST); ESRCH when the service does not exist. */
   listDestinations = (service: RawServiceKey): Promise<RawDest[]> =>
     this.#run('listDestinations', (s) => this.#ops.listDestinations(s, service));
+  /** Adds a real server (IPVS_CMD_NEW_DEST); ESRCH without the service, EEXIST when it exists. */
   addDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
     this.#run('addDestination', (s) => this.#ops.addDestination(s, service, dest));
+  /** Replaces a real server's settings (IPVS_CMD_SET_DEST); ENOENT when it does not exist. */
   editDestination = (service: RawServiceKey, dest: RawDestSpec): Promise<void> =>
     this.#run('editDestination', (s) => this.#ops.editDestination(s, service, dest));
+  /** Deletes a real server (IPVS_CMD_DEL_DEST); ENOENT when it does not exist. */
   deleteDestination = (service: RawServiceKey, dest: RawDestKey): Promise<void> =>
     this.#run('deleteDestination', (s) => this.#ops.deleteDestination(s, service, dest));
+  /** The TCP, TCP FIN and UDP timeouts (IPVS_CMD_GET_CONFIG). */
   getTimeouts = (): Promise<RawTimeouts> => this.#run('getTimeouts', (s) => this.#ops.getTimeouts(s));
+  /** Sets the timeouts (IPVS_CMD_SET_CONFIG); a 0 keeps that one. */
   setTimeouts = (timeouts: RawTimeouts): Promise<void> =>
     this.#run('setTimeouts', (s) => this.#ops.setTimeouts(s, timeouts));
+  /** The sync daemons running (a dump of IPVS_CMD_GET_DAEMON); `[]` for none. */
   listDaemons = (): Promise<RawDaemon[]> => this.#run('listDaemons', (s) => this.#ops.listDaemons(s));
+  /** Starts a sync daemon (IPVS_CMD_NEW_DAEMON); EEXIST when one in that state runs. */
   startDaemon = (daemon: RawDaemon): Promise<void> => this.#run('startDaemon', (s) => this.#ops.startDaemon(s, daemon));
+  /** Stops the sync daemon in `state` (IPVS_CMD_DEL_DAEMON); ESRCH when none runs. */
   stopDaemon = (daemon: Pick<RawDaemon, 'state'>): Promise<void> =>
     this.#run('stopDaemon', (s) => this.#ops.stopDaemon(s, daemon));
 
@@ -146,7 +168,12 @@ export class RawIpvs {
         });
 
   // /proc files need no netlink exchange, so they skip the queue.
+  /**
+   * A whole IPVS /proc file of this client's namespace: `/proc/net/ip_vs*` or
+   * `/proc/sys/net/ipv4/vs/NAME` (at most 16 MiB); any other path is a TypeError.
+   */
   readProcFile = (path: string): Promise<Buffer> => this.#direct('readProcFile', (s) => native().readProcFile(s, path));
+  /** Writes `text` to one of this namespace's IPVS sysctls, `/proc/sys/net/ipv4/vs/NAME`, in one write(). */
   writeProcFile = (path: string, text: string): Promise<void> =>
     this.#direct('writeProcFile', (s) => native().writeProcFile(s, path, text));
 

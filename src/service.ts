@@ -26,10 +26,12 @@ import {
   outOfRange,
 } from './validate.js';
 
+/** A virtual service's protocol: `'tcp'`, `'udp'` or `'sctp'`. */
 export type Protocol = ServiceProtocol;
 
 /** A service named by protocol, virtual address and port. */
 export interface AddressServiceKey {
+  /** TCP, UDP or SCTP. */
   protocol: Protocol;
   /** A numeric IPv4 or IPv6 address. */
   address: string;
@@ -50,6 +52,7 @@ export type ServiceKey = AddressServiceKey | FwmarkServiceKey;
 
 export type { SchedulerFlag };
 
+/** A persistent service's settings: clients return to the real server they had. */
 export interface Persistence {
   /** Seconds a client stays with its real server; 1..2678400, default 360. */
   timeout?: number;
@@ -65,34 +68,60 @@ export interface Persistence {
 export interface ServiceOptions {
   /** A scheduler module name: rr, wrr, lc, wlc (default), lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos. */
   scheduler?: string;
+  /** Keep each client with one real server (ipvsadm's -p); `false` or absent: not persistent. */
   persistence?: Persistence | false;
   /** A persistence engine module name, such as `'sip'`. */
   persistenceEngine?: string;
   /** One-packet scheduling (UDP and fwmark services): no connection entry is kept. */
   onePacket?: boolean;
+  /** The scheduler's flags (ipvsadm's -b), such as `['sh-port']`; default none. */
   schedulerFlags?: SchedulerFlag[];
 }
 
 /** What is asked of a service: its key and its options. */
 export type ServiceSpec = ServiceKey & ServiceOptions;
 
-interface ServiceDetails {
+/** What the kernel reports about any service, besides its key. */
+export interface ServiceDetails {
+  /** IPv4 or IPv6. */
   family: Family;
+  /** The scheduler's name. */
   scheduler: string;
   /** Present when the service is persistent. */
-  persistence: { timeout: number; netmask: string | number } | undefined;
+  persistence:
+    | {
+        /** Seconds a client stays with its real server. */
+        timeout: number;
+        /** Which clients share a persistence entry: an IPv4 mask, or an IPv6 prefix length. */
+        netmask: string | number;
+      }
+    | undefined;
+  /** The persistence engine, if any. */
   persistenceEngine: string | undefined;
+  /** One-packet scheduling. */
   onePacket: boolean;
+  /** The scheduler's flags that are set. */
   schedulerFlags: SchedulerFlag[];
   /** The kernel's flag word, less the internal HASHED bit. */
   flags: number;
+  /** Its counters and the kernel's rate estimates. */
   stats: Stats;
 }
 
 /** What the kernel reports about a service. Usable as a ServiceKey. */
 export type ServiceInfo = (
-  | (AddressServiceKey & { fwmark?: undefined })
-  | (Required<FwmarkServiceKey> & { protocol?: undefined; address?: undefined; port?: undefined })
+  | (AddressServiceKey & {
+      /** None: an address service. */
+      fwmark?: undefined;
+    })
+  | (Required<FwmarkServiceKey> & {
+      /** None: a firewall-mark service. */
+      protocol?: undefined;
+      /** None: a firewall-mark service. */
+      address?: undefined;
+      /** None: a firewall-mark service. */
+      port?: undefined;
+    })
 ) &
   ServiceDetails;
 

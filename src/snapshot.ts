@@ -26,8 +26,14 @@ import { integer, outOfRange } from './validate.js';
  * - `serviceAddrs`, `destAddrs`: 16 bytes per entry (IPv4 in the first 4).
  * - `takenAt`: CLOCK_MONOTONIC in nanoseconds when the last dump ended.
  */
-export type PackedSnapshot = RawSnapshot & { serviceCount: number; destinationCount: number };
+export type PackedSnapshot = RawSnapshot & {
+  /** How many services it holds. */
+  serviceCount: number;
+  /** How many destinations it holds, of every service. */
+  destinationCount: number;
+};
 
+/** The names of the 10 counters of each entry of a packed snapshot's `counters`, in order (Stats' names). */
 export const COUNTERS = [
   'conns',
   'inPackets',
@@ -108,10 +114,15 @@ export function packed(raw: RawSnapshot): PackedSnapshot {
   return Object.assign(raw, { serviceCount: raw.destOffsets.length - 1, destinationCount: raw.dests.length / D });
 }
 
+/** A snapshot as objects (`Ipvs.snapshot()`, `unpack()`): every service with its destinations. */
 export interface Snapshot {
   /** CLOCK_MONOTONIC in nanoseconds when it was taken. */
   takenAt: bigint;
-  services: (ServiceInfo & { destinations: DestinationInfo[] })[];
+  /** Every service, in the kernel's order. */
+  services: (ServiceInfo & {
+    /** The service's destinations. */
+    destinations: DestinationInfo[];
+  })[];
 }
 
 /**
@@ -325,6 +336,7 @@ export function rates(prev: PackedSnapshot, next: PackedSnapshot): Float64Array 
   return out;
 }
 
+/** What `Ipvs.poll()` takes. */
 export interface PollOptions {
   /** Milliseconds between the starts of two snapshots; at least 1. */
   interval: number;

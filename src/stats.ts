@@ -2,18 +2,30 @@
 import { badMessage } from './errors.js';
 import type { RawStats } from './native.js';
 
+/**
+ * A service's, a real server's or the namespace's traffic: 64-bit counters,
+ * and the kernel's rate estimates (updated every 2 s, as moving averages).
+ */
 export interface Stats {
   /** Connections scheduled. */
   conns: bigint;
+  /** Packets in (client to server). */
   inPackets: bigint;
+  /** Packets out (server to client). */
   outPackets: bigint;
+  /** Bytes in. */
   inBytes: bigint;
+  /** Bytes out. */
   outBytes: bigint;
-  /** Rates, estimated by the kernel every 2 s as moving averages. */
+  /** Rates, estimated by the kernel every 2 s as moving averages: connections per second. */
   cps: bigint;
+  /** Packets in per second (the kernel's estimate). */
   inPps: bigint;
+  /** Packets out per second (the kernel's estimate). */
   outPps: bigint;
+  /** Bytes in per second (the kernel's estimate). */
   inBps: bigint;
+  /** Bytes out per second (the kernel's estimate). */
   outBps: bigint;
 }
 

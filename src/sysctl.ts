@@ -56,6 +56,10 @@ const READ = {
   text: /^(\d+(-\d+)?(,\d+(-\d+)?)*)?$/,
 };
 
+/**
+ * The name of an IPVS sysctl of a namespace, a file of `/proc/sys/net/ipv4/vs/`
+ * (`conntrack`, `expire_nodest_conn`, …).
+ */
 export type SysctlName = keyof typeof SPEC;
 
 /**

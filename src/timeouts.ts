@@ -5,8 +5,11 @@ import { MAX_TIMEOUT } from './vocabulary/limits.js';
 
 /** Seconds for TCP established, TCP after FIN, and UDP entries. */
 export interface Timeouts {
+  /** TCP established connections, in seconds (ipvsadm's `tcp`). */
   tcp: number;
+  /** TCP connections after a FIN, in seconds (ipvsadm's `tcpfin`). */
   tcpFin: number;
+  /** UDP entries, in seconds (ipvsadm's `udp`). */
   udp: number;
 }
 

@@ -17,48 +17,75 @@ import {
 
 /** A service that appeared. Its destinations follow as events of their own. */
 export interface ServiceAdded {
+  /** What happened: `service-added`. */
   type: 'service-added';
+  /** The service. */
   service: ServiceKey;
+  /** What it is now. */
   after: ServiceSpec;
 }
 
 /** A service that went away. Its destinations' removals come before it. */
 export interface ServiceRemoved {
+  /** What happened: `service-removed`. */
   type: 'service-removed';
+  /** The service. */
   service: ServiceKey;
+  /** What it was. */
   before: ServiceSpec;
 }
 
 /** A service whose settings changed: `fields` names them. */
 export interface ServiceChanged {
+  /** What happened: `service-changed`. */
   type: 'service-changed';
+  /** The service. */
   service: ServiceKey;
+  /** The settings that changed. */
   fields: ServiceField[];
+  /** What it was. */
   before: ServiceSpec;
+  /** What it is now. */
   after: ServiceSpec;
 }
 
+/** A destination that appeared (after its service, if that is new too). */
 export interface DestinationAdded {
+  /** What happened: `destination-added`. */
   type: 'destination-added';
+  /** Its service. */
   service: ServiceKey;
+  /** The destination. */
   destination: DestinationKey;
+  /** What it is now. */
   after: DestinationSpec;
 }
 
+/** A destination that went away (before its service, if that goes too). */
 export interface DestinationRemoved {
+  /** What happened: `destination-removed`. */
   type: 'destination-removed';
+  /** Its service. */
   service: ServiceKey;
+  /** The destination. */
   destination: DestinationKey;
+  /** What it was. */
   before: DestinationSpec;
 }
 
 /** A destination whose settings changed: `fields` names them. */
 export interface DestinationChanged {
+  /** What happened: `destination-changed`. */
   type: 'destination-changed';
+  /** Its service. */
   service: ServiceKey;
+  /** The destination. */
   destination: DestinationKey;
+  /** The settings that changed. */
   fields: DestinationField[];
+  /** What it was. */
   before: DestinationSpec;
+  /** What it is now. */
   after: DestinationSpec;
 }
 
@@ -70,6 +97,7 @@ export interface DestinationChanged {
 export type WatchEvent =
   ServiceAdded | ServiceRemoved | ServiceChanged | DestinationAdded | DestinationRemoved | DestinationChanged;
 
+/** What `Ipvs.watch()` takes; every field is optional. */
 export interface WatchOptions {
   /** Milliseconds between the starts of two snapshots, 1..2147483647; default 1000. */
   interval?: number;

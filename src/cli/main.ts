@@ -6,6 +6,7 @@
 // status. Nothing here exits the process.
 import { existsSync } from 'node:fs';
 
+import { isAddonError } from '../addon.js';
 import { open, type RawIpvs } from '../client.js';
 import { IpvsError, ipvsadmMessage } from '../errors.js';
 import type { RawInfo } from '../native.js';
@@ -61,12 +62,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr(`Can't enter network namespace ${netns}: No such file or directory\n`);
     return 2;
   }
-  if (io.ownsProcess) runCallsInline();
   let raw: RawIpvs;
   let info: RawInfo;
   try {
+    if (io.ownsProcess) runCallsInline(); // the first use of the addon
     ({ raw, info } = await initialize(netns));
-  } catch {
+  } catch (e) {
+    // An addon that cannot load is no fault of the kernel's: say what is missing.
+    if (isAddonError(e)) {
+      io.stderr(`${argv0}: ${e.message}\n`);
+      return 1;
+    }
     // As ipvsadm: run modprobe where its output shows, then try once more.
     const { spawnSync } = await childProcess();
     const r = spawnSync('/sbin/modprobe', ['--', 'ip_vs'], { encoding: 'utf8' });

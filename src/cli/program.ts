@@ -1,6 +1,7 @@
 // The `ipvs` program: main() with this process's argv, stdin and stdout
 // (dist/cli-program.cjs, which the executable, bin.ts, runs).
-import { readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeSync } from 'node:fs';
+import { basename, delimiter, join, sep } from 'node:path';
 
 import { main } from './main.js';
 
@@ -20,8 +21,36 @@ function writeAll(fd: number, text: string | Uint8Array): void {
   }
 }
 
-// argv[0] as ipvsadm's messages show it: the path this script was run by.
-main([process.argv[1] ?? 'ipvs', ...process.argv.slice(2)], {
+/**
+ * The program's name as ipvsadm's messages and -h show argv[0]. A shell that
+ * ran `ipvs` found it on PATH by that name, but an interpreted script never
+ * sees the name it was given, only its file (Node makes even that absolute).
+ * So: `ipvs` for an installed package's executable (run by its bin, a link
+ * or a package manager's shim such as pnpm's), the base name when PATH leads
+ * to this very file, else the path (a checkout's dist/cli.cjs, run by its path).
+ */
+function invokedAs(script: string | undefined): string {
+  if (script === undefined) return 'ipvs';
+  let file: string;
+  try {
+    file = realpathSync(script);
+  } catch {
+    return script;
+  }
+  if (file.split(sep).includes('node_modules')) return 'ipvs';
+  const name = basename(script);
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '' || !existsSync(join(dir, name))) continue;
+    try {
+      return realpathSync(join(dir, name)) === file ? name : script;
+    } catch {
+      return script;
+    }
+  }
+  return script;
+}
+
+main([invokedAs(process.argv[1]), ...process.argv.slice(2)], {
   stdout: (text) => writeAll(1, text),
   stdoutBytes: (bytes) => writeAll(1, bytes),
   stderr: (text) => writeAll(2, text),

@@ -5,6 +5,7 @@
 // parseArgs), works through the facade (open()), and returns its exit status:
 // 0 done, 1 the kernel or the table said no, 2 a usage error, 3 done but the
 // table differs from what was asked (drift).
+import { isAddonError } from '../addon.js';
 import { open, type Ipvs } from '../client.js';
 import { IpvsError } from '../errors.js';
 import { netnsPath } from './parse.js';
@@ -80,6 +81,10 @@ function failed(e: unknown, io: CliIo, command: Subcommand, argv0: string, name:
   if (e instanceof UsageError) {
     io.stderr(`${argv0} ${name}: ${e.message}\n${command.usage}`);
     return 2;
+  }
+  if (isAddonError(e)) {
+    io.stderr(`${argv0} ${name}: ${e.message}\n`);
+    return 1;
   }
   if (e instanceof IpvsError || e instanceof TypeError || e instanceof RangeError) {
     io.stderr(`${argv0} ${name}: ${e.message}\n`);

@@ -11,6 +11,10 @@ export const FORWARDING_METHODS = [
 ] as const;
 
 export type ForwardingEntry = (typeof FORWARDING_METHODS)[number];
+/**
+ * How packets reach a real server: `'masq'` (NAT, ipvsadm's -m), `'local'`,
+ * `'tunnel'` (IP-in-IP, GUE or GRE, -i), `'route'` (direct routing, -g).
+ */
 export type Forwarding = ForwardingEntry['name'];
 export const FORWARDING_NAMES = FORWARDING_METHODS.map((f) => f.name) as Forwarding[];
 

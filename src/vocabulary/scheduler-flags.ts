@@ -13,6 +13,11 @@ export const SCHEDULER_FLAGS = [
   { name: 'mh-port', bit: K.IP_VS_SVC_F_SCHED2, scheduler: 'mh' },
 ] as const;
 
+/**
+ * A scheduler's flag: `sh-fallback`, `sh-port` (the source-hashing
+ * scheduler), `mh-fallback`, `mh-port` (maglev hashing), or `flag-1`..`flag-3`
+ * for any scheduler (ipvsadm's `-b`).
+ */
 export type SchedulerFlag = (typeof SCHEDULER_FLAGS)[number]['name'];
 export const SCHEDULER_FLAG_NAMES = SCHEDULER_FLAGS.map((f) => f.name) as SchedulerFlag[];
 /** Every scheduler-flag bit. */
