@@ -19,6 +19,7 @@ import {
 } from './series.js';
 import { Metrics, type MetricsOptions, type Scrape, type Target } from './source.js';
 
+/** createCollector's options: the clients, the registry, and what to export (MetricsOptions). */
 export interface CollectorOptions extends MetricsOptions {
   /**
    * The client to export, or several, each with the `netns` label its series
@@ -29,6 +30,7 @@ export interface CollectorOptions extends MetricsOptions {
   registry?: Registry;
 }
 
+/** What createCollector added to the registry. */
 export interface Collector {
   /** The metrics' names, as registered. */
   readonly names: readonly string[];

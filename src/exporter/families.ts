@@ -17,21 +17,36 @@ export type Scope = 'total' | 'service' | 'destination' | 'connection' | 'namesp
 
 /** Where a series' value comes from. */
 export type Source =
-  /** A counter column (COUNTERS' index) of the kernel's statistics, with the series' `direction`. */
-  | { counters: readonly (readonly [column: number, direction: 'in' | 'out' | null])[] }
-  /** A column of a destination's row (DEST_COLUMNS' index). */
-  | { destColumn: number }
-  /** A sum over a service's destinations of their column (DEST_COLUMNS' index), or their count (-1). */
-  | { serviceSum: number }
-  /** Computed by the exporter (its own series, the connection table's counts). */
-  | { own: string };
+  | {
+      /** Counter columns (COUNTERS' index) of the kernel's statistics, each with its series' `direction`. */
+      counters: readonly (readonly [column: number, direction: 'in' | 'out' | null])[];
+    }
+  | {
+      /** A column of a destination's row (DEST_COLUMNS' index). */
+      destColumn: number;
+    }
+  | {
+      /** A sum over a service's destinations of this column of theirs (DEST_COLUMNS' index), or their count (-1). */
+      serviceSum: number;
+    }
+  | {
+      /** Computed by the exporter: its own series, the connection table's counts. */
+      own: string;
+    };
 
+/** A metric family: its name (after the prefix), help, type, and where its series come from. */
 export interface Family {
+  /** The name after the prefix (`service_connections_total`). */
   name: string;
+  /** The HELP text. */
   help: string;
+  /** Counters only grow (until the kernel's are zeroed); gauges go up and down. */
   type: 'counter' | 'gauge';
+  /** What each series is about. */
   scope: Scope;
+  /** The part of the exporter that can turn it off or on. */
   group: Group;
+  /** Where each series' value comes from. */
   source: Source;
 }
 

@@ -13,5 +13,5 @@ export {
   type Scrape,
   type Target,
 } from './source.js';
-export { FAMILIES, type Family, type Group, type Scope } from './families.js';
+export { FAMILIES, type Family, type Group, type Scope, type Source } from './families.js';
 export { DEFAULT_PORT } from './flags.js';

@@ -13,10 +13,13 @@ import promClient from 'prom-client';
 import { render } from './render.js';
 import type { Metrics, Scrape } from './source.js';
 
+/** startServer's options. */
 export interface ServerOptions {
+  /** What to serve: the namespaces, and what of them. */
   metrics: Metrics;
   /** Where to listen: host ('' or undefined: every address) and port. */
   host?: string;
+  /** The port to listen on (0: any free one; see ExporterServer.address). */
   port: number;
   /** The metrics' path (default `/metrics`). */
   path?: string;
@@ -28,7 +31,9 @@ export interface ServerOptions {
   version?: string;
 }
 
+/** A running exporter's HTTP server. */
 export interface ExporterServer {
+  /** Node's HTTP server. */
   server: Server;
   /** The address and port it listens on. */
   address: AddressInfo;
@@ -69,6 +74,10 @@ function waitFor(req: IncomingMessage, timeout: number): number {
   return Math.max(100, Math.min(timeout, header * 1000 - MARGIN));
 }
 
+/**
+ * Serves `metrics` over HTTP: a landing page at `/`, the metrics at `path`
+ * (IPVS's, then the process's own), gzip when asked for.
+ */
 export async function startServer(options: ServerOptions): Promise<ExporterServer> {
   const { metrics } = options;
   const path = options.path ?? '/metrics';

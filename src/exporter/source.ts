@@ -18,10 +18,13 @@ import { FAMILIES, seriesPerEntry, type Family, type Group } from './families.js
 
 /** An IPVS client to export, with the `netns` label its series carry (none: no label). */
 export interface Target {
+  /** The client; it stays the caller's to close. */
   ipvs: Ipvs;
+  /** The `netns` label of its series. */
   netns?: string;
 }
 
+/** What to export, and how long a read may take. */
 export interface MetricsOptions {
   /** The metric names' prefix (default `ipvs_`). */
   prefix?: string;
@@ -39,7 +42,12 @@ export interface MetricsOptions {
    * faster than the table). Counted every `interval` ms (default 60,000) in
    * the background, never during a scrape; a scrape exports the last count.
    */
-  connections?: boolean | { interval?: number };
+  connections?:
+    | boolean
+    | {
+        /** Milliseconds between two counts (at least 1,000; default 60,000). */
+        interval?: number;
+      };
   /**
    * At most this many series of services, real servers and connection counts
    * (default: no limit). Services are kept in the kernel's order, each with
@@ -65,8 +73,11 @@ export interface MetricsOptions {
 
 /** A namespace as one scrape read it. */
 export interface Reading {
+  /** The namespace's `netns` label. */
   netns: string | undefined;
+  /** Its table (undefined when the read failed, or no family needs it). */
   snapshot: PackedSnapshot | undefined;
+  /** Its totals (undefined when the read failed, or totals are off). */
   totals: Stats | undefined;
   /** Why the read failed; undefined when it did not. */
   error: unknown;
@@ -76,12 +87,15 @@ export interface Reading {
   kept: number[];
   /** The connection table's last count, when counted, with the number of its groups exported. */
   connections: ConnectionCount | undefined;
+  /** How many of the count's groups the series limit kept. */
   connectionsKept: number;
   /** Cumulative, as of this scrape. */
   errors: number;
 }
 
+/** What one scrape read, and how much of it is exported. */
 export interface Scrape {
+  /** Each namespace, in the targets' order. */
   readings: Reading[];
   /** Series of services, real servers and connection counts exported. */
   series: number;
@@ -89,6 +103,7 @@ export interface Scrape {
   dropped: number;
   /** Cumulative: reads made, and series dropped over them. */
   scrapes: number;
+  /** Cumulative: series the limit left out, over every read. */
   droppedTotal: number;
 }
 
@@ -96,9 +111,15 @@ export interface Scrape {
 export interface ConnectionCount {
   /** Unix time (s) when the count ended, and how long it took. */
   at: number;
+  /** Seconds. */
   duration: number;
   /** Label values per group (local_address, local_port, proto, remote_address, remote_port, state) and its count. */
-  groups: { labels: readonly string[]; count: number }[];
+  groups: {
+    /** The group's label values, in that order. */
+    labels: readonly string[];
+    /** Its entries. */
+    count: number;
+  }[];
 }
 
 const ALL_GROUPS: readonly Group[] = ['totals', 'service', 'destination', 'rates', 'connections', 'exporter'];
@@ -182,8 +203,11 @@ function checkOptions(o: MetricsOptions, others: readonly string[]): void {
  * caller's.
  */
 export class Metrics {
+  /** The metric names' prefix. */
   readonly prefix: string;
+  /** The families exported, in order. */
   readonly families: readonly Family[];
+  /** How long a read may take (ms). */
   readonly timeout: number;
   private readonly targets: readonly Target[];
   private readonly maxSeries: number;
