@@ -14,15 +14,22 @@ const preload = process.env.LD_PRELOAD;
 const SANITIZER = ['ASAN_OPTIONS', 'LSAN_OPTIONS', 'UBSAN_OPTIONS', 'TSAN_OPTIONS'];
 
 if (process.env.IPVS_ADDON_VARIANT !== undefined && preload !== undefined && preload !== '') {
-  /** Whether a command line runs node, directly or through ip netns exec, nsenter or sh -c. */
+  /**
+   * Whether a command line runs node: directly, through ip netns exec, nsenter
+   * or sh -c, or as a script that starts with `#!/usr/bin/env node` (dist/cli.cjs).
+   */
   const runsNode = (file: string, args: readonly string[]) =>
     [file, ...args].some(
-      (a) => typeof a === 'string' && (a.includes(process.execPath) || /(^|[/\s])node(\s|$)/.test(a)),
+      (a) =>
+        typeof a === 'string' &&
+        (a.includes(process.execPath) || /(^|[/\s])node(\s|$)/.test(a) || /\.[cm]?js(\s|$)/.test(a)),
     );
 
   const withoutPreload = (env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv => {
     const out = { ...(env ?? process.env) };
     if (out.LD_PRELOAD === preload) delete out.LD_PRELOAD;
+    // A node started without the runtime (one this did not recognise) loads the plain addon.
+    delete out.IPVS_ADDON_VARIANT;
     for (const name of SANITIZER) delete out[name];
     return out;
   };
