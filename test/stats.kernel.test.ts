@@ -40,12 +40,17 @@ afterAll(async () => {
 
 const service = { protocol: 'udp', address: '192.0.2.1', port: 53 } as const;
 
-/** `count` datagrams from as many sockets (connections) to the service, from one python process. */
+/**
+ * `count` datagrams from as many sockets (connections) to the service, from one
+ * python process; the sockets stay open until it ends, so that no source port
+ * can be used twice (a reused port makes two datagrams one connection; a run
+ * once counted 19 of 20).
+ */
 function send(count: number): void {
   lab.exec(
     'python3',
     '-c',
-    `import socket\nfor i in range(${count}):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x'*10,('192.0.2.1',53)); s.close()`,
+    `import socket\nopen_=[]\nfor i in range(${count}):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x'*10,('192.0.2.1',53)); open_.append(s)`,
   );
 }
 
