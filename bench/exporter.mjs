@@ -32,6 +32,8 @@ const NODE_SERIES =
 function table(n) {
   const ns = `ipvs-bench-exporter-${n}`;
   execFileSync('ip', ['netns', 'add', ns]);
+  // lo up: with it down, the kernel refuses masquerading real servers (EINVAL).
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const lines = [];
   for (let i = 0; i < n; i++) {
     const svc = `-t 203.0.${113 + (i >> 16)}.${(i >> 8) & 255}:${1000 + (i & 255)}`;
