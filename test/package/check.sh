@@ -32,7 +32,8 @@ ok() { echo "ok: $*"; }
 echo "-- $dir, node $(node -p 'process.version + " " + process.arch')"
 cp "$here/check.mjs" "$dir/check.mjs"
 if [[ -n $kernel ]]; then
-  (cd "$dir" && unshare --net -- node check.mjs "${args[@]}")
+  # A fresh namespace, lo up: with it down the kernel refuses masquerading real servers (EINVAL).
+  (cd "$dir" && unshare --net -- sh -c 'ip link set lo up && exec node check.mjs "$@"' sh "${args[@]}")
 else
   (cd "$dir" && node check.mjs "${args[@]}")
 fi
@@ -54,7 +55,7 @@ for doc in $( (echo "$help"; echo "$exporter"; ipvs apply --help) | grep -o 'doc
 done
 
 if [[ -n $kernel ]]; then
-  listing=$(unshare --net -- sh -c '
+  listing=$(unshare --net -- sh -c 'ip link set lo up &&
     ipvs -A -t 192.0.2.81:80 -s rr && ipvs -a -t 192.0.2.81:80 -r 198.51.100.81:80 -m -w 3 && ipvs -Ln') ||
     fail "ipvs against the kernel"
   grep -q '198.51.100.81:80 *Masq *3' <<<"$listing" || fail "ipvs -Ln lists: $listing"
