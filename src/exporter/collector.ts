@@ -8,15 +8,7 @@ import promClient, { type Metric, type Registry } from 'prom-client';
 import type { Ipvs } from '../client.js';
 import { invalidType } from '../validate.js';
 import type { Family } from './families.js';
-import {
-  CONNECTION_LABELS,
-  DESTINATION_LABELS,
-  labelsOf,
-  prepare,
-  SERVICE_LABELS,
-  walk,
-  type EntryLabels,
-} from './series.js';
+import { entryLabels, labelsOf, walk, type EntryLabels, type LabelMaker } from './series.js';
 import { Metrics, type MetricsOptions, type Scrape, type Target } from './source.js';
 
 /** createCollector's options: the clients, the registry, and what to export (MetricsOptions). */
@@ -46,41 +38,17 @@ interface Sample {
   value: number;
 }
 
-/** Label objects of every entry of a scrape, made once per scrape and shared by its families. */
-function labelObjects(metrics: Metrics, s: Scrape): EntryLabels<Labels>[] {
-  const withDestinations = metrics.families.some((f) => f.scope === 'destination');
-  return s.readings.map((r) => {
-    const namespace: Labels = r.netns === undefined ? {} : { netns: r.netns };
-    const prepared = prepare(r, withDestinations);
-    const services: Labels[] = [];
-    const destinations: Labels[] = [];
-    const p = r.snapshot;
-    if (p !== undefined) {
-      for (let k = 0; k < r.kept.length; k += 2) {
-        const i = r.kept[k]!;
-        const service = named(namespace, SERVICE_LABELS, prepared.services[i]!);
-        services[i] = service;
-        const end = r.kept[k + 1]!;
-        if (!withDestinations) continue;
-        for (let j = p.destOffsets[i]!; j < end; j++) {
-          const [address, port] = prepared.destinations[j]!;
-          destinations[j] = { ...service, [DESTINATION_LABELS[5]]: address, [DESTINATION_LABELS[6]]: port };
-        }
-      }
-    }
-    const groups = r.connections?.groups ?? [];
-    const connections = groups.slice(0, r.connectionsKept).map((g) => named(namespace, CONNECTION_LABELS, g.labels));
-    return { namespace, services, destinations, connections };
-  });
-}
-
-function named(base: Labels, names: readonly string[], values: readonly string[]): Labels {
-  const out: Labels = { ...base };
-  names.forEach((n, k) => {
-    if (!(n === 'family' && values[k] === '')) out[n] = values[k]!;
-  });
-  return out;
-}
+/** prom-client's labels: one object per entry. */
+const OBJECTS: LabelMaker<Labels> = {
+  namespace: (netns): Labels => (netns === undefined ? {} : { netns }),
+  add(base, names, values) {
+    const out: Labels = { ...base };
+    names.forEach((n, k) => {
+      if (!(n === 'family' && values[k] === '')) out[n] = values[k]!;
+    });
+    return out;
+  },
+};
 
 /** A family as a prom-client metric: what the registry asks of one (`get`, `reset`, its name, help and type). */
 class FamilyMetric {
@@ -140,7 +108,7 @@ export function createCollector(options: CollectorOptions): Collector {
   // One set of label objects per scrape, for every family of it.
   let last: { scrape: Scrape; labels: EntryLabels<Labels>[] } | undefined;
   const labelsFor = (s: Scrape) => {
-    if (last?.scrape !== s) last = { scrape: s, labels: labelObjects(metrics, s) };
+    if (last?.scrape !== s) last = { scrape: s, labels: entryLabels(metrics, s, OBJECTS) };
     return last.labels;
   };
   const names: string[] = [];

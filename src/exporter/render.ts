@@ -3,7 +3,7 @@
 // text, which is never held whole. Each entry's labels are made into text
 // once per scrape and shared by its families' lines.
 import type { Family } from './families.js';
-import { CONNECTION_LABELS, labelsOf, prepare, SERVICE_LABELS, walk, type Entry, type EntryLabels } from './series.js';
+import { entryLabels, labelsOf, walk, type Entry, type LabelMaker } from './series.js';
 import type { Metrics, Scrape } from './source.js';
 
 /** A chunk is handed on once it reaches this many characters. */
@@ -14,52 +14,23 @@ export function escapeLabel(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 }
 
-/** `name="value"` pairs; a `family` without a value is left out (only fwmark services have one). */
-function pairs(names: readonly string[], values: readonly string[]): string {
-  let out = '';
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k]!;
-    if (v === '' && names[k] === 'family') continue;
-    out += `${out === '' ? '' : ','}${names[k]}="${escapeLabel(v)}"`;
-  }
-  return out;
-}
-
-/** The label text of each entry of each reading of a scrape. */
-function texts(m: Metrics, s: Scrape): EntryLabels<string>[] {
-  const withDestinations = m.families.some((f) => f.scope === 'destination');
-  return s.readings.map((r) => {
-    const namespace = r.netns === undefined ? '' : `netns="${escapeLabel(r.netns)}"`;
-    const lead = namespace === '' ? '' : `${namespace},`;
-    const prepared = prepare(r, withDestinations);
-    const services: string[] = [];
-    const destinations: string[] = [];
-    const p = r.snapshot;
-    if (p !== undefined) {
-      for (let k = 0; k < r.kept.length; k += 2) {
-        const i = r.kept[k]!;
-        const service = lead + pairs(SERVICE_LABELS, prepared.services[i]!);
-        services[i] = service;
-        if (!withDestinations) continue;
-        const end = r.kept[k + 1]!;
-        for (let j = p.destOffsets[i]!; j < end; j++) {
-          const [address, port] = prepared.destinations[j]!;
-          destinations[j] = `${service},remote_address="${address}",remote_port="${port}"`;
-        }
-      }
+/** The text format's labels: `name="value"` pairs joined by commas. */
+const TEXT: LabelMaker<string> = {
+  namespace: (netns) => (netns === undefined ? '' : `netns="${escapeLabel(netns)}"`),
+  add(base, names, values) {
+    let out = base;
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k]!;
+      if (v === '' && names[k] === 'family') continue;
+      out += `${out === '' ? '' : ','}${names[k]}="${escapeLabel(v)}"`;
     }
-    const connections: string[] = [];
-    const groups = r.connections?.groups ?? [];
-    for (let g = 0; g < r.connectionsKept; g++) {
-      connections.push(lead + pairs(CONNECTION_LABELS, groups[g]!.labels));
-    }
-    return { namespace, services, destinations, connections };
-  });
-}
+    return out;
+  },
+};
 
 /** The text of a scrape's families, in chunks of about 64 KiB. */
 export function* render(m: Metrics, s: Scrape): Generator<string, void, undefined> {
-  const all = texts(m, s);
+  const all = entryLabels(m, s, TEXT);
   let chunk = '';
   let name = '';
   // Chunks that filled up during a family's walk.

@@ -4,7 +4,7 @@
 import { formatAddress, familyOf } from '../address.js';
 import { COUNTERS, D, type PackedSnapshot } from '../snapshot.js';
 import type { Family } from './families.js';
-import { serviceLabels, type Reading, type Scrape } from './source.js';
+import { serviceLabels, type Metrics, type Scrape } from './source.js';
 
 /** What a series is about: the namespace, a service, a real server, or a group of the connection table. */
 export const Entry = { None: 0, Namespace: 1, Service: 2, Destination: 3, Connection: 4 } as const;
@@ -133,9 +133,9 @@ function walkOwn(what: string, s: Scrape, emit: Emit): void {
   });
 }
 
-/** The label names of each kind of entry after `netns`, in order; a '' value is left out. */
+/** The label names of each kind of entry after `netns`, in order. */
 export const SERVICE_LABELS = ['local_address', 'local_port', 'local_mark', 'proto', 'family'] as const;
-export const DESTINATION_LABELS = [...SERVICE_LABELS, 'remote_address', 'remote_port'] as const;
+export const REMOTE_LABELS = ['remote_address', 'remote_port'] as const;
 export const CONNECTION_LABELS = [
   'local_address',
   'local_port',
@@ -144,6 +144,12 @@ export const CONNECTION_LABELS = [
   'remote_port',
   'state',
 ] as const;
+
+/** A destination's own label values: remote_address and remote_port. */
+export function destinationLabels(p: PackedSnapshot, j: number): [string, string] {
+  const at = j * D;
+  return [formatAddress(familyOf(p.dests[at]!), p.destAddrs.subarray(j * 16, j * 16 + 16)), String(p.dests[at + 1]!)];
+}
 
 /** The labels of each kind of entry of one namespace, made once per scrape: text or objects. */
 export interface EntryLabels<L> {
@@ -169,32 +175,39 @@ export function labelsOf<L>(t: EntryLabels<L>, entry: Entry, index: number, none
   }
 }
 
-/** A destination's own label values: remote_address and remote_port. */
-export function destinationLabels(p: PackedSnapshot, j: number): [string, string] {
-  const at = j * D;
-  return [formatAddress(familyOf(p.dests[at]!), p.destAddrs.subarray(j * 16, j * 16 + 16)), String(p.dests[at + 1]!)];
+/** How a writer makes labels: the text format's, or prom-client's objects. */
+export interface LabelMaker<L> {
+  /** A namespace's labels (its `netns`, if it has one). */
+  namespace(netns: string | undefined): L;
+  /** `base` (a namespace's or a service's labels) with these added; a `family` without a value is left out. */
+  add(base: L, names: readonly string[], values: readonly string[]): L;
 }
 
 /**
- * Label values of every kept service of a reading (by service index) and of
- * its kept destinations (by destination index), made once per scrape.
+ * The labels of every entry a scrape exports, namespace by namespace, made
+ * once per scrape (a real server's from its service's) and shared by all
+ * the families.
  */
-export interface Prepared {
-  services: string[][];
-  destinations: [string, string][];
-}
-
-export function prepare(r: Reading, withDestinations: boolean): Prepared {
-  const services: string[][] = [];
-  const destinations: [string, string][] = [];
-  const p = r.snapshot;
-  if (p === undefined) return { services, destinations };
-  for (let k = 0; k < r.kept.length; k += 2) {
-    const i = r.kept[k]!;
-    services[i] = serviceLabels(p, i);
-    if (!withDestinations) continue;
-    const end = r.kept[k + 1]!;
-    for (let j = p.destOffsets[i]!; j < end; j++) destinations[j] = destinationLabels(p, j);
-  }
-  return { services, destinations };
+export function entryLabels<L>(metrics: Metrics, s: Scrape, make: LabelMaker<L>): EntryLabels<L>[] {
+  const withDestinations = metrics.families.some((f) => f.scope === 'destination');
+  return s.readings.map((r) => {
+    const namespace = make.namespace(r.netns);
+    const services: L[] = [];
+    const destinations: L[] = [];
+    const p = r.snapshot;
+    if (p !== undefined) {
+      for (let k = 0; k < r.kept.length; k += 2) {
+        const i = r.kept[k]!;
+        const service = make.add(namespace, SERVICE_LABELS, serviceLabels(p, i));
+        services[i] = service;
+        if (!withDestinations) continue;
+        const end = r.kept[k + 1]!;
+        for (let j = p.destOffsets[i]!; j < end; j++)
+          destinations[j] = make.add(service, REMOTE_LABELS, destinationLabels(p, j));
+      }
+    }
+    const groups = r.connections?.groups ?? [];
+    const connections = groups.slice(0, r.connectionsKept).map((g) => make.add(namespace, CONNECTION_LABELS, g.labels));
+    return { namespace, services, destinations, connections };
+  });
 }
