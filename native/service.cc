@@ -4,8 +4,10 @@
 #include <linux/ip_vs.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <unordered_set>
 #include <vector>
 
 #include "attr.h"
@@ -123,17 +125,39 @@ void PutServiceKey(nl_msg* msg, const ServiceKey& key) {
   nla_nest_end(msg, nest);
 }
 
+namespace {
+
+// The bytes of a key that name a service: the fwmark's, or the protocol's,
+// address's and port's.
+std::string KeyBytes(const ServiceKey& k) {
+  std::string b(reinterpret_cast<const char*>(&k.af), sizeof k.af);
+  if (k.fwmark != 0) return b.append(reinterpret_cast<const char*>(&k.fwmark), sizeof k.fwmark);
+  b.append(reinterpret_cast<const char*>(&k.protocol), sizeof k.protocol);
+  b.append(reinterpret_cast<const char*>(k.addr), sizeof k.addr);
+  return b.append(reinterpret_cast<const char*>(&k.port), sizeof k.port);
+}
+
+}  // namespace
+
+void DumpServices(GenlSocket& sock, std::vector<ServiceEntry>& out) {
+  Message msg = sock.NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
+  sock.Exchange(
+      msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeService(hdr)); }, [&out] { out.clear(); });
+  if (out.size() < 2) return;
+  std::unordered_set<std::string> seen;
+  seen.reserve(out.size());
+  // The first of each key stays, in the kernel's order.
+  auto end = std::remove_if(out.begin(), out.end(),
+                            [&seen](const ServiceEntry& e) { return !seen.insert(KeyBytes(e.spec.key)).second; });
+  out.erase(end, out.end());
+}
+
 // IPVS_CMD_GET_SERVICE dump: every service of the namespace, in hash order.
 Napi::Value ListServices(const Napi::CallbackInfo& info) {
   auto sock = Socket::From(info[0]);
   using Entries = std::vector<ServiceEntry>;
   return Task<Entries>::Run(
-      info.Env(), "listServices",
-      [sock](Entries& out) {
-        Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
-        sock->Exchange(
-            msg.get(), [&out](const nlmsghdr* hdr) { out.push_back(DecodeService(hdr)); }, [&out] { out.clear(); });
-      },
+      info.Env(), "listServices", [sock](Entries& out) { DumpServices(*sock, out); },
       [](Napi::Env env, Entries& out) -> Napi::Value { return ArrayToJs(env, out, ServiceToJs); });
 }
 

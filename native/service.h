@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "napi_fwd.h"
 #include "stats.h"
@@ -61,6 +62,14 @@ void PutService(nl_msg* msg, const ServiceSpec& spec);
 // Decodes one IPVS_CMD_NEW_SERVICE message of a dump or doit reply.
 ServiceEntry DecodeService(const nlmsghdr* hdr);
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e);
+
+class GenlSocket;
+
+// The IPVS_CMD_GET_SERVICE dump into `out`, each service once. The kernel
+// walks one table shared by every namespace and resumes a dump by position:
+// services added or removed in another namespace between two parts of a dump
+// can repeat one of ours (ipvsadm then lists it twice) or skip one.
+void DumpServices(GenlSocket& sock, std::vector<ServiceEntry>& out);
 
 Napi::Value ListServices(const Napi::CallbackInfo& info);
 Napi::Value GetService(const Napi::CallbackInfo& info);

@@ -93,10 +93,8 @@ uint32_t DumpDests(GenlSocket& sock, DestRequest& request, const ServiceKey& key
 }
 
 void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, Stop& stop) {
-  Message msg = sock->NewRequest(IPVS_CMD_GET_SERVICE, NLM_F_DUMP);
   t.services.reserve(256);
-  sock->Exchange(
-      msg.get(), [&](const nlmsghdr* hdr) { t.services.push_back(DecodeService(hdr)); }, [&] { t.services.clear(); });
+  DumpServices(*sock, t.services);
   const size_t n = t.services.size();
   t.counts.assign(n, 0);
   // As many destinations as the last snapshot of this socket had (a polling

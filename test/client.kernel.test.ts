@@ -110,6 +110,37 @@ describe('network namespaces', () => {
     expect(other.ipvsadm('-Sn').stdout).toBe('-A -f 22 -s wlc\n');
   });
 
+  it('lists each service once while another namespace changes its table', async () => {
+    // The kernel resumes a dump by its position in one table shared by every
+    // namespace: services added meanwhile elsewhere can repeat one of ours.
+    await lab.ipvs.clear();
+    await other.ipvs.clear();
+    const ours: ServiceKey[] = [{ fwmark: 7 }, { protocol: 'tcp', address: '192.0.2.7', port: 80 }, { fwmark: 8 }];
+    for (const k of ours) await lab.ipvs.addService(k);
+    let stop = false;
+    const churn = (async () => {
+      // Bounded: at most 40 rounds of 40 services added and deleted.
+      for (let round = 0; round < 40 && !stop; round++) {
+        const keys = Array.from(
+          { length: 40 },
+          (_, i) => ({ protocol: 'udp', address: `203.0.113.${i + 1}`, port: 53 }) as const,
+        );
+        await Promise.all(keys.map((k) => other.ipvs.addService(k)));
+        await Promise.all(keys.map((k) => other.ipvs.deleteService(k)));
+      }
+    })();
+    try {
+      for (let i = 0; i < 150; i++) {
+        const [listed, snap] = await Promise.all([lab.ipvs.listServices(), lab.ipvs.snapshot()]);
+        expect(listed).toHaveLength(3);
+        expect(snap.services).toHaveLength(3);
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
+  });
+
   it('fails clearly for a path that is not a namespace', async () => {
     await expect(open({ netns: '/nonexistent/netns' })).rejects.toMatchObject({ code: 'ENOENT', op: 'open' });
   });
