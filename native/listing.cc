@@ -962,6 +962,11 @@ Napi::Value ListingText(const Napi::CallbackInfo& info) {
   Listing table(t, mode, flags);
   JsonListing json(t);
   Text& out = mode == kJson ? json.out : table.out;
+  // The text of the last call's memory: a listing calls again and again for
+  // chunks of about the same size (fresh pages cost more than the writing).
+  thread_local std::string scratch;
+  scratch.clear();
+  out.s.swap(scratch);
   std::vector<uint32_t> dests, tmp;
   try {
     for (uint32_t k = from; k < to; k++) {
@@ -982,7 +987,19 @@ Napi::Value ListingText(const Napi::CallbackInfo& info) {
   } catch (const std::runtime_error& e) {
     throw Napi::Error::New(env, e.what());
   }
-  return Napi::Buffer<char>::Copy(env, out.s.data(), out.s.size());
+  Napi::Value result;
+  if (info.Length() > 6 && !info[6].IsUndefined()) {
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "into must be a Uint8Array");
+    auto into = info[6].As<Napi::Uint8Array>();
+    if (out.s.size() <= into.ElementLength()) {
+      std::memcpy(into.Data(), out.s.data(), out.s.size());
+      result = Napi::Number::New(env, static_cast<double>(out.s.size()));
+    }
+  }
+  if (result.IsEmpty()) result = Napi::Buffer<char>::Copy(env, out.s.data(), out.s.size());
+  out.s.swap(scratch);
+  return result;
 }
 
 }  // namespace ipvs

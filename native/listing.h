@@ -24,6 +24,9 @@ Napi::Value ListingOrder(const Napi::CallbackInfo& info);
 // flags has 2). mode: 0 table, 1 --stats, 2 --rate, 3 --thresholds,
 // 4 --persistent-conn, 5 --tun-info, 6 -S rules, 7 --json (each service
 // after its separator in the "services" array); flags: 1 --exact, 2 sort.
+// listingText(…, into): the text copied into the Uint8Array `into` and its
+// length returned when it fits (a caller that writes it out at once reuses
+// one buffer for every chunk), a new Buffer otherwise.
 Napi::Value ListingText(const Napi::CallbackInfo& info);
 
 // connectionText(batch, protocols, withPe): Buffer with the -Lnc lines of a

@@ -423,6 +423,16 @@ export interface NativeBinding extends SocketOps {
    * numbers, 2: destinations sorted).
    */
   listingText(snapshot: RawSnapshot, order: Uint32Array, from: number, to: number, mode: number, flags: number): Buffer;
+  /** The same text copied into `into` when it fits (its length returned), or a new Buffer. */
+  listingText(
+    snapshot: RawSnapshot,
+    order: Uint32Array,
+    from: number,
+    to: number,
+    mode: number,
+    flags: number,
+    into: Uint8Array,
+  ): Buffer | number;
   /**
    * The -Lnc lines of a connection batch (src/connections.ts's
    * ConnectionBatch, or the raw batch): `protocols` are the texts its

@@ -255,6 +255,27 @@ describe('the addon lists as the TypeScript formatters do', () => {
     );
   });
 
+  it('copies the text into a buffer given when it fits, and makes a new one when it does not', () => {
+    const t = table(5, 30, true);
+    const order = native().listingOrder(t.p, true);
+    for (const mode of [LISTING_MODE.table, LISTING_MODE.stats, LISTING_MODE.json]) {
+      const whole = native().listingText(t.p, order, 0, order.length, mode, 2);
+      const room = Buffer.alloc(whole.length + 10, 0x2a);
+      expect(native().listingText(t.p, order, 0, order.length, mode, 2, room)).toBe(whole.length);
+      expect(room.subarray(0, whole.length).equals(whole)).toBe(true);
+      expect(room[whole.length]).toBe(0x2a);
+      // The next call's text in the same buffer, and text that does not fit.
+      const first = native().listingText(t.p, order, 0, 1, mode, 2);
+      expect(native().listingText(t.p, order, 0, 1, mode, 2, room)).toBe(first.length);
+      expect(room.subarray(0, first.length).equals(first)).toBe(true);
+      const small = new Uint8Array(whole.length - 1);
+      const made = native().listingText(t.p, order, 0, order.length, mode, 2, small);
+      expect(Buffer.isBuffer(made) && made.equals(whole)).toBe(true);
+      expect(small.every((b) => b === 0)).toBe(true);
+    }
+    expect(() => native().listingText(t.p, order, 0, 1, 0, 0, new Uint32Array(4) as never)).toThrow(TypeError);
+  });
+
   it('an empty table lists nothing', () => {
     const t = Table.of([], []);
     expect(Array.from(native().listingOrder(t.p, true))).toEqual([]);

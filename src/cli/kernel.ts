@@ -100,10 +100,34 @@ export class Output {
   #text = '';
   readonly #write: (text: string) => void;
   readonly #writeBytes: (bytes: Uint8Array) => void;
+  /**
+   * One buffer for every chunk of the addon's text, when the program owns
+   * the process: its writes are done when they return, so the buffer is
+   * free again (fresh memory for each chunk cost more than the formatting).
+   */
+  #scratch: Buffer | undefined;
 
   constructor(io: CliIo) {
     this.#write = (text) => io.stdout(text);
     this.#writeBytes = io.stdoutBytes ?? ((bytes) => io.stdout(Buffer.from(bytes).toString('utf8')));
+    if (io.ownsProcess && io.stdoutBytes) this.#scratch = Buffer.allocUnsafeSlow(Output.SCRATCH);
+  }
+
+  static readonly SCRATCH = 1024 * 1024;
+
+  /**
+   * Text the addon makes: `make(into)` copies it into `into` and returns its
+   * length when it fits, or returns it as a new Buffer.
+   */
+  addMade(make: (into?: Uint8Array) => Buffer | number): void {
+    const made = make(this.#scratch);
+    if (typeof made === 'number') {
+      this.addBytes(this.#scratch!.subarray(0, made));
+      return;
+    }
+    this.addBytes(made);
+    // Larger next time: the chunks of one listing are about the same size.
+    if (this.#scratch && made.length > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(made.length * 2);
   }
 
   /** Text already encoded (UTF-8), after what was added before. */
@@ -144,7 +168,11 @@ export function printNumeric(
   const flags = (exact ? 1 : 0) | (sort ? 2 : 0);
   for (let from = 0; from < order.length; from += SERVICES_PER_CHUNK) {
     const to = Math.min(order.length, from + SERVICES_PER_CHUNK);
-    out.addBytes(native().listingText(t.p, order, from, to, mode, flags));
+    out.addMade((into) =>
+      into
+        ? native().listingText(t.p, order, from, to, mode, flags, into)
+        : native().listingText(t.p, order, from, to, mode, flags),
+    );
   }
 }
 
