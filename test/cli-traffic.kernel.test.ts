@@ -8,7 +8,8 @@
 // ipvsadm reads agree (nothing moved in between: ours read the same state);
 // otherwise it reads again (see sameMoment). Rates change every 2 s when the
 // kernel's estimator runs, expiry times every second.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -29,7 +30,7 @@ const INVITE = invite(CALL_ID);
 const LONG_CALL_IDS = [`${'b'.repeat(180)}@pc33.example.com`, `${'c'.repeat(230)}@x.example`];
 
 /** Sends `count` UDP datagrams of `size` bytes from src to dst:port (one socket: one connection entry). */
-function bulk(lab: Lab, src: string, dst: string, port: number, size: number, count: number): void {
+async function bulk(lab: Lab, src: string, dst: string, port: number, size: number, count: number): Promise<void> {
   const script = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -38,10 +39,11 @@ data = b'x' * int(sys.argv[4])
 for _ in range(int(sys.argv[5])):
     s.sendto(data, (sys.argv[2], int(sys.argv[3])))
 `;
-  execFileSync(
+  // Asynchronous: a minute or more under emulation (see helpers/traffic.ts).
+  await promisify(execFile)(
     'ip',
     ['netns', 'exec', lab.name, PYTHON, '-c', script, src, dst, String(port), String(size), String(count)],
-    { timeout: 300_000 },
+    { timeout: 300_000, killSignal: 'SIGKILL' },
   );
 }
 
@@ -132,13 +134,13 @@ describe('one namespace: entries made by packets sent from inside it', () => {
     for (let i = 0; i < 3; i++)
       datagrams.push({ src: '203.0.113.1', sport: 42000 + i, dst: '192.0.2.4', dport: 5060, payload: INVITE });
     for (let i = 0; i < 4; i++) datagrams.push({ src: '203.0.113.1', sport: 43000 + i, dst: '192.0.2.4', dport: 123 });
-    sendDatagrams(lab, datagrams);
-    sendSyns(
+    await sendDatagrams(lab, datagrams);
+    await sendSyns(
       lab,
       Array.from({ length: 9 }, (_, i) => ({ src: '203.0.113.1', sport: 44000 + i, dst: '192.0.2.4', dport: 80 })),
     );
     // 1.2 GB in 60 kB datagrams: byte counters in the M range, rates in K and M.
-    bulk(lab, '203.0.113.1', '192.0.2.5', 9, 60000, 20000);
+    await bulk(lab, '203.0.113.1', '192.0.2.5', 9, 60000, 20000);
     await settle();
   }, 600_000);
   afterAll(async () => {
@@ -257,7 +259,7 @@ describe('engine data that makes lines longer than ipvsadm reads at once', () =>
     ]) {
       expect((await ns.ipvsadm(words(line))).status, line).toBe(0);
     }
-    sendDatagrams(
+    await sendDatagrams(
       lab,
       [CALL_ID, ...LONG_CALL_IDS].map((id, i) => ({
         src: '203.0.113.1',

@@ -117,7 +117,7 @@ describe('20,000 entries', () => {
     await lab.ipvs.addService({ ...service, scheduler: 'rr' });
     for (const address of ['198.51.100.1', '198.51.100.2'])
       await lab.ipvs.addDestination(service, { address, forwarding: 'masq' });
-    flood(lab, '203.0.113.10', 1024, '192.0.2.1', 53, N);
+    await flood(lab, '203.0.113.10', 1024, '192.0.2.1', 53, N);
   }, 120_000);
   afterAll(async () => {
     await lab?.close();
@@ -238,7 +238,7 @@ describe('a table of known entries', () => {
       await ipvs.addService(service);
       for (const d of dests) await ipvs.addDestination(service, d);
     }
-    sendDatagrams(lab, [
+    await sendDatagrams(lab, [
       ...[40001, 40002, 40003, 40004, 40005].map((sport) => ({
         src: '203.0.113.1',
         sport,
@@ -401,7 +401,7 @@ describe('TCP entries', () => {
         { address: '198.51.100.1', port: 8080, forwarding: 'masq' },
       );
       const ports = [40101, 40102, 40103];
-      sendSyns(
+      await sendSyns(
         lab,
         ports.map((sport) => ({ src: '203.0.113.2', sport, dst: '192.0.2.1', dport: 80 })),
       );

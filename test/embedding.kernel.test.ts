@@ -34,7 +34,7 @@ describe('40,000 connections read six times at once', () => {
     const service = { protocol: 'udp', address: '192.0.2.1', port: 53 } as const;
     await lab.ipvs.addService({ ...service, scheduler: 'rr' });
     await lab.ipvs.addDestination(service, { address: '198.51.100.1', forwarding: 'masq' });
-    flood(lab, '203.0.113.10', 1024, '192.0.2.1', 53, N);
+    await flood(lab, '203.0.113.10', 1024, '192.0.2.1', 53, N);
   }, 300_000);
   afterAll(async () => {
     await lab?.close();
@@ -122,7 +122,7 @@ describe('faults and lifecycle (child processes)', () => {
     const udp = { protocol: 'udp', address: '192.0.2.1', port: 53 } as const;
     await lab.ipvs.addService(udp);
     await lab.ipvs.addDestination(udp, { address: '198.51.100.2', forwarding: 'masq' });
-    flood(lab, '203.0.113.20', 1024, '192.0.2.1', 53, 5000); // over 256 KiB: parallel reads use 2 slices
+    await flood(lab, '203.0.113.20', 1024, '192.0.2.1', 53, 5000); // over 256 KiB: parallel reads use 2 slices
   }, 300_000);
   afterAll(async () => {
     await lab?.close();
@@ -130,8 +130,8 @@ describe('faults and lifecycle (child processes)', () => {
 
   const env = () => ({ NETNS: lab.path });
 
-  it('rejects an exchange whose answer never comes with ETIMEDOUT, and the next call works', () => {
-    const r = runChild<{ error: Record<string, unknown>; took: number; after: number; info: number }>(
+  it('rejects an exchange whose answer never comes with ETIMEDOUT, and the next call works', async () => {
+    const r = await runChild<{ error: Record<string, unknown>; took: number; after: number; info: number }>(
       `
       const ipvs = await open({ netns: process.env.NETNS, timeout: 300 });
       fault('recvmsg:0:1000:drop');
@@ -152,8 +152,8 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.after).toBe(601);
   });
 
-  it('reads a dump that does not decode to its end: the error is reported and the next dump works', () => {
-    const r = runChild<{ error: Record<string, unknown>; after: number; snapshot: number }>(
+  it('reads a dump that does not decode to its end: the error is reported and the next dump works', async () => {
+    const r = await runChild<{ error: Record<string, unknown>; after: number; snapshot: number }>(
       `
       const ipvs = await open({ netns: process.env.NETNS });
       fault('recvmsg:0:1:corrupt');
@@ -171,8 +171,8 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.snapshot).toBe(601);
   });
 
-  it('rejects a call whose thread cannot start (EAGAIN), at every thread it starts, and goes on working', () => {
-    const r = runChild<{ outcomes: string[]; snapshot: number; connections: number; threads: number[] }>(
+  it('rejects a call whose thread cannot start (EAGAIN), at every thread it starts, and goes on working', async () => {
+    const r = await runChild<{ outcomes: string[]; snapshot: number; connections: number; threads: number[] }>(
       `
       const ipvs = await open({ netns: process.env.NETNS });
       // Warm: the socket pool's siblings exist, so the threads below are the call's own.
@@ -206,8 +206,8 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.threads[1]).toBe(r.threads[0]);
   });
 
-  it('retries interrupted system calls and rejects other failures of them with their errno', () => {
-    const r = runChild<{ outcomes: Record<string, string> }>(
+  it('retries interrupted system calls and rejects other failures of them with their errno', async () => {
+    const r = await runChild<{ outcomes: Record<string, string> }>(
       `
       const ipvs = await open({ netns: process.env.NETNS });
       const outcomes = {};
@@ -243,8 +243,8 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.outcomes.after).toMatch(/^601 \d+$/);
   });
 
-  it('close() never blocks: it ends an exchange in progress and reads in flight, and every later call rejects with EBADF', () => {
-    const r = runChild<{
+  it('close() never blocks: it ends an exchange in progress and reads in flight, and every later call rejects with EBADF', async () => {
+    const r = await runChild<{
       closeTook: number;
       stuck: Record<string, unknown>;
       stuckAfter: number;
@@ -310,8 +310,8 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.threads[1]).toBe(r.threads[0]);
   });
 
-  it('gives back threads, descriptors and memory after 100 readers drained, abandoned, closed by close() or failed', () => {
-    const r = runChild<{ base: number[]; after: number[]; outcomes: Record<string, number>; names: string[] }>(
+  it('gives back threads, descriptors and memory after 100 readers drained, abandoned, closed by close() or failed', async () => {
+    const r = await runChild<{ base: number[]; after: number[]; outcomes: Record<string, number>; names: string[] }>(
       `
       const ipvs = await open({ netns: process.env.NETNS });
       for await (const b of ipvs.connectionBatches({ parallel: 2 })) {}

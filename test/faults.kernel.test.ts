@@ -32,7 +32,7 @@ describe('faults against the kernel (child processes)', () => {
     const udp = { protocol: 'udp', address: '192.0.2.1', port: 53 } as const;
     await lab.ipvs.addService(udp);
     await lab.ipvs.addDestination(udp, { address: '198.51.100.2', forwarding: 'masq' });
-    flood(lab, '203.0.113.30', 1024, '192.0.2.1', 53, CONNECTIONS);
+    await flood(lab, '203.0.113.30', 1024, '192.0.2.1', 53, CONNECTIONS);
   }, 300_000);
   afterAll(async () => {
     await lab?.close();
@@ -46,8 +46,8 @@ describe('faults against the kernel (child processes)', () => {
     const quiet = async (base) => { for (let i = 0; i < 100 && threads() > base[1]; i++) await sleep(20); };
   `;
 
-  it('doit commands and dumps: EINTR retried; EIO, ENOBUFS, short sends and truncated dumps coded; every allocation failing in turn ENOMEM', () => {
-    const r = runChild<{
+  it('doit commands and dumps: EINTR retried; EIO, ENOBUFS, short sends and truncated dumps coded; every allocation failing in turn ENOMEM', async () => {
+    const r = await runChild<{
       faults: Record<string, Record<string, string>>;
       sweeps: Record<string, Sweep>;
       after: number;
@@ -140,8 +140,8 @@ describe('faults against the kernel (child processes)', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 600_000);
 
-  it('snapshots with a pool of sockets: sockets, threads, receives and allocations that fail reject coded; the next snapshot is whole', () => {
-    const r = runChild<{
+  it('snapshots with a pool of sockets: sockets, threads, receives and allocations that fail reject coded; the next snapshot is whole', async () => {
+    const r = await runChild<{
       faults: Record<string, string>;
       sweeps: Record<string, Sweep>;
       after: number;
@@ -202,8 +202,8 @@ describe('faults against the kernel (child processes)', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 600_000);
 
-  it('apply: pipelined changes under faults: EINTR retried; a send or an answer that fails or is lost rejects coded with the table restored; each allocation failing in turn too', () => {
-    const r = runChild<{
+  it('apply: pipelined changes under faults: EINTR retried; a send or an answer that fails or is lost rejects coded with the table restored; each allocation failing in turn too', async () => {
+    const r = await runChild<{
       faults: Record<string, string>;
       tables: Record<string, string>;
       sweep: Sweep;
@@ -298,8 +298,8 @@ describe('faults against the kernel (child processes)', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 600_000);
 
-  it('connection reads and counts, one slice and two: EINTR and short reads read it all; EIO, EMFILE, EAGAIN and ENOMEM reject coded', () => {
-    const r = runChild<{
+  it('connection reads and counts, one slice and two: EINTR and short reads read it all; EIO, EMFILE, EAGAIN and ENOMEM reject coded', async () => {
+    const r = await runChild<{
       results: Record<string, Record<string, string | number>>;
       sweeps: Record<string, Sweep>;
       leaks: number[][];
@@ -366,8 +366,8 @@ describe('faults against the kernel (child processes)', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 900_000);
 
-  it('procfs and sysctl files: EINTR and short reads retried, a short sysctl write refused, EIO, EMFILE, EAGAIN and ENOMEM coded', () => {
-    const r = runChild<{
+  it('procfs and sysctl files: EINTR and short reads retried, a short sysctl write refused, EIO, EMFILE, EAGAIN and ENOMEM coded', async () => {
+    const r = await runChild<{
       faults: Record<string, string>;
       sweeps: Record<string, Sweep>;
       after: unknown[];
@@ -439,8 +439,8 @@ describe('faults against the kernel (child processes)', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 600_000);
 
-  it('the legacy socket-option back-end: EMFILE at open, each failed allocation of its commands ENOMEM, and it goes on working', () => {
-    const r = runChild<{ emfile: string; sweeps: Record<string, Sweep>; after: number; leaks: number[][] }>(
+  it('the legacy socket-option back-end: EMFILE at open, each failed allocation of its commands ENOMEM, and it goes on working', async () => {
+    const r = await runChild<{ emfile: string; sweeps: Record<string, Sweep>; after: number; leaks: number[][] }>(
       `${LEAKS}
       const opening = () => open({ backend: 'sockopt', netns: process.env.NETNS });
       fault('socket:0:1:EMFILE');

@@ -18,8 +18,8 @@ import { expectEnomem, runChild, type Sweep } from './helpers/faults.js';
 import { tempFiles } from './helpers/files.js';
 
 describe('opening a client', () => {
-  it('retries EINTR, rejects EMFILE, EIO, ENOBUFS, short sends, lost replies and each failed allocation coded, and leaks nothing', () => {
-    const r = runChild<{
+  it('retries EINTR, rejects EMFILE, EIO, ENOBUFS, short sends, lost replies and each failed allocation coded, and leaks nothing', async () => {
+    const r = await runChild<{
       baseline: string;
       faults: Record<string, string>;
       netns: Record<string, string>;
@@ -84,8 +84,8 @@ describe('opening a client', () => {
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   });
 
-  it('the legacy back-end: its raw socket rejects EMFILE, each failed allocation ENOMEM, and nothing leaks', () => {
-    const r = runChild<{ baseline: string; emfile: string; sweep: Sweep; after: string; leaks: number[][] }>(
+  it('the legacy back-end: its raw socket rejects EMFILE, each failed allocation ENOMEM, and nothing leaks', async () => {
+    const r = await runChild<{ baseline: string; emfile: string; sweep: Sweep; after: string; leaks: number[][] }>(
       `
       const opening = async () => { const c = await open({ backend: 'sockopt', modprobe: false }); await c.close(); };
       await outcome(opening);
@@ -151,8 +151,8 @@ describe('the connection-table readers, over a file standing in for the table', 
   `;
   const env = () => ({ TABLE: path, IPVS_FAULT_DIR: dir });
 
-  it('retries EINTR, survives short reads, and rejects EIO, EMFILE and threads that cannot start, coded', () => {
-    const r = runChild<{ results: Record<string, Record<string, number | string>>; leaks: number[][] }>(
+  it('retries EINTR, survives short reads, and rejects EIO, EMFILE and threads that cannot start, coded', async () => {
+    const r = await runChild<{ results: Record<string, Record<string, number | string>>; leaks: number[][] }>(
       `${READERS}
       for (const plan of Object.values(plans)) { await drain(plan)(); await count(plan)(); }
       await settle();
@@ -200,8 +200,8 @@ describe('the connection-table readers, over a file standing in for the table', 
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   });
 
-  it('rejects each failed allocation of a read and a count with ENOMEM, and reads on afterwards', () => {
-    const r = runChild<{ sweeps: Record<string, Sweep>; after: number[]; leaks: number[][] }>(
+  it('rejects each failed allocation of a read and a count with ENOMEM, and reads on afterwards', async () => {
+    const r = await runChild<{ sweeps: Record<string, Sweep>; after: number[]; leaks: number[][] }>(
       `${READERS}
       for (const plan of Object.values(plans)) { await drain(plan)(); await count(plan)(); }
       await settle();
@@ -230,8 +230,8 @@ describe('the connection-table readers, over a file standing in for the table', 
     expect(r.leaks[1]).toEqual(r.leaks[0]);
   }, 300_000);
 
-  it('parses on the main thread: each failed allocation throws ENOMEM, and the next parse works', () => {
-    const r = runChild<{ sweep: Sweep; after: number }>(
+  it('parses on the main thread: each failed allocation throws ENOMEM, and the next parse works', async () => {
+    const r = await runChild<{ sweep: Sweep; after: number }>(
       `${READERS}
       const text = new Uint8Array(readFileSync(process.env.TABLE));
       const parse = () => { const n = addon.parseConnections(text, null).length; if (n !== ${N}) throw new Error('parsed ' + n); };

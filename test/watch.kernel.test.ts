@@ -109,8 +109,8 @@ const BASELINE = [
 ];
 let sport = 40000;
 /** Datagrams to the UDP service: its counters and inactive connections move. */
-function traffic(): void {
-  sendDatagrams(
+async function traffic(): Promise<void> {
+  await sendDatagrams(
     lab,
     [0, 1].map(() => ({ src: '203.0.113.1', sport: sport++, dst: '192.0.2.1', dport: 53 })),
   );
@@ -119,7 +119,7 @@ function traffic(): void {
 /** Each change in turn, each checked against the events it gave (`next(n)`: the next n events). */
 async function runChanges(next: (n: number) => Promise<unknown[]>): Promise<void> {
   expect(await next(2)).toMatchObject(BASELINE);
-  traffic();
+  await traffic();
   for (const [line, events] of CHANGES) {
     ipvsadm(line);
     expect(await next(events.length), line).toMatchObject(events);

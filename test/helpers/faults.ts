@@ -2,7 +2,7 @@
 // --expose-gc) that runs a script against the built package, optionally with
 // the fault-injection library (test/faults/faults.c) preloaded, and prints a
 // JSON result. Faults are armed from the script: process.env.IPVS_FAULT.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -91,23 +91,27 @@ export interface ChildOptions {
  * printed as JSON) in a fresh node and returns that value; throws with the
  * child's stderr when it fails, is killed by a signal (a crash) or times out.
  */
-export function runChild<T = Record<string, unknown>>(body: string, options: ChildOptions = {}): T {
+export async function runChild<T = Record<string, unknown>>(body: string, options: ChildOptions = {}): Promise<T> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env, IPVS_FAULT: '' };
   // After what is preloaded already (scripts/sanitize's runtime, which must come first).
   if (options.faults) env.LD_PRELOAD = [process.env.LD_PRELOAD, faultsLibrary()].filter(Boolean).join(' ');
   const script = `${PREAMBLE}\nconst result = await (async () => {\n${body}\n})();\nconsole.log(JSON.stringify(result));\n`;
-  const out = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env,
-    timeout: options.timeout ?? 120_000,
-    maxBuffer: 64 << 20,
-  });
-  if (out.status !== 0) {
-    throw new Error(
-      `child ${out.signal ? `killed by ${out.signal}` : `exited ${out.status}`}${out.error ? ` (${out.error.message})` : ''}: ${out.stderr}`,
+  // Asynchronous: a test process blocked for a minute (a child under the
+  // sanitizer, in the lab) misses vitest's own call to its runner.
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', script],
+      { encoding: 'utf8', env, timeout: options.timeout ?? 120_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+      (error, out, err) => {
+        if (!error) return resolve(out);
+        const e = error as { code?: unknown; signal?: string | null; killed?: boolean };
+        const how = e.signal ? `killed by ${e.signal}` : `exited ${String(e.code)}`;
+        reject(new Error(`child ${how}${e.killed ? ' (timed out)' : ''}: ${err}`));
+      },
     );
-  }
-  const last = out.stdout.trim().split('\n').pop() ?? '';
+  });
+  const last = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as T;
 }
 

@@ -4,8 +4,9 @@
 // is enough; an entry exists as soon as its first packet is scheduled, whether
 // or not its destination exists. Only documentation address ranges are used,
 // and nothing leaves the guest (the dummy link drops what it is given).
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 
 import type { Lab } from './netns.js';
 
@@ -70,10 +71,18 @@ export interface Syn {
   dport: number;
 }
 
-function python(lab: Lab, packets: unknown[]): void {
-  execFileSync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', SENDER, JSON.stringify(packets)], {
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs the sender. Asynchronous, as every long child of a test must be: a
+ * test process blocked for 60 s misses vitest's own call to its runner
+ * ("Timeout calling onTaskUpdate"), which fails the run.
+ */
+async function python(lab: Lab, packets: unknown[]): Promise<void> {
+  await execFileAsync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', SENDER, JSON.stringify(packets)], {
     encoding: 'utf8',
     timeout: 120_000,
+    killSignal: 'SIGKILL',
   });
 }
 
@@ -95,16 +104,16 @@ export async function prepare(lab: Lab, addresses: string[]): Promise<void> {
 }
 
 /** One datagram each, each from a fresh socket bound to its source: one UDP entry per source port. */
-export function sendDatagrams(lab: Lab, datagrams: Datagram[]): void {
-  python(
+export async function sendDatagrams(lab: Lab, datagrams: Datagram[]): Promise<void> {
+  await python(
     lab,
     datagrams.map((d) => ['udp', d.src, d.sport, d.dst, d.dport, d.payload ?? 'x', d.mark ?? 0]),
   );
 }
 
 /** TCP SYNs without a handshake: entries in SYN_RECV, which live about 60 s. */
-export function sendSyns(lab: Lab, syns: Syn[]): void {
-  python(
+export async function sendSyns(lab: Lab, syns: Syn[]): Promise<void> {
+  await python(
     lab,
     syns.map((s) => ['syn', s.src, s.sport, s.dst, s.dport]),
   );
@@ -115,6 +124,13 @@ export function sendSyns(lab: Lab, syns: Syn[]): void {
  * source ports `sport`, `sport + 1`, ...; past port 65535 the next source
  * address. Fast: one raw socket.
  */
-export function flood(lab: Lab, src: string, sport: number, dst: string, dport: number, count: number): void {
-  python(lab, [['flood', src, sport, dst, dport, count]]);
+export async function flood(
+  lab: Lab,
+  src: string,
+  sport: number,
+  dst: string,
+  dport: number,
+  count: number,
+): Promise<void> {
+  await python(lab, [['flood', src, sport, dst, dport, count]]);
 }
