@@ -829,6 +829,42 @@ class JsonListing {
   const Table& t_;
 };
 
+// A call's text in the memory of this thread's last call: a listing calls
+// again and again for chunks of about the same size, and fresh pages for each
+// cost more than the writing. Swapped in on construction, back on destruction.
+class ScratchText {
+ public:
+  explicit ScratchText(Text& out) : out_(out) {
+    scratch().clear();
+    out_.s.swap(scratch());
+  }
+  ~ScratchText() { out_.s.swap(scratch()); }
+  ScratchText(const ScratchText&) = delete;
+  ScratchText& operator=(const ScratchText&) = delete;
+
+ private:
+  static std::string& scratch() {
+    thread_local std::string s;
+    return s;
+  }
+  Text& out_;
+};
+
+// The text handed back: copied into `into` (a Uint8Array) with its length
+// returned when it fits, else a new Buffer (`into` undefined: always).
+Napi::Value TextResult(Napi::Env env, const std::string& text, const Napi::Value& into) {
+  if (!into.IsUndefined()) {
+    if (!into.IsTypedArray() || into.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "into must be a Uint8Array");
+    auto target = into.As<Napi::Uint8Array>();
+    if (text.size() <= target.ElementLength()) {
+      std::memcpy(target.Data(), text.data(), text.size());
+      return Napi::Number::New(env, static_cast<double>(text.size()));
+    }
+  }
+  return Napi::Buffer<char>::Copy(env, text.data(), text.size());
+}
+
 uint32_t Uint32Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
   return info[i].As<Napi::Number>().Uint32Value();
@@ -885,6 +921,7 @@ Napi::Value ConnectionText(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(env, "batch holds an index past its names");
   }
   Text out;
+  ScratchText scratch(out);
   out.s.reserve(n * 100);
   for (size_t i = 0; i < n; i++) {
     // The kernel's protocol and state names, padded; the client and virtual
@@ -928,7 +965,7 @@ Napi::Value ConnectionText(const Napi::CallbackInfo& info) {
     }
     out.Add('\n');
   }
-  return Napi::Buffer<char>::Copy(env, out.s.data(), out.s.size());
+  return TextResult(env, out.s, info[3]);
 }
 
 Napi::Value ListingOrder(const Napi::CallbackInfo& info) {
@@ -962,11 +999,7 @@ Napi::Value ListingText(const Napi::CallbackInfo& info) {
   Listing table(t, mode, flags);
   JsonListing json(t);
   Text& out = mode == kJson ? json.out : table.out;
-  // The text of the last call's memory: a listing calls again and again for
-  // chunks of about the same size (fresh pages cost more than the writing).
-  thread_local std::string scratch;
-  scratch.clear();
-  out.s.swap(scratch);
+  ScratchText scratch(out);
   std::vector<uint32_t> dests, tmp;
   try {
     for (uint32_t k = from; k < to; k++) {
@@ -987,19 +1020,7 @@ Napi::Value ListingText(const Napi::CallbackInfo& info) {
   } catch (const std::runtime_error& e) {
     throw Napi::Error::New(env, e.what());
   }
-  Napi::Value result;
-  if (info.Length() > 6 && !info[6].IsUndefined()) {
-    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-      throw Napi::TypeError::New(env, "into must be a Uint8Array");
-    auto into = info[6].As<Napi::Uint8Array>();
-    if (out.s.size() <= into.ElementLength()) {
-      std::memcpy(into.Data(), out.s.data(), out.s.size());
-      result = Napi::Number::New(env, static_cast<double>(out.s.size()));
-    }
-  }
-  if (result.IsEmpty()) result = Napi::Buffer<char>::Copy(env, out.s.data(), out.s.size());
-  out.s.swap(scratch);
-  return result;
+  return TextResult(env, out.s, info[6]);
 }
 
 }  // namespace ipvs

@@ -32,6 +32,7 @@ Napi::Value ListingText(const Napi::CallbackInfo& info);
 // connectionText(batch, protocols, withPe): Buffer with the -Lnc lines of a
 // connection batch (src/connections.ts); `protocols` are the texts its
 // protocols print as; withPe: --persistent-conn's engine columns.
+// connectionText(…, into): as listingText(…, into).
 Napi::Value ConnectionText(const Napi::CallbackInfo& info);
 
 }  // namespace ipvs

@@ -439,6 +439,13 @@ export interface NativeBinding extends SocketOps {
    * protocols print as; `withPe` adds --persistent-conn's engine columns.
    */
   connectionText(batch: ConnectionColumns, protocols: readonly string[], withPe: boolean): Buffer;
+  /** The same text copied into `into` when it fits (its length returned), or a new Buffer. */
+  connectionText(
+    batch: ConnectionColumns,
+    protocols: readonly string[],
+    withPe: boolean,
+    into: Uint8Array,
+  ): Buffer | number;
   /** Parses the text of /proc/net/ip_vs_conn (header line first), synchronously: tests and small texts. */
   parseConnections(text: Uint8Array, filter: RawConnectionFilter | null): RawConnectionBatch;
 }

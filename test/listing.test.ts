@@ -327,6 +327,12 @@ describe('the addon lists connections as the TypeScript formatter does', () => {
         expect(b.length).toBe(50);
         const got = Buffer.from(numericLines(b, withPe)).toString('utf8');
         expect(got, `seed ${seed}`).toBe(batchLines(b, withPe, NUMERIC));
+        // Into a buffer given: the same bytes when they fit, a new Buffer when not.
+        const room = Buffer.alloc(got.length + 1);
+        expect(numericLines(b, withPe, room)).toBe(Buffer.byteLength(got));
+        expect(room.toString('utf8', 0, Buffer.byteLength(got))).toBe(got);
+        const made = numericLines(b, withPe, new Uint8Array(10));
+        expect(typeof made !== 'number' && Buffer.from(made).toString('utf8')).toBe(got);
       }
     });
   }

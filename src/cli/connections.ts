@@ -72,12 +72,12 @@ export function batchLines(b: ConnectionBatch, withPe: boolean, names: Namer): s
 }
 
 /** The lines of one batch with numbers only (-n), written by the addon as batchLines writes them. */
-export function numericLines(b: ConnectionBatch, withPe: boolean): Uint8Array {
-  return native().connectionText(
-    b,
-    protocolColumns(b).map((p) => p.text),
-    withPe,
-  );
+export function numericLines(b: ConnectionBatch, withPe: boolean): Uint8Array;
+/** The same lines copied into `into` when they fit (their length returned), or a new Buffer. */
+export function numericLines(b: ConnectionBatch, withPe: boolean, into: Uint8Array | undefined): Uint8Array | number;
+export function numericLines(b: ConnectionBatch, withPe: boolean, into?: Uint8Array): Uint8Array | number {
+  const protocols = protocolColumns(b).map((p) => p.text);
+  return into ? native().connectionText(b, protocols, withPe, into) : native().connectionText(b, protocols, withPe);
 }
 
 export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> {
@@ -101,7 +101,7 @@ export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> 
   try {
     while (!next.done) {
       const b = next.value;
-      if (numeric) out.addBytes(numericLines(b, withPe));
+      if (numeric) out.addMade((into) => numericLines(b, withPe, into));
       else out.add(batchLines(b, withPe, await namesOf(b)));
       next = await batches.next();
     }

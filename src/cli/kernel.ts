@@ -119,7 +119,7 @@ export class Output {
    * Text the addon makes: `make(into)` copies it into `into` and returns its
    * length when it fits, or returns it as a new Buffer.
    */
-  addMade(make: (into?: Uint8Array) => Buffer | number): void {
+  addMade(make: (into?: Uint8Array) => Uint8Array | number): void {
     const made = make(this.#scratch);
     if (typeof made === 'number') {
       this.addBytes(this.#scratch!.subarray(0, made));
