@@ -423,7 +423,7 @@ export interface NativeBinding extends SocketOps {
    * numbers, 2: destinations sorted).
    */
   listingText(snapshot: RawSnapshot, order: Uint32Array, from: number, to: number, mode: number, flags: number): Buffer;
-  /** The same text copied into `into` when it fits (its length returned), or a new Buffer. */
+  /** The same text copied into `into` when it fits (its length returned), or a new Buffer (always without `into`). */
   listingText(
     snapshot: RawSnapshot,
     order: Uint32Array,
@@ -431,7 +431,7 @@ export interface NativeBinding extends SocketOps {
     to: number,
     mode: number,
     flags: number,
-    into: Uint8Array,
+    into: Uint8Array | undefined,
   ): Buffer | number;
   /**
    * The -Lnc lines of a connection batch (src/connections.ts's
@@ -439,12 +439,12 @@ export interface NativeBinding extends SocketOps {
    * protocols print as; `withPe` adds --persistent-conn's engine columns.
    */
   connectionText(batch: ConnectionColumns, protocols: readonly string[], withPe: boolean): Buffer;
-  /** The same text copied into `into` when it fits (its length returned), or a new Buffer. */
+  /** The same text copied into `into` when it fits (its length returned), or a new Buffer (always without `into`). */
   connectionText(
     batch: ConnectionColumns,
     protocols: readonly string[],
     withPe: boolean,
-    into: Uint8Array,
+    into: Uint8Array | undefined,
   ): Buffer | number;
   /** Parses the text of /proc/net/ip_vs_conn (header line first), synchronously: tests and small texts. */
   parseConnections(text: Uint8Array, filter: RawConnectionFilter | null): RawConnectionBatch;

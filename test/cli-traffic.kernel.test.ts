@@ -8,17 +8,12 @@
 // ipvsadm reads agree (nothing moved in between: ours read the same state);
 // otherwise it reads again (see sameMoment). Rates change every 2 s when the
 // kernel's estimator runs, expiry times every second.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Netns, sameMoment, words, type Result } from './helpers/differential.js';
 import { createLab, type Lab } from './helpers/netns.js';
 import { createTopology, settle, VIP4, VIP6, type Topology } from './helpers/topology.js';
-import { prepare, sendDatagrams, sendSyns } from './helpers/traffic.js';
-
-const PYTHON = '/usr/bin/python3';
+import { prepare, runPython, sendDatagrams, sendSyns } from './helpers/traffic.js';
 
 const CALL_ID = 'a84b4c76e66710@pc33.example.com';
 const invite = (callId: string) =>
@@ -39,12 +34,8 @@ data = b'x' * int(sys.argv[4])
 for _ in range(int(sys.argv[5])):
     s.sendto(data, (sys.argv[2], int(sys.argv[3])))
 `;
-  // Asynchronous: a minute or more under emulation (see helpers/traffic.ts).
-  await promisify(execFile)(
-    'ip',
-    ['netns', 'exec', lab.name, PYTHON, '-c', script, src, dst, String(port), String(size), String(count)],
-    { timeout: 300_000, killSignal: 'SIGKILL' },
-  );
+  // A minute or more under emulation.
+  await runPython(lab, script, [src, dst, String(port), String(size), String(count)], 300_000);
 }
 
 const LISTINGS = [

@@ -76,8 +76,12 @@ export function numericLines(b: ConnectionBatch, withPe: boolean): Uint8Array;
 /** The same lines copied into `into` when they fit (their length returned), or a new Buffer. */
 export function numericLines(b: ConnectionBatch, withPe: boolean, into: Uint8Array | undefined): Uint8Array | number;
 export function numericLines(b: ConnectionBatch, withPe: boolean, into?: Uint8Array): Uint8Array | number {
-  const protocols = protocolColumns(b).map((p) => p.text);
-  return into ? native().connectionText(b, protocols, withPe, into) : native().connectionText(b, protocols, withPe);
+  return native().connectionText(
+    b,
+    protocolColumns(b).map((p) => p.text),
+    withPe,
+    into,
+  );
 }
 
 export async function listConnections(e: Entry, ctx: Context): Promise<Outcome> {

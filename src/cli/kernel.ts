@@ -168,11 +168,7 @@ export function printNumeric(
   const flags = (exact ? 1 : 0) | (sort ? 2 : 0);
   for (let from = 0; from < order.length; from += SERVICES_PER_CHUNK) {
     const to = Math.min(order.length, from + SERVICES_PER_CHUNK);
-    out.addMade((into) =>
-      into
-        ? native().listingText(t.p, order, from, to, mode, flags, into)
-        : native().listingText(t.p, order, from, to, mode, flags),
-    );
+    out.addMade((into) => native().listingText(t.p, order, from, to, mode, flags, into));
   }
 }
 

@@ -74,16 +74,22 @@ export interface Syn {
 const execFileAsync = promisify(execFile);
 
 /**
- * Runs the sender. Asynchronous, as every long child of a test must be: a
- * test process blocked for 60 s misses vitest's own call to its runner
- * ("Timeout calling onTaskUpdate"), which fails the run.
+ * Runs a python `script` with `args` in the lab's namespace. Asynchronous, as
+ * every long child of a test must be: a test process blocked for 60 s misses
+ * vitest's own call to its runner ("Timeout calling onTaskUpdate"), which
+ * fails the run.
  */
-async function python(lab: Lab, packets: unknown[]): Promise<void> {
-  await execFileAsync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', SENDER, JSON.stringify(packets)], {
+export async function runPython(lab: Lab, script: string, args: string[], timeout = 120_000): Promise<void> {
+  await execFileAsync('ip', ['netns', 'exec', lab.name, PYTHON, '-c', script, ...args], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout,
     killSignal: 'SIGKILL',
   });
+}
+
+/** Runs the sender. */
+async function python(lab: Lab, packets: unknown[]): Promise<void> {
+  await runPython(lab, SENDER, [JSON.stringify(packets)]);
 }
 
 /**
