@@ -23,7 +23,7 @@ import {
 } from './connections.js';
 import { signalOption } from './cancel.js';
 import { drain, drainOps, drainRequest, type DrainOptions, type DrainResult } from './drain.js';
-import { RawIpvs, type Backend } from './raw.js';
+import { callsRunInline, RawIpvs, type Backend } from './raw.js';
 import { fromNative, withOp } from './errors.js';
 import { infoFromRaw, type Info } from './info.js';
 import { native } from './native.js';
@@ -364,8 +364,32 @@ export class Ipvs implements AsyncDisposable {
    * Validates the document first (TypeError/RangeError naming the entry).
    */
   async plan(desired: DesiredState, options: PlanOptions = {}): Promise<Plan> {
-    const d = validateDesired(desired, options);
-    return planFrom(await this.packedSnapshot(), d);
+    return this.#plan(desired, options, undefined);
+  }
+
+  /**
+   * The plan from the table to `desired`, whose validation runs while the
+   * table is read on the addon's threads: a large document's validation and
+   * a large table's dumps overlap. A refused document stops the read. (Where
+   * calls run inline, the read would come first: the document is validated
+   * before it.)
+   */
+  async #plan(desired: unknown, options: PlanOptions, signal: AbortSignal | undefined): Promise<Plan> {
+    if (callsRunInline()) {
+      const d = validateDesired(desired, options);
+      return planFrom(await this.packedSnapshot(signal ? { signal } : {}), d);
+    }
+    const refused = new AbortController();
+    const table = this.packedSnapshot({ signal: signal ? AbortSignal.any([signal, refused.signal]) : refused.signal });
+    let d: ReturnType<typeof validateDesired>;
+    try {
+      d = validateDesired(desired, options);
+    } catch (e) {
+      refused.abort();
+      table.catch(() => {});
+      throw e;
+    }
+    return planFrom(await table, d);
   }
 
   /**
@@ -387,8 +411,7 @@ export class Ipvs implements AsyncDisposable {
       }
       plan = desired as Plan;
     } else {
-      const d = validateDesired(desired, o.onlyListed === undefined ? {} : { onlyListed: o.onlyListed });
-      plan = planFrom(await this.packedSnapshot(signal ? { signal } : {}), d);
+      plan = await this.#plan(desired, o.onlyListed === undefined ? {} : { onlyListed: o.onlyListed }, signal);
     }
     return applyPlan(this.raw, plan, () => this.packedSnapshot(), o);
   }

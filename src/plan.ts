@@ -23,7 +23,7 @@ import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
 import { serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
-import { D, DEST_COLUMN as DV, destinationAt, type PackedSnapshot } from './snapshot.js';
+import { D, DEST_COLUMN as DV, destinationAt, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
 import { K } from './constants.js';
 import {
   destinationDifferences,
@@ -86,8 +86,19 @@ interface Desired {
   onlyListed: boolean;
 }
 
+/**
+ * The table a plan was made from: its snapshot, each service's key as text
+ * (by position), and the services the plan changes. The read-back after an
+ * apply compares again only what is not as it was (sameServiceAt).
+ */
+interface PlannedFrom {
+  snapshot: PackedSnapshot;
+  ids: string[];
+  touched: Set<string>;
+}
+
 /** What apply() needs of a plan that plan() made: its steps, and what to check afterwards. */
-const PLANS = new WeakMap<Plan, { steps: Step[]; desired: Desired }>();
+const PLANS = new WeakMap<Plan, { steps: Step[]; desired: Desired; from?: PlannedFrom }>();
 
 const DOCUMENT_FIELDS = ['services', '$schema'];
 
@@ -183,15 +194,66 @@ function destinationIds(p: PackedSnapshot): (j: number) => string {
   };
 }
 
+// The configuration columns of a destination row (not its connection counts).
+const DEST_CONFIG = [
+  DV.af,
+  DV.port,
+  DV.fwdMethod,
+  DV.weight,
+  DV.uThreshold,
+  DV.lThreshold,
+  DV.tunType,
+  DV.tunPort,
+  DV.tunFlags,
+] as const;
+
+function sameBytes(a: Uint8Array, at: number, b: Uint8Array, bt: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[at + k] !== b[bt + k]) return false;
+  return true;
+}
+
+/**
+ * Whether service `i` of `p` is configured exactly as service `i` of `q`:
+ * the same key, settings and destinations in the same order (counters and
+ * connection counts aside). The kernel lists an unchanged table in the same
+ * order, so after an apply most services compare so, without a lookup.
+ */
+function sameServiceAt(p: PackedSnapshot, q: PackedSnapshot, i: number): boolean {
+  const at = i * S;
+  const a = p.services;
+  const b = q.services;
+  for (let k = 0; k < S; k++) {
+    if (k === SV.scheduler || k === SV.pe) continue;
+    if (a[at + k] !== b[at + k]) return false;
+  }
+  if (p.schedulers[a[at + SV.scheduler]!] !== q.schedulers[b[at + SV.scheduler]!]) return false;
+  if (p.engines[a[at + SV.pe]!] !== q.engines[b[at + SV.pe]!]) return false;
+  if (!sameBytes(p.serviceAddrs, i * 16, q.serviceAddrs, i * 16, 16)) return false;
+  const first = p.destOffsets[i]!;
+  const count = p.destOffsets[i + 1]! - first;
+  const other = q.destOffsets[i]!;
+  if (q.destOffsets[i + 1]! - other !== count) return false;
+  for (let j = 0; j < count; j++) {
+    const x = (first + j) * D;
+    const y = (other + j) * D;
+    for (const c of DEST_CONFIG) if (p.dests[x + c] !== q.dests[y + c]) return false;
+    if (!sameBytes(p.destAddrs, (first + j) * 16, q.destAddrs, (other + j) * 16, 16)) return false;
+  }
+  return true;
+}
+
 /**
  * The steps from the table in `p` to `desired`: destination deletes, service
  * deletes, service edits, service adds, destination edits, destination adds.
  * A service or destination whose key stays is edited in place. Read straight
  * from the snapshot's columns: an entry becomes an object only when it
  * changes (a plan of a large table that differs little, and every read-back,
- * compare tens of thousands of entries).
+ * compare tens of thousands of entries). With `from` (the table the plan was
+ * made from: a read-back), a service the plan did not change and that is as
+ * it was then needs no steps now either, and is not compared again. `ids`,
+ * when given, receives each service's key as text, by position.
  */
-function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
+function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?: string[]): Step[] {
   const deleteDests: Step[] = [];
   const deleteServices: Step[] = [];
   const editServices: Step[] = [];
@@ -201,9 +263,15 @@ function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
   const destId = destinationIds(p);
   const seen = new Set<string>();
   const dest = emptyDestination();
+  const unchanged = from === undefined ? 0 : Math.min(p.serviceCount, from.snapshot.serviceCount);
   for (let i = 0; i < p.serviceCount; i++) {
+    if (i < unchanged && !from!.touched.has(from!.ids[i]!) && sameServiceAt(p, from!.snapshot, i)) {
+      seen.add(from!.ids[i]!);
+      continue;
+    }
     const have = serviceAt(p, i);
     const id = serviceId(have);
+    if (ids) ids[i] = id;
     const want = desired.table.get(id);
     const first = p.destOffsets[i]!;
     const last = p.destOffsets[i + 1]!;
@@ -259,17 +327,21 @@ function stepsFrom(p: PackedSnapshot, desired: Desired): Step[] {
   return [...deleteDests, ...deleteServices, ...editServices, ...addServices, ...editDests, ...addDests];
 }
 
-function planOf(steps: Step[], desired: Desired): Plan {
+function planOf(steps: Step[], desired: Desired, from?: PlannedFrom): Plan {
   const summary = { add: 0, edit: 0, delete: 0 };
   for (const s of steps) summary[s.change.action]++;
   const plan: Plan = Object.freeze({ changes: Object.freeze(steps.map((s) => s.change)), summary });
-  PLANS.set(plan, { steps, desired });
+  PLANS.set(plan, from ? { steps, desired, from } : { steps, desired });
   return plan;
 }
 
 /** The plan from a snapshot of the table to a desired state (validated). */
 export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
-  return planOf(stepsFrom(snapshot, desired), desired);
+  const ids: string[] = new Array(snapshot.serviceCount);
+  const steps = stepsFrom(snapshot, desired, undefined, ids);
+  const touched = new Set<string>();
+  for (const s of steps) touched.add(s.change.service);
+  return planOf(steps, desired, { snapshot, ids, touched });
 }
 
 /** Options of apply(). */
@@ -387,7 +459,7 @@ export async function applyPlan(
       false,
     );
   }
-  const after = stepsFrom(snapshot, parts.desired);
+  const after = stepsFrom(snapshot, parts.desired, parts.from);
   return { changes: plan.changes, summary: plan.summary, applied: true, drift: after.map((s) => s.change) };
 }
 

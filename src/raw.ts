@@ -218,4 +218,12 @@ export class RawIpvs {
  */
 export function runCallsInline(): void {
   native().setInline(true);
+  inline = true;
+}
+
+let inline = false;
+
+/** Whether runCallsInline() was called: a call's promise is then settled before it returns. */
+export function callsRunInline(): boolean {
+  return inline;
 }

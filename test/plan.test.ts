@@ -10,7 +10,8 @@ import { K } from '../src/constants.js';
 import { destinationSpecToRaw } from '../src/destination.js';
 import type { RawDestSpec, RawServiceSpec } from '../src/native.js';
 import { native } from '../src/native.js';
-import { exportState, planFrom, validateDesired, type DesiredState } from '../src/plan.js';
+import { applyPlan, exportState, planFrom, validateDesired, type DesiredState } from '../src/plan.js';
+import type { RawIpvs } from '../src/raw.js';
 import { serviceSpecToRaw } from '../src/service.js';
 import { D, DEST_COLUMNS, packed, SERVICE_COLUMNS, type PackedSnapshot } from '../src/snapshot.js';
 import { tableFromPacked } from '../src/table.js';
@@ -174,6 +175,112 @@ describe('plan', () => {
         expect(planFrom(snapshot, validateDesired(doc)).changes).toEqual([]);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('the read-back after an apply', () => {
+  // Every change goes through: the read-back is what the test gives.
+  const raw = {
+    batch: async (rows: Uint32Array) => ({
+      status: new Int32Array(rows.length / BATCH_COLUMNS.length),
+      messages: [],
+      stopped: 0,
+      failure: null,
+    }),
+  } as unknown as RawIpvs;
+  const driftOf = async (from: PackedSnapshot, doc: DesiredState, after: PackedSnapshot) =>
+    (await applyPlan(raw, planFrom(from, validateDesired(doc)), async () => after, {})).drift;
+
+  type Rows = { service: RawServiceSpec; dests: RawDestSpec[] }[];
+  const entry = serviceSpec.chain((s) => {
+    const raw = serviceSpecToRaw(s);
+    return fc.tuple(
+      fc.constant(raw),
+      fc.array(destinationSpec(raw.af === K.AF_INET6 ? 'inet6' : 'inet'), { maxLength: 4 }),
+    );
+  });
+  /** Rows of distinct services and destinations, as a kernel would list them. */
+  const rowsOf = (entries: [RawServiceSpec, unknown[]][]): Rows => {
+    const seen = new Set<string>();
+    const rows: Rows = [];
+    for (const [service, specs] of entries) {
+      const key = `${service.af}/${service.protocol}/${service.port}/${service.fwmark}/${service.addr.join('.')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const dests = new Map<string, RawDestSpec>();
+      for (const spec of specs) {
+        try {
+          const d = destinationSpecToRaw(spec as never, service);
+          dests.set(`${d.af}/${d.addr.join('.')}/${d.port}`, d);
+        } catch {
+          // a combination the facade refuses
+        }
+      }
+      rows.push({ service, dests: [...dests.values()] });
+    }
+    return rows;
+  };
+  /** `rows`, each service kept, dropped or changed as `how` says (in order), then `extra` appended. */
+  const mutate = (rows: Rows, how: number[], extra: Rows): Rows => {
+    const out: Rows = [];
+    rows.forEach((r, i) => {
+      const op = how[i % Math.max(1, how.length)] ?? 0;
+      if (op === 1) return;
+      const service = op === 2 ? { ...r.service, scheduler: r.service.scheduler === 'rr' ? 'wrr' : 'rr' } : r.service;
+      let dests = r.dests;
+      if (op === 3) dests = dests.slice(1);
+      if (op === 4 && dests.length > 0)
+        dests = [{ ...dests[0]!, weight: (dests[0]!.weight + 1) % 100 }, ...dests.slice(1)];
+      out.push({ service, dests });
+    });
+    const keys = new Set(out.map((r) => serviceKeyText(r.service)));
+    return [...out, ...extra.filter((r) => !keys.has(serviceKeyText(r.service)))];
+  };
+  const serviceKeyText = (s: RawServiceSpec) => `${s.af}/${s.protocol}/${s.port}/${s.fwmark}/${s.addr.join('.')}`;
+
+  it('reports what another process changed, compared only where the table is not as planned', async () => {
+    const doc: DesiredState = {
+      services: [
+        { ...web, scheduler: 'rr', destinations: [{ address: '198.51.100.1', forwarding: 'masq' }] },
+        { ...dns, destinations: [{ address: '2001:db8::10' }] },
+      ],
+    };
+    const table = tableFor(doc);
+    expect(await driftOf(table, doc, table)).toEqual([]);
+    // Another process changed the weight of a destination the plan left alone.
+    const changed = tableFor({
+      services: [doc.services[0]!, { ...dns, destinations: [{ address: '2001:db8::10', weight: 5 }] }],
+    });
+    expect((await driftOf(table, doc, changed)).map(describeChange)).toEqual([
+      'edit destination [2001:db8::10]:53 of UDP [2001:db8::1]:53',
+    ]);
+    // The same table listed in another order: no drift.
+    const reordered = tableFor({ services: [doc.services[1]!, doc.services[0]!] });
+    expect(await driftOf(table, doc, reordered)).toEqual([]);
+  });
+
+  it('is the plan from the table read back to the document (property)', async () => {
+    const tables = fc.tuple(
+      fc.array(entry, { maxLength: 6 }),
+      fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 6 }),
+      fc.array(entry, { maxLength: 2 }),
+      fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 6 }),
+      fc.array(entry, { maxLength: 2 }),
+      fc.boolean(),
+    );
+    await fc.assert(
+      fc.asyncProperty(tables, async ([a, howB, extraB, howC, extraC, fromB]) => {
+        const rowsA = rowsOf(a);
+        const rowsB = mutate(rowsA, howB, rowsOf(extraB));
+        // What another process left: the desired table, or the one before, changed again.
+        const rowsC = mutate(fromB ? rowsB : rowsA, howC, rowsOf(extraC));
+        const doc = JSON.parse(JSON.stringify(exportState(packedOf(rowsB)))) as DesiredState;
+        const after = packedOf(rowsC);
+        const drift = await driftOf(packedOf(rowsA), doc, after);
+        expect(drift).toEqual(planFrom(after, validateDesired(doc)).changes);
+      }),
+      { numRuns: 300 },
     );
   });
 });
