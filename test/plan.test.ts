@@ -57,6 +57,39 @@ function packedOf(entries: { service: RawServiceSpec; dests: RawDestSpec[] }[]):
   });
 }
 
+type Rows = { service: RawServiceSpec; dests: RawDestSpec[] }[];
+
+/** A service with destination specs for its family (some of which the facade may refuse with it). */
+const entry = serviceSpec.chain((s) => {
+  const raw = serviceSpecToRaw(s);
+  return fc.tuple(
+    fc.constant(raw),
+    fc.array(destinationSpec(raw.af === K.AF_INET6 ? 'inet6' : 'inet'), { maxLength: 4 }),
+  );
+});
+
+/** Rows of distinct services and destinations, as a kernel would list them. */
+function rowsOf(entries: [RawServiceSpec, unknown[]][]): Rows {
+  const seen = new Set<string>();
+  const rows: Rows = [];
+  for (const [service, specs] of entries) {
+    const key = `${service.af}/${service.protocol}/${service.port}/${service.fwmark}/${service.addr.join('.')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const dests = new Map<string, RawDestSpec>();
+    for (const spec of specs) {
+      try {
+        const d = destinationSpecToRaw(spec as never, service);
+        dests.set(`${d.af}/${d.addr.join('.')}/${d.port}`, d);
+      } catch {
+        // a combination the facade refuses
+      }
+    }
+    rows.push({ service, dests: [...dests.values()] });
+  }
+  return rows;
+}
+
 const web = { protocol: 'tcp', address: '192.0.2.1', port: 80 } as const;
 const dns = { protocol: 'udp', address: '2001:db8::1', port: 53 } as const;
 
@@ -144,33 +177,9 @@ describe('plan', () => {
   });
 
   it('plans nothing from an exported table (property)', () => {
-    const entry = serviceSpec.chain((s) => {
-      const raw = serviceSpecToRaw(s);
-      return fc.tuple(
-        fc.constant(raw),
-        fc.array(destinationSpec(raw.af === K.AF_INET6 ? 'inet6' : 'inet'), { maxLength: 4 }),
-      );
-    });
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 6 }), (entries) => {
-        const seen = new Set<string>();
-        const rows = [];
-        for (const [service, specs] of entries) {
-          const key = `${service.af}/${service.protocol}/${service.port}/${service.fwmark}/${service.addr.join('.')}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          const dests = new Map<string, RawDestSpec>();
-          for (const spec of specs) {
-            try {
-              const d = destinationSpecToRaw(spec, service);
-              dests.set(`${d.af}/${d.addr.join('.')}/${d.port}`, d);
-            } catch {
-              // a combination the facade refuses
-            }
-          }
-          rows.push({ service, dests: [...dests.values()] });
-        }
-        const snapshot = packedOf(rows);
+        const snapshot = packedOf(rowsOf(entries));
         const doc = JSON.parse(JSON.stringify(exportState(snapshot))) as DesiredState;
         expect(planFrom(snapshot, validateDesired(doc)).changes).toEqual([]);
       }),
@@ -192,35 +201,6 @@ describe('the read-back after an apply', () => {
   const driftOf = async (from: PackedSnapshot, doc: DesiredState, after: PackedSnapshot) =>
     (await applyPlan(raw, planFrom(from, validateDesired(doc)), async () => after, {})).drift;
 
-  type Rows = { service: RawServiceSpec; dests: RawDestSpec[] }[];
-  const entry = serviceSpec.chain((s) => {
-    const raw = serviceSpecToRaw(s);
-    return fc.tuple(
-      fc.constant(raw),
-      fc.array(destinationSpec(raw.af === K.AF_INET6 ? 'inet6' : 'inet'), { maxLength: 4 }),
-    );
-  });
-  /** Rows of distinct services and destinations, as a kernel would list them. */
-  const rowsOf = (entries: [RawServiceSpec, unknown[]][]): Rows => {
-    const seen = new Set<string>();
-    const rows: Rows = [];
-    for (const [service, specs] of entries) {
-      const key = `${service.af}/${service.protocol}/${service.port}/${service.fwmark}/${service.addr.join('.')}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const dests = new Map<string, RawDestSpec>();
-      for (const spec of specs) {
-        try {
-          const d = destinationSpecToRaw(spec as never, service);
-          dests.set(`${d.af}/${d.addr.join('.')}/${d.port}`, d);
-        } catch {
-          // a combination the facade refuses
-        }
-      }
-      rows.push({ service, dests: [...dests.values()] });
-    }
-    return rows;
-  };
   /** `rows`, each service kept, dropped or changed as `how` says (in order), then `extra` appended. */
   const mutate = (rows: Rows, how: number[], extra: Rows): Rows => {
     const out: Rows = [];
