@@ -1,10 +1,15 @@
 // A child of the stats scenario (bench/bench.mjs): a fresh process opens a
 // client, takes its first packedSnapshot() and then a second, and prints the
 // nanoseconds each call took, as JSON ({"first": ns, "second": ns}), so the
-// cold call and the warm one come from the same process.
+// cold call and the warm one come from the same process. PACKAGE is the
+// package's root (default: this project).
 //
-//   node bench/first-snapshot.mjs
-import { open } from '../dist/index.js';
+//   node bench/first-snapshot.mjs [PACKAGE]
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = process.argv[2] ?? new URL('..', import.meta.url).pathname;
+const { open } = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
 
 const ipvs = await open();
 const t0 = process.hrtime.bigint();

@@ -37,8 +37,9 @@ async function timed(fn) {
  * floor that should not pay for its process start), or to an object of
  * figures with those nanoseconds as `ns` (each figure's median is kept, under
  * its own name). The first round warms up and is not counted unless `warmUp`
- * is false; a contender with `warmUp: false` skips it, and one with `runs`
- * runs in only that many rounds.
+ * is false; a contender with `warmUp: false` skips it, one with `warmUps: n`
+ * runs n times in it (code that V8 compiles only after several calls), and
+ * one with `runs` runs in only that many rounds.
  */
 export async function sideBySide(runs, contenders, warmUp = true) {
   const samples = contenders.map(() => []);
@@ -46,6 +47,7 @@ export async function sideBySide(runs, contenders, warmUp = true) {
     for (let k = 0; k < contenders.length; k++) {
       const c = contenders[k];
       if (round >= (c.runs ?? runs) || (round < 0 && c.warmUp === false)) continue;
+      for (let w = 1; round < 0 && w < (c.warmUps ?? 1); w++) await (c.ownTime ? c.run() : timed(c.run));
       const got = c.ownTime ? await c.run() : await timed(c.run);
       if (round >= 0) samples[k].push(typeof got === 'number' ? { ns: got } : got);
     }
@@ -134,8 +136,8 @@ export function countEntries(netns) {
 
 /**
  * The package as installed: its files copied to the guest's tmpfs, in the
- * layout of the package (dist/, build/Release/, package.json, and the one
- * dependency the command line loads, yaml). In the lab the project directory
+ * layout of the package (dist/, build/Release/, package.json, and the
+ * dependencies the command line and the library load: yaml, node-gyp-build). In the lab the project directory
  * is a 9p share without a page cache (every read and every page of the
  * addon's mapping goes to the host), while node, ipvsadm and their libraries
  * come from the cached root share; on a real machine all of them sit in the
@@ -144,16 +146,14 @@ export function countEntries(netns) {
 export function installPackage() {
   const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
   const project = new URL('..', import.meta.url).pathname;
-  for (const file of [
-    'package.json',
-    'dist/cli.cjs',
-    'dist/cli-program.cjs',
-    'dist/cli-program.cjs.map',
-    'build/Release/ipvs.node',
-  ]) {
+  for (const file of ['package.json', 'build/Release/ipvs.node']) {
     mkdirSync(dirname(join(root, file)), { recursive: true });
     copyFileSync(join(project, file), join(root, file));
   }
-  cpSync(join(project, 'node_modules/yaml'), join(root, 'node_modules/yaml'), { recursive: true });
+  // Without the command line's code cache, which each run of it makes anew.
+  cpSync(join(project, 'dist'), join(root, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.cache') });
+  for (const dependency of ['yaml', 'node-gyp-build']) {
+    cpSync(join(project, 'node_modules', dependency), join(root, 'node_modules', dependency), { recursive: true });
+  }
   return root;
 }
