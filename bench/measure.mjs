@@ -137,11 +137,12 @@ export function countEntries(netns) {
 /**
  * The package as installed: its files copied to the guest's tmpfs, in the
  * layout of the package (dist/, build/Release/, package.json, and the
- * dependencies the command line and the library load: yaml, node-gyp-build). In the lab the project directory
- * is a 9p share without a page cache (every read and every page of the
- * addon's mapping goes to the host), while node, ipvsadm and their libraries
- * come from the cached root share; on a real machine all of them sit in the
- * page cache. The copy puts them on an equal footing. Returns its root.
+ * dependencies the command line and the library load: yaml, node-gyp-build).
+ * In the lab the project directory is a 9p share without a page cache (every
+ * read and every page of the addon's mapping goes to the host), while node,
+ * ipvsadm and their libraries come from the cached root share; on a real
+ * machine all of them sit in the page cache. The copy puts them on an equal
+ * footing. Returns its root.
  */
 export function installPackage() {
   const root = mkdtempSync(join(tmpdir(), 'ipvs-bench-package-'));
@@ -150,7 +151,7 @@ export function installPackage() {
     mkdirSync(dirname(join(root, file)), { recursive: true });
     copyFileSync(join(project, file), join(root, file));
   }
-  // Without the command line's code cache, which each run of it makes anew.
+  // Without the command line's code cache: the copy makes its own on its first run.
   cpSync(join(project, 'dist'), join(root, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.cache') });
   for (const dependency of ['yaml', 'node-gyp-build']) {
     cpSync(join(project, 'node_modules', dependency), join(root, 'node_modules', dependency), { recursive: true });

@@ -98,7 +98,7 @@ interface PlannedFrom {
 }
 
 /** What apply() needs of a plan that plan() made: its steps, and what to check afterwards. */
-const PLANS = new WeakMap<Plan, { steps: Step[]; desired: Desired; from?: PlannedFrom }>();
+const PLANS = new WeakMap<Plan, { steps: Step[]; desired: Desired; from: PlannedFrom }>();
 
 const DOCUMENT_FIELDS = ['services', '$schema'];
 
@@ -327,21 +327,19 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
   return [...deleteDests, ...deleteServices, ...editServices, ...addServices, ...editDests, ...addDests];
 }
 
-function planOf(steps: Step[], desired: Desired, from?: PlannedFrom): Plan {
-  const summary = { add: 0, edit: 0, delete: 0 };
-  for (const s of steps) summary[s.change.action]++;
-  const plan: Plan = Object.freeze({ changes: Object.freeze(steps.map((s) => s.change)), summary });
-  PLANS.set(plan, from ? { steps, desired, from } : { steps, desired });
-  return plan;
-}
-
 /** The plan from a snapshot of the table to a desired state (validated). */
 export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   const ids: string[] = new Array(snapshot.serviceCount);
   const steps = stepsFrom(snapshot, desired, undefined, ids);
+  const summary = { add: 0, edit: 0, delete: 0 };
   const touched = new Set<string>();
-  for (const s of steps) touched.add(s.change.service);
-  return planOf(steps, desired, { snapshot, ids, touched });
+  for (const s of steps) {
+    summary[s.change.action]++;
+    touched.add(s.change.service);
+  }
+  const plan: Plan = Object.freeze({ changes: Object.freeze(steps.map((s) => s.change)), summary });
+  PLANS.set(plan, { steps, desired, from: { snapshot, ids, touched } });
+  return plan;
 }
 
 /** Options of apply(). */

@@ -59,6 +59,8 @@ function packedOf(entries: { service: RawServiceSpec; dests: RawDestSpec[] }[]):
 
 type Rows = { service: RawServiceSpec; dests: RawDestSpec[] }[];
 
+const serviceKeyText = (s: RawServiceSpec) => `${s.af}/${s.protocol}/${s.port}/${s.fwmark}/${s.addr.join('.')}`;
+
 /** A service with destination specs for its family (some of which the facade may refuse with it). */
 const entry = serviceSpec.chain((s) => {
   const raw = serviceSpecToRaw(s);
@@ -73,7 +75,7 @@ function rowsOf(entries: [RawServiceSpec, unknown[]][]): Rows {
   const seen = new Set<string>();
   const rows: Rows = [];
   for (const [service, specs] of entries) {
-    const key = `${service.af}/${service.protocol}/${service.port}/${service.fwmark}/${service.addr.join('.')}`;
+    const key = serviceKeyText(service);
     if (seen.has(key)) continue;
     seen.add(key);
     const dests = new Map<string, RawDestSpec>();
@@ -217,7 +219,6 @@ describe('the read-back after an apply', () => {
     const keys = new Set(out.map((r) => serviceKeyText(r.service)));
     return [...out, ...extra.filter((r) => !keys.has(serviceKeyText(r.service)))];
   };
-  const serviceKeyText = (s: RawServiceSpec) => `${s.af}/${s.protocol}/${s.port}/${s.fwmark}/${s.addr.join('.')}`;
 
   it('reports what another process changed, compared only where the table is not as planned', async () => {
     const doc: DesiredState = {
