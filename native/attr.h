@@ -175,11 +175,4 @@ inline nlattr* NestStart(nl_msg* msg, int type) {
   return nest;
 }
 
-template <typename T>
-void PutSetting(nl_msg* msg, int attr, T value, bool net) {
-  using U = std::make_unsigned_t<T>;
-  U v = static_cast<U>(Order(value, net));
-  Check(nla_put(msg, attr, sizeof v, &v));
-}
-
 }  // namespace ipvs

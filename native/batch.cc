@@ -14,6 +14,7 @@
 #include "column.h"
 #include "convert.h"
 #include "destination.h"
+#include "request.h"
 #include "service.h"
 #include "socket.h"
 #include "task.h"
@@ -99,21 +100,21 @@ std::vector<Change> ChangesFrom(Napi::Env env, const Napi::Uint32Array& rows, co
   return out;
 }
 
-Message Request(GenlSocket& sock, const Change& ch) {
-  Message msg = sock.NewRequest(ch.cmd);
+// Writes the change's request into the window being built.
+void Request(RequestWriter& w, const Change& ch) {
+  w.Begin(ch.cmd);
   switch (ch.cmd) {
     case IPVS_CMD_NEW_SERVICE:
     case IPVS_CMD_SET_SERVICE:
-      PutService(msg.get(), ch.service);
+      PutServiceNest(&w, ch.service);
       break;
     case IPVS_CMD_DEL_SERVICE:
-      PutServiceKey(msg.get(), ch.service.key);
+      PutServiceKeyNest(&w, ch.service.key);
       break;
     default:
-      PutServiceKey(msg.get(), ch.service.key);
-      PutDest(msg.get(), ch.dest, ch.cmd == IPVS_CMD_DEL_DEST);
+      PutServiceKeyNest(&w, ch.service.key);
+      PutDestNest(&w, ch.dest, ch.cmd == IPVS_CMD_DEL_DEST);
   }
-  return msg;
 }
 
 Napi::Value OutcomeToJs(Napi::Env env, Outcome& o) {
@@ -171,7 +172,7 @@ Napi::Value Batch(const Napi::CallbackInfo& info) {
         o.status.assign(changes.size(), -1);
         o.failure = Failure::Of([&] {
           sock->Pipeline(
-              changes.size(), window, [&](size_t i) { return Request(*sock, changes[i]); }, stopOnError, stop,
+              changes.size(), window, [&](size_t i, RequestWriter& w) { Request(w, changes[i]); }, stopOnError, stop,
               o.status.data(), [&](size_t i, std::string text) { o.messages[i] = std::move(text); });
         });
         // A stop request is not a failure of the batch: it ends early, and says so.

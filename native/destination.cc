@@ -11,6 +11,7 @@
 
 #include "attr.h"
 #include "convert.h"
+#include "request.h"
 #include "service.h"
 #include "settings.h"
 #include "socket.h"
@@ -31,18 +32,7 @@ DestSpec DestSpecFrom(const Napi::Object& obj, bool keyOnly) {
   return d;
 }
 
-void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) {
-  nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_DEST);
-  Check(nla_put_u16(msg, IPVS_DEST_ATTR_ADDR_FAMILY, d.af));
-  Check(nla_put(msg, IPVS_DEST_ATTR_ADDR, 16, d.addr));
-  Check(nla_put_u16(msg, IPVS_DEST_ATTR_PORT, htons(d.port)));
-  if (!keyOnly) {
-#define IPVS_DEST_PUT(member, type, attr, order, presence) PutSetting<type>(msg, attr, d.member, order);
-    IPVS_DEST_SETTINGS(IPVS_DEST_PUT)
-#undef IPVS_DEST_PUT
-  }
-  nla_nest_end(msg, nest);
-}
+void PutDest(nl_msg* msg, const DestSpec& d, bool keyOnly) { PutDestNest(msg, d, keyOnly); }
 
 Napi::Object DestToJs(Napi::Env env, const DestEntry& e) {
   const DestSpec& d = e.spec;

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "reply.h"
+#include "request.h"
 #include "stop.h"
 
 namespace ipvs {
@@ -516,8 +517,8 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   }
 }
 
-void GenlSocket::Pipeline(size_t count, size_t window, const std::function<Message(size_t)>& build, bool stopOnError,
-                          const Stop& stop, int32_t* status,
+void GenlSocket::Pipeline(size_t count, size_t window, const std::function<void(size_t, RequestWriter&)>& build,
+                          bool stopOnError, const Stop& stop, int32_t* status,
                           const std::function<void(size_t, std::string)>& onRefused) {
   // Room for one answer: an ACK with extended-ack TLVs is a few hundred bytes
   // (a kernel without NETLINK_CAP_ACK echoes the request, up to kRequestSize).
@@ -539,15 +540,10 @@ void GenlSocket::Pipeline(size_t count, size_t window, const std::function<Messa
     const size_t end = std::min(count, begin + window);
     const uint32_t first = seq_ + 1;
     out.clear();
+    RequestWriter writer(out, static_cast<uint16_t>(family_.load()), portid, seq_);
     for (size_t i = begin; i < end; i++) {
-      Message msg = build(i);
-      nlmsghdr* req = nlmsg_hdr(msg.get());
-      req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-      req->nlmsg_seq = ++seq_;
-      req->nlmsg_pid = portid;
-      const size_t at = out.size();
-      out.resize(at + NLMSG_ALIGN(req->nlmsg_len));
-      memcpy(out.data() + at, req, req->nlmsg_len);
+      build(i, writer);
+      writer.End();
     }
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;

@@ -25,6 +25,7 @@
 namespace ipvs {
 
 class Stop;
+class RequestWriter;
 
 // An owned nl_msg, freed on scope exit.
 using Message = std::unique_ptr<nl_msg, void (*)(nl_msg*)>;
@@ -98,8 +99,9 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   void Exchange(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply,
                 const std::function<void()>& onRestart = nullptr);
 
-  // Sends `count` requests pipelined: `build(i)` makes request i (a command
-  // without NLM_F_DUMP); each window of `window` requests goes in one
+  // Sends `count` requests pipelined: `build(i, w)` writes request i (a
+  // command without NLM_F_DUMP) into the window's datagram: w.Begin(cmd),
+  // then its attributes (request.h); each window of `window` requests goes in one
   // datagram, each with its own sequence number and NLM_F_ACK, and the
   // kernel, which handles a datagram's requests in order before the send
   // returns, answers each one. status[i] (`count` long, -1 on entry) becomes
@@ -109,7 +111,7 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   // requested. Throws KernelError for a failure of the socket itself (the
   // statuses then say how far it got: -2 is a request whose answer was lost,
   // -1 one never sent); the socket is replaced before the next exchange.
-  void Pipeline(size_t count, size_t window, const std::function<Message(size_t)>& build, bool stopOnError,
+  void Pipeline(size_t count, size_t window, const std::function<void(size_t, RequestWriter&)>& build, bool stopOnError,
                 const Stop& stop, int32_t* status, const std::function<void(size_t, std::string)>& onRefused);
 
   // Up to `n` netlink sockets for spreading work, this one first, the others

@@ -12,6 +12,7 @@
 
 #include "attr.h"
 #include "convert.h"
+#include "request.h"
 #include "settings.h"
 #include "socket.h"
 #include "stats.h"
@@ -19,36 +20,7 @@
 
 namespace ipvs {
 
-namespace {
-
-void PutKeyAttrs(nl_msg* msg, const ServiceKey& key) {
-  Check(nla_put_u16(msg, IPVS_SVC_ATTR_AF, key.af));
-  if (key.fwmark != 0) {
-    Check(nla_put_u32(msg, IPVS_SVC_ATTR_FWMARK, key.fwmark));
-  } else {
-    Check(nla_put_u16(msg, IPVS_SVC_ATTR_PROTOCOL, key.protocol));
-    Check(nla_put(msg, IPVS_SVC_ATTR_ADDR, 16, key.addr));
-    Check(nla_put_u16(msg, IPVS_SVC_ATTR_PORT, htons(key.port)));
-  }
-}
-
-}  // namespace
-
-void PutService(nl_msg* msg, const ServiceSpec& spec) {
-  nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_SERVICE);
-  PutKeyAttrs(msg, spec.key);
-  Check(nla_put_string(msg, IPVS_SVC_ATTR_SCHED_NAME, spec.scheduler.c_str()));
-  if (!spec.pe.empty()) Check(nla_put_string(msg, IPVS_SVC_ATTR_PE_NAME, spec.pe.c_str()));
-  // The mask says which flag bits to set: all of them, so the kernel's flags
-  // become exactly ours.
-  ip_vs_flags flags{spec.flags, ~0u};
-  Check(nla_put(msg, IPVS_SVC_ATTR_FLAGS, sizeof flags, &flags));
-#define IPVS_SVC_PUT(member, type, attr, order, presence) PutSetting<type>(msg, attr, spec.member, order);
-  IPVS_SVC_SETTINGS(IPVS_SVC_PUT)
-#undef IPVS_SVC_PUT
-  Check(nla_put_u32(msg, IPVS_SVC_ATTR_NETMASK, spec.key.af == AF_INET ? htonl(spec.netmask) : spec.netmask));
-  nla_nest_end(msg, nest);
-}
+void PutService(nl_msg* msg, const ServiceSpec& spec) { PutServiceNest(msg, spec); }
 
 Napi::Object ServiceToJs(Napi::Env env, const ServiceEntry& e) {
   const ServiceSpec& s = e.spec;
@@ -119,11 +91,7 @@ ServiceSpec ServiceSpecFrom(const Napi::Object& obj) {
   return s;
 }
 
-void PutServiceKey(nl_msg* msg, const ServiceKey& key) {
-  nlattr* nest = NestStart(msg, IPVS_CMD_ATTR_SERVICE);
-  PutKeyAttrs(msg, key);
-  nla_nest_end(msg, nest);
-}
+void PutServiceKey(nl_msg* msg, const ServiceKey& key) { PutServiceKeyNest(msg, key); }
 
 namespace {
 

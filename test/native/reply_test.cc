@@ -11,59 +11,13 @@
 #include "../../native/decode.h"
 #include "../../native/reply.h"
 #include "../../native/snapshot.h"
+#include "harness.h"
 #include "ipvs_replies.h"
 
 using namespace ipvs;
 using namespace ipvs::test;
 
 namespace {
-
-struct Case {
-  const char* name;
-  void (*run)();
-};
-std::vector<Case>& Cases() {
-  static std::vector<Case> cases;
-  return cases;
-}
-struct Register {
-  Register(const char* name, void (*run)()) { Cases().push_back({name, run}); }
-};
-#define TEST(name)                             \
-  void name();                                 \
-  const Register register_##name(#name, name); \
-  void name()
-
-struct Failure {
-  std::string what;
-};
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) throw Failure{std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond}; \
-  } while (0)
-#define CHECK_EQ(a, b)                                                                                  \
-  do {                                                                                                  \
-    auto a_ = (a);                                                                                      \
-    auto b_ = (b);                                                                                      \
-    if (!(a_ == b_))                                                                                    \
-      throw Failure{std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #a " == " #b ": got " + \
-                    std::to_string(a_) + ", expected " + std::to_string(b_)};                           \
-  } while (0)
-
-// Runs f, which must throw KernelError with `errnum` and a message that
-// contains `text`; returns the error.
-KernelError Throws(const std::function<void()>& f, int errnum, const std::string& text, int line) {
-  try {
-    f();
-  } catch (const KernelError& e) {
-    if (e.errnum != errnum || std::string(e.what()).find(text) == std::string::npos)
-      throw Failure{"line " + std::to_string(line) + ": threw errno " + std::to_string(e.errnum) + " \"" + e.what() +
-                    "\", expected errno " + std::to_string(errnum) + " with \"" + text + "\""};
-    return e;
-  }
-  throw Failure{"line " + std::to_string(line) + ": did not throw, expected errno " + std::to_string(errnum)};
-}
-#define THROWS(expr, errnum, text) Throws([&] { expr; }, errnum, text, __LINE__)
 
 // A reader of a reply to request kSeq from port kPort, counting data messages.
 struct Run {
@@ -712,20 +666,4 @@ TEST(DecodeFailureInADumpNamesTheAttribute) {
 
 }  // namespace
 
-int main() {
-  int failed = 0;
-  for (const Case& c : Cases()) {
-    try {
-      c.run();
-      printf("ok   %s\n", c.name);
-    } catch (const Failure& f) {
-      printf("FAIL %s: %s\n", c.name, f.what.c_str());
-      failed++;
-    } catch (const std::exception& e) {
-      printf("FAIL %s: threw %s\n", c.name, e.what());
-      failed++;
-    }
-  }
-  printf("%zu tests, %d failed\n", Cases().size(), failed);
-  return failed == 0 ? 0 : 1;
-}
+IPVS_NATIVE_TEST_MAIN
