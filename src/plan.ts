@@ -22,7 +22,7 @@ import { drain, drainOps, drainRequest } from './drain.js';
 import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
-import { serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
+import { DESIRED_SERVICE_FIELDS, serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
 import { D, DEST_COLUMN as DV, destinationAt, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
 import { K } from './constants.js';
 import {
@@ -33,7 +33,7 @@ import {
   serviceDifferences,
   serviceId,
   tableFromPacked,
-  type Table,
+  type TableService,
 } from './table.js';
 import { describe, integer, invalidType, knownKeys, object, outOfRange } from './validate.js';
 
@@ -78,12 +78,39 @@ export interface Plan {
   };
 }
 
-/** A desired state, validated: its table, and the specs as given (for the changes' `after`). */
+/**
+ * A service of a desired state, validated: the table's entry, and the
+ * document's service and destination specs as given (a change's `after`),
+ * the specs in the order of `destinations`.
+ */
+interface Wanted extends TableService {
+  document: Record<string, unknown>;
+  specs: unknown[];
+  /** Each spec by its destination's key, made for the first edit that needs one. */
+  specByKey?: Map<string, DestinationSpec>;
+}
+
+/** A desired state, validated: its table, each service with its specs as given. */
 interface Desired {
-  table: Table;
-  services: Map<string, ServiceSpec>;
-  destinations: Map<string, Map<string, DestinationSpec>>;
+  table: Map<string, Wanted>;
   onlyListed: boolean;
+}
+
+/** A wanted service's spec as the document gave it, without its destinations. */
+function serviceSpecOf(want: Wanted): ServiceSpec {
+  const { destinations: _destinations, ...spec } = want.document;
+  return spec as unknown as ServiceSpec;
+}
+
+/** A wanted destination's spec as the document gave it. */
+function destinationSpecOf(want: Wanted, key: string): DestinationSpec {
+  if (want.specByKey === undefined) {
+    const byKey = new Map<string, DestinationSpec>();
+    let k = 0;
+    for (const id of want.destinations.keys()) byKey.set(id, want.specs[k++] as DestinationSpec);
+    want.specByKey = byKey;
+  }
+  return want.specByKey.get(key)!;
 }
 
 /**
@@ -109,15 +136,6 @@ function located(where: string, e: unknown): unknown {
   return e;
 }
 
-/** Runs `f`, its validation errors located at `where()`. */
-function at<T>(where: () => string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw located(where(), e);
-  }
-}
-
 /**
  * Validates a desired-state document with the facade's validators (and
  * their messages, prefixed with where the entry is: `services[2].destinations[0]:`).
@@ -134,27 +152,32 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
   if (!Array.isArray(doc.services)) {
     throw invalidType(`desired state.services must be an array of services, got ${describe(doc.services)}`);
   }
-  const table: Table = new Map();
-  const services = new Map<string, ServiceSpec>();
-  const destinations = new Map<string, Map<string, DestinationSpec>>();
+  const table = new Map<string, Wanted>();
   const seenAt = new Map<string, number>();
   const list = doc.services as unknown[];
   for (let i = 0; i < list.length; i++) {
-    // Where an entry is goes into a message only when it is refused: a
-    // document of 50,000 destinations should not build 50,000 of them.
-    const where = () => `services[${i}]`;
-    const svc = at(where, () => object('service', list[i]));
-    const { destinations: dests, ...spec } = svc;
-    const raw = at(where, () => serviceSpecToRaw(spec as unknown as ServiceSpec));
+    // Where an entry is (`services[2].destinations[0]`) goes into a message
+    // only when it is refused, and nothing is made per entry that the plan
+    // does not keep: documents hold tens of thousands of destinations.
+    let svc: Record<string, unknown>;
+    let raw: RawServiceSpec;
+    try {
+      svc = object('service', list[i]);
+      raw = serviceSpecToRaw(svc as unknown as ServiceSpec, DESIRED_SERVICE_FIELDS);
+    } catch (e) {
+      throw located(`services[${i}]`, e);
+    }
     const id = serviceId(raw);
     const before = seenAt.get(id);
-    if (before !== undefined) throw outOfRange(`${where()}: service ${id} is listed twice (also services[${before}])`);
+    if (before !== undefined) {
+      throw outOfRange(`services[${i}]: service ${id} is listed twice (also services[${before}])`);
+    }
     seenAt.set(id, i);
+    const dests = svc.destinations;
     if (dests !== undefined && !Array.isArray(dests)) {
-      throw invalidType(`${where()}.destinations must be an array, got ${describe(dests)}`);
+      throw invalidType(`services[${i}].destinations must be an array, got ${describe(dests)}`);
     }
     const byId = new Map<string, RawDestSpec>();
-    const specs = new Map<string, DestinationSpec>();
     const destList = (dests as unknown[] | undefined) ?? [];
     for (let j = 0; j < destList.length; j++) {
       const d = destList[j];
@@ -162,20 +185,17 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
       try {
         dest = destinationSpecToRaw(object('destination', d) as unknown as DestinationSpec, raw);
       } catch (e) {
-        throw located(`${where()}.destinations[${j}]`, e);
+        throw located(`services[${i}].destinations[${j}]`, e);
       }
       const destId = destinationId(dest);
       if (byId.has(destId)) {
-        throw outOfRange(`${where()}.destinations[${j}]: destination ${destId} of ${id} is listed twice`);
+        throw outOfRange(`services[${i}].destinations[${j}]: destination ${destId} of ${id} is listed twice`);
       }
       byId.set(destId, dest);
-      specs.set(destId, d as DestinationSpec);
     }
-    table.set(id, { raw, destinations: byId });
-    services.set(id, spec as unknown as ServiceSpec);
-    destinations.set(id, specs);
+    table.set(id, { raw, destinations: byId, document: svc, specs: destList });
   }
-  return { table, services, destinations, onlyListed: o.onlyListed === true };
+  return { table, onlyListed: o.onlyListed === true };
 }
 
 /** The text of each destination key of a snapshot, by index; IPv4 keys are made once per address and port. */
@@ -284,8 +304,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
     }
     seen.add(id);
     const fields = serviceDifferences(have, want.raw);
-    if (fields.length > 0) editServices.push(editServiceStep(have, want.raw, fields, desired.services.get(id)));
-    const specs = desired.destinations.get(id)!;
+    if (fields.length > 0) editServices.push(editServiceStep(have, want.raw, fields, serviceSpecOf(want)));
     let matched = 0;
     for (let j = first; j < last; j++) {
       destinationAt(p, j, dest, false);
@@ -299,29 +318,30 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
       const destFields = destinationDifferences(dest, wanted);
       if (destFields.length > 0) {
         const before = destinationAt(p, j, emptyDestination(), true);
-        editDests.push(editDestinationStep(have, before, wanted, destFields, specs.get(key)));
+        editDests.push(editDestinationStep(have, before, wanted, destFields, destinationSpecOf(want, key)));
       }
     }
     if (matched < want.destinations.size) {
       const present = new Set<string>();
       for (let j = first; j < last; j++) present.add(destId(j));
       const key = serviceKey(want.raw);
+      let k = 0;
       for (const [destKey, d] of want.destinations) {
+        const spec = want.specs[k++] as DestinationSpec;
         if (!present.has(destKey)) {
-          addDests.push(
-            addDestinationStep(want.raw, d, specs.get(destKey), { service: id, destination: destKey, key }),
-          );
+          addDests.push(addDestinationStep(want.raw, d, spec, { service: id, destination: destKey, key }));
         }
       }
     }
   }
   for (const [id, want] of desired.table) {
     if (seen.has(id)) continue;
-    addServices.push(addServiceStep(want.raw, desired.services.get(id)));
-    const specs = desired.destinations.get(id)!;
+    addServices.push(addServiceStep(want.raw, serviceSpecOf(want)));
     const key = serviceKey(want.raw);
+    let k = 0;
     for (const [destId, dest] of want.destinations) {
-      addDests.push(addDestinationStep(want.raw, dest, specs.get(destId), { service: id, destination: destId, key }));
+      const spec = want.specs[k++] as DestinationSpec;
+      addDests.push(addDestinationStep(want.raw, dest, spec, { service: id, destination: destId, key }));
     }
   }
   return [...deleteDests, ...deleteServices, ...editServices, ...addServices, ...editDests, ...addDests];

@@ -82,7 +82,9 @@ export async function parseRules(text: string, name: string, argv0: string): Pro
     const id = serviceId(entry.service);
     if (entry.command === 'add-service') {
       if (services.has(id)) throw new UsageError(`${where}: service ${id} is added twice`);
-      services.set(id, { ...serviceSpecFromRaw(entry.service), destinations: [] });
+      const spec: DesiredService = serviceSpecFromRaw(entry.service); // no spread: one of thousands
+      spec.destinations = [];
+      services.set(id, spec);
     } else if (entry.command === 'add-server') {
       const service = services.get(id);
       if (!service) throw new UsageError(`${where}: server of ${id}, which no earlier line adds`);
