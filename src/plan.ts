@@ -433,7 +433,7 @@ export function planParts(plan: Plan): { steps: Step[]; desired: Desired } | und
   return PLANS.get(plan);
 }
 
-/** Steps per native call: progress and aborts are seen between them. */
+/** Steps per native call when progress is reported: it is reported between them. */
 const CHUNK = 4096;
 
 /**
@@ -457,7 +457,9 @@ export async function applyPlan(
     );
   }
   if (options.dryRun) return { changes: plan.changes, summary: plan.summary, applied: false, drift: [] };
-  const run = { op: 'apply', signal: options.signal, chunk: CHUNK, onProgress: options.onProgress };
+  // Without onProgress, one native call: an abort still stops it between windows.
+  const chunk = options.onProgress ? CHUNK : parts.steps.length;
+  const run = { op: 'apply', signal: options.signal, chunk, onProgress: options.onProgress };
   if (options.drain === undefined) {
     await runSteps(raw, parts.steps, run);
   } else {
