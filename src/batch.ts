@@ -76,11 +76,24 @@ export interface DestinationChange {
 /** One change of a plan or batch, in the order it is applied. */
 export type Change = ServiceChange | DestinationChange;
 
-/** A change with the command that makes it and the commands that undo it. */
+/**
+ * A change with the command that makes it and the commands that undo it;
+ * `undo` null: the add's inverse, a delete of the same key (undoOf), made
+ * only if it is needed (a plan of tens of thousands of adds needs none).
+ */
 export interface Step {
   change: Change;
   command: RawCommand;
-  undo: RawCommand[];
+  undo: RawCommand[] | null;
+}
+
+/** The commands that undo a step. */
+export function undoOf(step: Step): RawCommand[] {
+  if (step.undo !== null) return step.undo;
+  const c = step.command;
+  if (c.op === 'addService') return [{ op: 'deleteService', service: serviceKey(c.service) }];
+  if (c.op === 'addDestination') return [{ op: 'deleteDestination', service: c.service, dest: c.dest }];
+  throw new Error(`a ${c.op} step without its undo`);
 }
 
 // --- the steps of each kind of change -----------------------------------------
@@ -93,7 +106,7 @@ export function addServiceStep(after: RawServiceSpec, spec?: ServiceSpec): Step 
   return {
     change: { kind: 'service', action: 'add', service: serviceId(after), after: spec ?? serviceSpecFromRaw(after) },
     command: { op: 'addService', service: after },
-    undo: [{ op: 'deleteService', service: serviceKey(after) }],
+    undo: null,
   };
 }
 
@@ -137,27 +150,28 @@ export function deleteServiceStep(before: RawServiceSpec, destinations: Iterable
 }
 
 /**
- * Adding a destination. `ids` are the service's and the destination's keys
- * as text and the service's raw key, when the caller has them (a plan adds
- * thousands of destinations to a few services).
+ * Adding a destination. The service's raw key and the keys as text, when
+ * the caller has them (a plan adds thousands of destinations to a few
+ * services, and makes each of these once per service).
  */
 export function addDestinationStep(
   service: RawServiceKey,
   after: RawDestSpec,
   spec?: DestinationSpec,
-  ids?: { service: string; destination: string; key: RawServiceKey },
+  key = serviceKey(service),
+  serviceText = serviceId(service),
+  destinationText = destinationId(after),
 ): Step {
-  const key = ids?.key ?? serviceKey(service);
   return {
     change: {
       kind: 'destination',
       action: 'add',
-      service: ids?.service ?? serviceId(service),
-      destination: ids?.destination ?? destinationId(after),
+      service: serviceText,
+      destination: destinationText,
       after: spec ?? destinationSpecFromRaw(after),
     },
     command: { op: 'addDestination', service: key, dest: after },
-    undo: [{ op: 'deleteDestination', service: key, dest: after }],
+    undo: null,
   };
 }
 
@@ -377,7 +391,7 @@ async function undoAndThrow(
   const undo: { step: Step; command: RawCommand; unsure: boolean }[] = [];
   for (let i = steps.length - 1; i >= 0; i--) {
     if (status[i] !== 0 && status[i] !== -2) continue;
-    for (const command of steps[i]!.undo) undo.push({ step: steps[i]!, command, unsure: status[i] === -2 });
+    for (const command of undoOf(steps[i]!)) undo.push({ step: steps[i]!, command, unsure: status[i] === -2 });
   }
   const made = [...status].filter((s) => s === 0).length;
   const failures: UndoFailure[] = [];

@@ -15,6 +15,7 @@ import {
   runSteps,
   serviceKey,
   type Change,
+  undoOf,
   type Step,
 } from './batch.js';
 import { destinationSpecFromRaw, destinationSpecToRaw, type DestinationSpec } from './destination.js';
@@ -329,7 +330,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
       for (const [destKey, d] of want.destinations) {
         const spec = want.specs[k++] as DestinationSpec;
         if (!present.has(destKey)) {
-          addDests.push(addDestinationStep(want.raw, d, spec, { service: id, destination: destKey, key }));
+          addDests.push(addDestinationStep(want.raw, d, spec, key, id, destKey));
         }
       }
     }
@@ -341,7 +342,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
     let k = 0;
     for (const [destId, dest] of want.destinations) {
       const spec = want.specs[k++] as DestinationSpec;
-      addDests.push(addDestinationStep(want.raw, dest, spec, { service: id, destination: destId, key }));
+      addDests.push(addDestinationStep(want.raw, dest, spec, key, id, destId));
     }
   }
   return [...deleteDests, ...deleteServices, ...editServices, ...addServices, ...editDests, ...addDests];
@@ -513,7 +514,7 @@ async function applyDraining(
       quiesce(c.service, c.dest as RawDestSpec);
     } else if (c.op === 'deleteService') {
       serviceDeletes.push(step);
-      for (const u of step.undo) if (u.op === 'addDestination') quiesce(c.service, u.dest);
+      for (const u of undoOf(step)) if (u.op === 'addDestination') quiesce(c.service, u.dest);
     } else {
       now.push(step);
     }

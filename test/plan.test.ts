@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { BATCH_COLUMNS, batchSteps, describeChange, encode } from '../src/batch.js';
+import { BATCH_COLUMNS, batchSteps, describeChange, encode, undoOf } from '../src/batch.js';
 import { K } from '../src/constants.js';
 import { destinationSpecToRaw } from '../src/destination.js';
 import type { RawDestSpec, RawServiceSpec } from '../src/native.js';
@@ -300,13 +300,13 @@ describe('batch', () => {
       ],
       table,
     );
-    expect(steps.map((s) => s.undo.map((u) => u.op))).toEqual([
+    expect(steps.map((s) => undoOf(s).map((u) => u.op))).toEqual([
       ['editService'],
       ['editService'],
       ['deleteDestination'],
       ['addService', 'addDestination'],
     ]);
-    expect((steps[1]!.undo[0]!.service as RawServiceSpec).scheduler).toBe('wlc');
+    expect((undoOf(steps[1]!)[0]!.service as RawServiceSpec).scheduler).toBe('wlc');
     expect(() => batchSteps([{ action: 'move' } as never], table)).toThrow(/^changes\[0\]: action must be/);
   });
 });
