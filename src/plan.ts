@@ -24,15 +24,26 @@ import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
 import { DESIRED_SERVICE_FIELDS, serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
-import { D, DEST_COLUMN as DV, destinationAt, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
+import {
+  D,
+  DEST_COLUMN as DV,
+  destinationAt,
+  emptyService,
+  S,
+  SERVICE_COLUMN as SV,
+  type PackedSnapshot,
+} from './snapshot.js';
 import { K } from './constants.js';
 import {
+  destinationDifferenceBits,
   destinationDifferences,
   destinationId,
   emptyDestination,
   serviceAt,
+  serviceDifferenceBits,
   serviceDifferences,
   serviceId,
+  serviceInto,
   tableFromPacked,
   type TableService,
 } from './table.js';
@@ -284,42 +295,48 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
   const destId = destinationIds(p);
   const seen = new Set<string>();
   const dest = emptyDestination();
+  // Each service read into one record; one of its own (`have`) only for a step.
+  const current = emptyService();
   const unchanged = from === undefined ? 0 : Math.min(p.serviceCount, from.snapshot.serviceCount);
   for (let i = 0; i < p.serviceCount; i++) {
     if (i < unchanged && !from!.touched.has(from!.ids[i]!) && sameServiceAt(p, from!.snapshot, i)) {
       seen.add(from!.ids[i]!);
       continue;
     }
-    const have = serviceAt(p, i);
-    const id = serviceId(have);
+    const id = serviceId(serviceInto(p, i, current));
     if (ids) ids[i] = id;
     const want = desired.table.get(id);
     const first = p.destOffsets[i]!;
     const last = p.destOffsets[i + 1]!;
+    let have: RawServiceSpec | undefined;
     if (want === undefined) {
       if (desired.onlyListed) continue;
       const dests: RawDestSpec[] = [];
       for (let j = first; j < last; j++) dests.push(destinationAt(p, j, emptyDestination(), true));
-      deleteServices.push(deleteServiceStep(have, dests));
+      deleteServices.push(deleteServiceStep(serviceAt(p, i), dests));
       continue;
     }
     seen.add(id);
-    const fields = serviceDifferences(have, want.raw);
-    if (fields.length > 0) editServices.push(editServiceStep(have, want.raw, fields, serviceSpecOf(want)));
+    if (serviceDifferenceBits(current, want.raw) !== 0) {
+      have = serviceAt(p, i);
+      editServices.push(editServiceStep(have, want.raw, serviceDifferences(have, want.raw), serviceSpecOf(want)));
+    }
     let matched = 0;
     for (let j = first; j < last; j++) {
       destinationAt(p, j, dest, false);
       const key = destId(j);
       const wanted = want.destinations.get(key);
       if (wanted === undefined) {
+        have ??= serviceAt(p, i);
         deleteDests.push(deleteDestinationStep(have, destinationAt(p, j, emptyDestination(), true)));
         continue;
       }
       matched++;
-      const destFields = destinationDifferences(dest, wanted);
-      if (destFields.length > 0) {
+      if (destinationDifferenceBits(dest, wanted) !== 0) {
+        have ??= serviceAt(p, i);
         const before = destinationAt(p, j, emptyDestination(), true);
-        editDests.push(editDestinationStep(have, before, wanted, destFields, destinationSpecOf(want, key)));
+        const fields = destinationDifferences(dest, wanted);
+        editDests.push(editDestinationStep(have, before, wanted, fields, destinationSpecOf(want, key)));
       }
     }
     if (matched < want.destinations.size) {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatAddress } from './address.js';
 import { K } from './constants.js';
 import { destinationInfo, type DestinationInfo } from './destination.js';
-import type { RawDest, RawDestSpec, RawService, RawSnapshot } from './native.js';
+import type { RawDest, RawDestSpec, RawService, RawServiceSpec, RawSnapshot } from './native.js';
 import { serviceInfo, type ServiceInfo } from './service.js';
 import type { Stats } from './stats.js';
 import { integer, outOfRange } from './validate.js';
@@ -194,6 +194,20 @@ export function destinationAt<T extends Omit<RawDestSpec, 'addr'> & { addr?: Uin
   return out;
 }
 
+/** A service spec of zeros (no scheduler), to be filled. */
+export const emptyService = (): RawServiceSpec => ({
+  af: 0,
+  protocol: 0,
+  addr: new Uint8Array(16),
+  port: 0,
+  fwmark: 0,
+  scheduler: '',
+  pe: '',
+  flags: 0,
+  timeout: 0,
+  netmask: 0,
+});
+
 /**
  * Objects from the packed form, with the same shapes as listServices and
  * listDestinations. This runs once per entry of tables with tens of
@@ -209,17 +223,7 @@ export function unpack(p: PackedSnapshot): Snapshot {
   const services: Snapshot['services'] = new Array(p.serviceCount);
   // One raw record of each kind, refilled for every entry: the conversions
   // read it and keep nothing of it.
-  const raw: Omit<RawService, 'addr' | 'stats'> = {
-    af: 0,
-    protocol: 0,
-    port: 0,
-    fwmark: 0,
-    scheduler: '',
-    pe: '',
-    flags: 0,
-    timeout: 0,
-    netmask: 0,
-  };
+  const raw: Omit<RawService, 'addr' | 'stats'> = emptyService();
   const dest: Omit<RawDest, 'addr' | 'stats'> = {
     af: 0,
     port: 0,

@@ -60,6 +60,27 @@ export function serviceAt(p: PackedSnapshot, i: number): RawServiceSpec {
   };
 }
 
+/**
+ * Service `i` of a snapshot into `out`, as serviceAt reads it, its address
+ * copied into `out.addr`: comparing a large table reads every service, and
+ * needs an object of its own only for the few that change.
+ */
+export function serviceInto(p: PackedSnapshot, i: number, out: RawServiceSpec): RawServiceSpec {
+  const at = i * S;
+  const sv = p.services;
+  out.af = sv[at + SV.af]!;
+  out.protocol = sv[at + SV.protocol]!;
+  for (let k = 0; k < 16; k++) out.addr[k] = p.serviceAddrs[i * 16 + k]!;
+  out.port = sv[at + SV.port]!;
+  out.fwmark = sv[at + SV.fwmark]!;
+  out.scheduler = p.schedulers[sv[at + SV.scheduler]!]!;
+  out.pe = p.engines[sv[at + SV.pe]!]!;
+  out.flags = sv[at + SV.flags]! & ~K.IP_VS_SVC_F_HASHED;
+  out.timeout = sv[at + SV.timeout]!;
+  out.netmask = sv[at + SV.netmask]!;
+  return out;
+}
+
 /** A destination spec of zeros with the key `key` (or none), to be filled. */
 export const emptyDestination = (key?: RawDestKey): RawDestSpec => ({
   af: key?.af ?? 0,
@@ -91,41 +112,72 @@ export function tableFromPacked(p: PackedSnapshot): Table {
 
 const persistent = (s: RawServiceSpec) => (s.flags & K.IP_VS_SVC_F_PERSISTENT) !== 0;
 
+// The fields compared, in the order the difference lists name them; the
+// checks below set bit k for field k. Most entries of a large table compare
+// equal, and a bit mask tells so without a list made for each.
+const SERVICE_FIELDS: readonly ServiceField[] = [
+  'scheduler',
+  'persistence',
+  'persistenceEngine',
+  'onePacket',
+  'schedulerFlags',
+];
+const DESTINATION_FIELDS: readonly DestinationField[] = [
+  'forwarding',
+  'weight',
+  'upperThreshold',
+  'lowerThreshold',
+  'tunnel',
+];
+
 /**
- * The settings in which two specs of the same service differ, in the
- * facade's words. Timeout and netmask count only for a persistent service
- * (the kernel keeps them for others, unused); bits of the flag word that
- * the facade does not name (the kernel's own HASHED) are not compared.
+ * The settings in which two specs of the same service differ, one bit per
+ * field of SERVICE_FIELDS. Timeout and netmask count only for a persistent
+ * service (the kernel keeps them for others, unused); bits of the flag word
+ * that the facade does not name (the kernel's own HASHED) are not compared.
  */
-export function serviceDifferences(a: RawServiceSpec, b: RawServiceSpec): ServiceField[] {
-  const out: ServiceField[] = [];
-  if (a.scheduler !== b.scheduler) out.push('scheduler');
+export function serviceDifferenceBits(a: RawServiceSpec, b: RawServiceSpec): number {
+  let bits = 0;
+  if (a.scheduler !== b.scheduler) bits |= 1;
   if (
     persistent(a) !== persistent(b) ||
     (persistent(a) && (a.timeout !== b.timeout || a.netmask >>> 0 !== b.netmask >>> 0))
   ) {
-    out.push('persistence');
+    bits |= 2;
   }
-  if (a.pe !== b.pe) out.push('persistenceEngine');
-  if ((a.flags & K.IP_VS_SVC_F_ONEPACKET) !== (b.flags & K.IP_VS_SVC_F_ONEPACKET)) out.push('onePacket');
-  if ((a.flags & SCHEDULER_FLAG_BITS) !== (b.flags & SCHEDULER_FLAG_BITS)) out.push('schedulerFlags');
-  return out;
+  if (a.pe !== b.pe) bits |= 4;
+  if ((a.flags & K.IP_VS_SVC_F_ONEPACKET) !== (b.flags & K.IP_VS_SVC_F_ONEPACKET)) bits |= 8;
+  if ((a.flags & SCHEDULER_FLAG_BITS) !== (b.flags & SCHEDULER_FLAG_BITS)) bits |= 16;
+  return bits;
+}
+
+/** The settings in which two specs of the same service differ, in the facade's words. */
+export function serviceDifferences(a: RawServiceSpec, b: RawServiceSpec): ServiceField[] {
+  const bits = serviceDifferenceBits(a, b);
+  return SERVICE_FIELDS.filter((_, k) => (bits & (1 << k)) !== 0);
 }
 
 const tunnels = (d: RawDestSpec) => (d.fwdMethod & K.IP_VS_CONN_F_FWD_MASK) === K.IP_VS_CONN_F_TUNNEL;
 
 /**
- * The settings in which two specs of the same destination differ, in the
- * facade's words. The tunnel's settings count only when it tunnels.
+ * The settings in which two specs of the same destination differ, one bit
+ * per field of DESTINATION_FIELDS. The tunnel's settings count only when it
+ * tunnels.
  */
-export function destinationDifferences(a: RawDestSpec, b: RawDestSpec): DestinationField[] {
-  const out: DestinationField[] = [];
-  if ((a.fwdMethod & K.IP_VS_CONN_F_FWD_MASK) !== (b.fwdMethod & K.IP_VS_CONN_F_FWD_MASK)) out.push('forwarding');
-  if (a.weight !== b.weight) out.push('weight');
-  if (a.uThreshold !== b.uThreshold) out.push('upperThreshold');
-  if (a.lThreshold !== b.lThreshold) out.push('lowerThreshold');
+export function destinationDifferenceBits(a: RawDestSpec, b: RawDestSpec): number {
+  let bits = 0;
+  if ((a.fwdMethod & K.IP_VS_CONN_F_FWD_MASK) !== (b.fwdMethod & K.IP_VS_CONN_F_FWD_MASK)) bits |= 1;
+  if (a.weight !== b.weight) bits |= 2;
+  if (a.uThreshold !== b.uThreshold) bits |= 4;
+  if (a.lThreshold !== b.lThreshold) bits |= 8;
   if (tunnels(a) && tunnels(b) && (a.tunType !== b.tunType || a.tunPort !== b.tunPort || a.tunFlags !== b.tunFlags)) {
-    out.push('tunnel');
+    bits |= 16;
   }
-  return out;
+  return bits;
+}
+
+/** The settings in which two specs of the same destination differ, in the facade's words. */
+export function destinationDifferences(a: RawDestSpec, b: RawDestSpec): DestinationField[] {
+  const bits = destinationDifferenceBits(a, b);
+  return DESTINATION_FIELDS.filter((_, k) => (bits & (1 << k)) !== 0);
 }

@@ -18,6 +18,7 @@ import {
 import { Popt, type PoptEvent } from './popt.js';
 import { atoi, inetPton4, inetPton6, parseHostPort, parseNetmask, toNumber, truncateBytes } from './syntax.js';
 import type { Entry, Parsed } from './types.js';
+import { emptyService } from '../snapshot.js';
 import { MAX_TIMEOUT } from '../vocabulary/limits.js';
 import { SCHEDULER_FLAG_BITS } from '../vocabulary/scheduler-flags.js';
 
@@ -292,21 +293,14 @@ const FINISH: Partial<Record<Command, (e: Entry) => void>> = {
 // --- the command line ----------------------------------------------------------
 
 function newEntry(command: Command): Entry {
+  // ipvsadm's defaults: IPv4, a full netmask (no spread: -R parses a line per entry).
+  const service = emptyService();
+  service.af = K.AF_INET;
+  service.netmask = 0xffffffff;
   return {
     command,
     options: new Set(),
-    service: {
-      af: K.AF_INET,
-      protocol: 0,
-      addr: new Uint8Array(16),
-      port: 0,
-      fwmark: 0,
-      scheduler: '',
-      pe: '',
-      flags: 0,
-      timeout: 0,
-      netmask: 0xffffffff,
-    },
+    service,
     dest: {
       af: K.AF_INET,
       addr: new Uint8Array(16),
