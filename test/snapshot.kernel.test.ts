@@ -69,13 +69,13 @@ describe('snapshot', () => {
     await lab.ipvs.addService({ ...svc, scheduler: 'rr' });
     await lab.ipvs.addDestination(svc, { address: '198.51.100.1', forwarding: 'masq' });
     await lab.ipvs.addDestination(svc, { address: '198.51.100.2', forwarding: 'masq' });
-    // 20 datagrams from 20 source ports (the sockets stay open, so no port can be used twice:
-    // a reused port makes two datagrams one connection, and a run once counted 19): locally
-    // sent traffic passes IPVS too.
+    // 20 datagrams from 20 source ports of their own (a port used again, here or in the next
+    // test, finds its earlier connection entry: two datagrams, one connection; a run once
+    // counted 19): locally sent traffic passes IPVS too.
     lab.exec(
       'python3',
       '-c',
-      "import socket\nopen_=[]\nfor i in range(20):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x'*10,('192.0.2.1',53)); open_.append(s)",
+      "import socket\nopen_=[]\nfor i in range(20):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',21000+i)); s.sendto(b'x'*10,('192.0.2.1',53)); open_.append(s)",
     );
     await new Promise((r) => setTimeout(r, 2500)); // the estimator folds per-CPU counters in every 2 s
     const [s] = (await lab.ipvs.snapshot()).services;
@@ -101,7 +101,7 @@ describe('snapshot', () => {
     lab.exec(
       'python3',
       '-c',
-      "import socket\nopen_=[]\nfor i in range(10):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x',('192.0.2.1',53)); open_.append(s)",
+      "import socket\nopen_=[]\nfor i in range(10):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',21100+i)); s.sendto(b'x',('192.0.2.1',53)); open_.append(s)",
     );
     await new Promise((r) => setTimeout(r, 2500));
     const b = await lab.ipvs.packedSnapshot();

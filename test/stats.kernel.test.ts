@@ -41,16 +41,18 @@ afterAll(async () => {
 const service = { protocol: 'udp', address: '192.0.2.1', port: 53 } as const;
 
 /**
- * `count` datagrams from as many sockets (connections) to the service, from one
- * python process; the sockets stay open until it ends, so that no source port
- * can be used twice (a reused port makes two datagrams one connection; a run
- * once counted 19 of 20).
+ * `count` datagrams from as many sockets (connections) to the service, from
+ * source ports `firstPort` and up. Each port once, in the whole test: a port
+ * used again finds the connection entry its earlier datagram made (UDP
+ * entries live 300 s, and zeroing the counters leaves them), and two
+ * datagrams are one connection. Ports the kernel picked could collide so
+ * across rounds (a CI run counted 19 of 20).
  */
-function send(count: number): void {
+function send(count: number, firstPort: number): void {
   lab.exec(
     'python3',
     '-c',
-    `import socket\nopen_=[]\nfor i in range(${count}):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b'x'*10,('192.0.2.1',53)); open_.append(s)`,
+    `import socket\nopen_=[]\nfor i in range(${count}):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',${firstPort}+i)); s.sendto(b'x'*10,('192.0.2.1',53)); open_.append(s)`,
   );
 }
 
@@ -60,7 +62,7 @@ it(`counters reach netlink within one estimator period after the traffic, on ${r
   const lags: number[] = [];
   for (let round = 0; round < 3; round++) {
     await lab.ipvs.zero();
-    send(20);
+    send(20, 21000 + 100 * round);
     const start = performance.now();
     while ((await lab.ipvs.getService(service)).stats.conns !== 20n && performance.now() - start < 3 * SETTLE_MS) {
       await new Promise((r) => setTimeout(r, 50));
