@@ -5,7 +5,7 @@
 import { formatAddress, familyOf } from './address.js';
 import { K } from './constants.js';
 import type { RawDestKey, RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
-import { destinationAt, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
+import { destinationAt, emptyService, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
 import { protocolByNumber } from './vocabulary/protocols.js';
 import { SCHEDULER_FLAG_BITS } from './vocabulary/scheduler-flags.js';
 
@@ -42,28 +42,11 @@ export function destinationId(k: RawDestKey): string {
   return k.af === K.AF_INET6 ? `[${address}]:${k.port}` : `${address}:${k.port}`;
 }
 
-/** Service `i` of a snapshot as a raw spec (flags without the kernel's HASHED bit). */
-export function serviceAt(p: PackedSnapshot, i: number): RawServiceSpec {
-  const at = i * S;
-  const sv = p.services;
-  return {
-    af: sv[at + SV.af]!,
-    protocol: sv[at + SV.protocol]!,
-    addr: p.serviceAddrs.subarray(i * 16, i * 16 + 16),
-    port: sv[at + SV.port]!,
-    fwmark: sv[at + SV.fwmark]!,
-    scheduler: p.schedulers[sv[at + SV.scheduler]!]!,
-    pe: p.engines[sv[at + SV.pe]!]!,
-    flags: sv[at + SV.flags]! & ~K.IP_VS_SVC_F_HASHED,
-    timeout: sv[at + SV.timeout]!,
-    netmask: sv[at + SV.netmask]!,
-  };
-}
-
 /**
- * Service `i` of a snapshot into `out`, as serviceAt reads it, its address
- * copied into `out.addr`: comparing a large table reads every service, and
- * needs an object of its own only for the few that change.
+ * Service `i` of a snapshot into `out` (flags without the kernel's HASHED
+ * bit), its address copied into `out.addr`: comparing a large table reads
+ * every service into one record, and needs an object of its own (serviceAt)
+ * only for the few that change.
  */
 export function serviceInto(p: PackedSnapshot, i: number, out: RawServiceSpec): RawServiceSpec {
   const at = i * S;
@@ -80,6 +63,9 @@ export function serviceInto(p: PackedSnapshot, i: number, out: RawServiceSpec): 
   out.netmask = sv[at + SV.netmask]!;
   return out;
 }
+
+/** Service `i` of a snapshot as a raw spec of its own. */
+export const serviceAt = (p: PackedSnapshot, i: number): RawServiceSpec => serviceInto(p, i, emptyService());
 
 /** A destination spec of zeros with the key `key` (or none), to be filled. */
 export const emptyDestination = (key?: RawDestKey): RawDestSpec => ({
