@@ -40,7 +40,11 @@ class RequestWriter {
   // family, NLM_F_REQUEST | NLM_F_ACK, the next sequence number.
   void Begin(uint8_t cmd) {
     start_ = out_.size();
-    out_.resize(start_ + NLMSG_HDRLEN + GENL_HDRLEN);  // zeroed
+    // Room for the whole request at once, zeroed (the headers' and the
+    // attributes' padding): one resize per request, not one per attribute
+    // (a batch writes hundreds of thousands of attributes). End() trims it.
+    out_.resize(start_ + kRoom);
+    end_ = start_ + NLMSG_HDRLEN + GENL_HDRLEN;
     nlmsghdr h{};
     h.nlmsg_type = family_;
     h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -54,8 +58,9 @@ class RequestWriter {
   }
 
   void Put(int type, size_t len, const void* data) {
-    const size_t at = out_.size();
-    out_.resize(at + NLA_ALIGN(NLA_HDRLEN + len));  // zeroed: the padding
+    const size_t at = end_;
+    end_ = at + NLA_ALIGN(NLA_HDRLEN + len);
+    if (end_ > out_.size()) out_.resize(end_ + kRoom);  // a request larger than kRoom: zeroed too
     nlattr a{static_cast<uint16_t>(NLA_HDRLEN + len), static_cast<uint16_t>(type)};
     memcpy(out_.data() + at, &a, sizeof a);
     if (len > 0) memcpy(out_.data() + at + NLA_HDRLEN, data, len);
@@ -63,27 +68,34 @@ class RequestWriter {
 
   // A nest's start, as libnl marks it (NLA_F_NESTED); NestEnd sets its length.
   size_t NestStart(int type) {
-    const size_t at = out_.size();
+    const size_t at = end_;
     Put(type | NLA_F_NESTED, 0, nullptr);
     return at;
   }
   void NestEnd(size_t at) {
-    const uint16_t len = static_cast<uint16_t>(out_.size() - at);
+    const uint16_t len = static_cast<uint16_t>(end_ - at);
     memcpy(out_.data() + at + offsetof(nlattr, nla_len), &len, sizeof len);
   }
 
-  // Ends the request begun last: its length in its header.
+  // Ends the request begun last: its length in its header, and `out` ends
+  // where it does.
   void End() {
-    const uint32_t len = static_cast<uint32_t>(out_.size() - start_);
+    const uint32_t len = static_cast<uint32_t>(end_ - start_);
     memcpy(out_.data() + start_ + offsetof(nlmsghdr, nlmsg_len), &len, sizeof len);
+    out_.resize(end_);
   }
 
  private:
+  // More than any IPVS request takes (the largest, a service with every
+  // attribute, is under 200 bytes).
+  static constexpr size_t kRoom = 512;
+
   std::vector<uint8_t>& out_;
   uint16_t family_;
   uint32_t portid_;
   uint32_t& seq_;
   size_t start_ = 0;
+  size_t end_ = 0;
 };
 
 // The two ways to write an attribute and a nest, for the templates below.

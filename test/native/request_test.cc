@@ -28,7 +28,7 @@ constexpr uint32_t kPort = 4242;
 
 // One request through libnl: a message of its own, as GenlSocket::NewRequest makes it.
 std::vector<uint8_t> ThroughLibnl(uint8_t cmd, uint32_t seq, const std::function<void(nl_msg*)>& attrs) {
-  nl_msg* msg = nlmsg_alloc_size(512);
+  nl_msg* msg = nlmsg_alloc_size(2048);
   CHECK(msg != nullptr);
   CHECK(genlmsg_put(msg, kPort, seq, kFamily, 0, NLM_F_REQUEST | NLM_F_ACK, cmd, IPVS_GENL_VERSION) != nullptr);
   attrs(msg);
@@ -147,6 +147,19 @@ TEST(requests_follow_one_another) {
     at += NLMSG_ALIGN(h.nlmsg_len);
   }
   CHECK_EQ(at, out.size());
+}
+
+TEST(a_request_beyond_the_writers_room_equals_libnls) {
+  // The writer makes room for a request at once; one that outgrows it (no
+  // IPVS request does) still comes out whole, its padding zero. Odd lengths
+  // leave padding after each attribute.
+  std::vector<uint8_t> big(301, 0x5a);
+  auto attrs = [&](auto put) {
+    for (int type = 1; type <= 4; type++) put(type, big.size() - static_cast<size_t>(type), big.data());
+  };
+  Same(
+      IPVS_CMD_NEW_SERVICE, [&](nl_msg* m) { attrs([&](int t, size_t n, const void* d) { PutAttr(m, t, n, d); }); },
+      [&](RequestWriter* w) { attrs([&](int t, size_t n, const void* d) { PutAttr(w, t, n, d); }); });
 }
 
 }  // namespace
