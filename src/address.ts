@@ -71,10 +71,15 @@ export function parseAddress(text: string): ParsedAddress | undefined {
 // each parse allocates its bytes. The bytes are never written after a parse
 // (they are copied into requests), so sharing them is safe; the public
 // parseAddress still returns bytes of the caller's own. Bounded: cleared when full.
-const parsedCache = new Map<string, ParsedAddress | undefined>();
+const parsedCache = new Map<string, SharedAddress | undefined>();
+
+/** A shared parse, with its text as formatAddress writes it once asked for (canonicalAddress). */
+interface SharedAddress extends ParsedAddress {
+  text?: string;
+}
 const PARSED_CACHE_SIZE = 4096;
 
-function parseShared(text: string): ParsedAddress | undefined {
+function parseShared(text: string): SharedAddress | undefined {
   let parsed = parsedCache.get(text);
   if (parsed === undefined && !parsedCache.has(text)) {
     parsed = parseAddress(text);
@@ -82,6 +87,16 @@ function parseShared(text: string): ParsedAddress | undefined {
     parsedCache.set(text, parsed);
   }
   return parsed;
+}
+
+/**
+ * The text of a numeric address as formatAddress writes it (`2001:db8::1`
+ * for `2001:DB8:0::1`); undefined when `text` is not one. Made once per
+ * address: the keys of a desired state name a few real servers again and again.
+ */
+export function canonicalAddress(text: string): string | undefined {
+  const parsed = parseShared(text);
+  return parsed && (parsed.text ??= formatAddress(parsed.family, parsed.bytes));
 }
 
 /**

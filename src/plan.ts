@@ -33,11 +33,13 @@ import {
   SERVICE_COLUMN as SV,
   type PackedSnapshot,
 } from './snapshot.js';
+import { canonicalAddress } from './address.js';
 import { K } from './constants.js';
 import {
   destinationDifferenceBits,
   destinationDifferences,
   destinationId,
+  destinationIdOf,
   emptyDestination,
   serviceAt,
   serviceDifferenceBits,
@@ -199,7 +201,8 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
       } catch (e) {
         throw located(`services[${i}].destinations[${j}]`, e);
       }
-      const destId = destinationId(dest);
+      // The key's text from its address's, made once per address (not per entry).
+      const destId = destinationIdOf(canonicalAddress((d as { address: string }).address)!, dest.af, dest.port);
       if (byId.has(destId)) {
         throw outOfRange(`services[${i}].destinations[${j}]: destination ${destId} of ${id} is listed twice`);
       }

@@ -38,8 +38,12 @@ export function serviceId(k: RawServiceKey): string {
 
 /** A destination's key within its service as text: `198.51.100.1:80`, `[2001:db8::2]:80`. */
 export function destinationId(k: RawDestKey): string {
-  const address = addressId(k.af, k.addr);
-  return k.af === K.AF_INET6 ? `[${address}]:${k.port}` : `${address}:${k.port}`;
+  return destinationIdOf(addressId(k.af, k.addr), k.af, k.port);
+}
+
+/** destinationId from the address's text (as formatAddress writes it). */
+export function destinationIdOf(address: string, af: number, port: number): string {
+  return af === K.AF_INET6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /**
