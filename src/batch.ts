@@ -321,7 +321,11 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** The operation named in errors: `'apply'` or `'batch'`. */
   op: string;
-  /** Steps per native call: progress is reported between calls. Default: all in one. */
+  /**
+   * Steps per native call: progress is reported between calls. Default:
+   * calls that grow (1,024 steps, then up to 3 times all before), each
+   * encoded while the one before it is sent.
+   */
   chunk?: number;
   onProgress?: ((done: number, total: number) => void | Promise<void>) | undefined;
 }
@@ -337,19 +341,33 @@ const NOTHING_TO_UNDO = new Set([osConstants.errno.ESRCH, osConstants.errno.ENOE
  */
 export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: RunOptions): Promise<void> {
   const total = steps.length;
-  const chunk = Math.max(1, options.chunk ?? total);
-  for (let from = 0; from < total; from += chunk) {
-    const part = steps.slice(from, from + chunk);
-    const { rows, strings } = encode(part.map((s) => s.command));
+  // The end of the part after one that ends at `from`: `chunk` steps, or
+  // without it parts that grow (the first small, so that the kernel starts
+  // soon; each next one encoded while the one before it is sent).
+  const partEnd = (from: number) =>
+    Math.min(total, from + (options.chunk !== undefined ? Math.max(1, options.chunk) : Math.max(FIRST_PART, 3 * from)));
+  let next: Part | undefined = encodePart(steps, 0, partEnd(0));
+  for (let from = 0; from < total;) {
+    const part = next!;
     let outcome;
     try {
-      outcome = await raw.batch(rows, strings, { stopOnError: true, window: WINDOW }, options.signal);
+      const sending = raw.batch(part.rows, part.strings, { stopOnError: true, window: WINDOW }, options.signal);
+      if (part.end < total) {
+        // Once the call has started (a turn of the event loop: calls start
+        // from a queue), the next part is encoded while this one is sent.
+        // Its failure is handled below, after that turn: marked handled now,
+        // so that it never counts as an unhandled rejection.
+        sending.catch(() => {});
+        await new Promise((resolve) => setImmediate(resolve));
+        next = encodePart(steps, part.end, partEnd(part.end));
+      }
+      outcome = await sending;
     } catch (e) {
       // Nothing of this part was sent (an abort before it started, a closed client).
       await undoAndThrow(raw, steps.slice(0, from), new Int32Array(from), e, options);
       return;
     }
-    const status = new Int32Array(from + part.length);
+    const status = new Int32Array(part.end);
     status.set(outcome.status, from); // the earlier parts: all done (0)
     const refused = outcome.status.findIndex((s) => s > 0);
     if (refused >= 0) {
@@ -358,7 +376,7 @@ export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: Ru
       const step = steps[index]!;
       const kernelMessage = outcome.messages[refused];
       const cause = new IpvsError(step.command.op, errno, errnoCode(errno), kernelMessage || undefined);
-      await undoAndThrow(raw, steps.slice(0, from + part.length), status, cause, options, index);
+      await undoAndThrow(raw, steps.slice(0, part.end), status, cause, options, index);
       return;
     }
     if (outcome.stopped !== 0 || outcome.failure !== null) {
@@ -368,11 +386,28 @@ export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: Ru
           : outcome.failure !== null
             ? new IpvsError(options.op, outcome.failure.errno, outcome.failure.message, undefined, false)
             : new IpvsError(options.op, outcome.stopped, 'this IPVS client is closed', undefined, false);
-      await undoAndThrow(raw, steps.slice(0, from + part.length), status, cause, options);
+      await undoAndThrow(raw, steps.slice(0, part.end), status, cause, options);
       return;
     }
-    await options.onProgress?.(from + part.length, total);
+    from = part.end;
+    await options.onProgress?.(from, total);
   }
+}
+
+/** Steps in the first native call of a run without `chunk`; each next call takes up to three times all before it. */
+const FIRST_PART = 1024;
+
+/** Steps `from` to `end` of a run, encoded for the addon. */
+interface Part {
+  rows: Uint32Array;
+  strings: string[];
+  end: number;
+}
+
+function encodePart(steps: readonly Step[], from: number, end: number): Part {
+  const commands: RawCommand[] = new Array(end - from);
+  for (let i = from; i < end; i++) commands[i - from] = steps[i]!.command;
+  return { ...encode(commands), end };
 }
 
 /**

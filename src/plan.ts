@@ -478,9 +478,13 @@ export async function applyPlan(
     );
   }
   if (options.dryRun) return { changes: plan.changes, summary: plan.summary, applied: false, drift: [] };
-  // Without onProgress, one native call: an abort still stops it between windows.
-  const chunk = options.onProgress ? CHUNK : parts.steps.length;
-  const run = { op: 'apply', signal: options.signal, chunk, onProgress: options.onProgress };
+  // Without onProgress, the calls grow (runSteps): an abort still stops each between windows.
+  const run = {
+    op: 'apply',
+    signal: options.signal,
+    chunk: options.onProgress ? CHUNK : undefined,
+    onProgress: options.onProgress,
+  };
   if (options.drain === undefined) {
     await runSteps(raw, parts.steps, run);
   } else {

@@ -112,6 +112,50 @@ describe('apply', () => {
     },
   );
 
+  // A large plan goes in several native calls (1,024 changes, then parts that
+  // grow): a refusal in a later part undoes the parts before it too.
+  it.each([2000, 5400])(
+    'leaves the table as it was when the kernel refuses change %i of 5,500, sent in parts',
+    async (at) => {
+      const before = desiredState(22, 12);
+      await lab.ipvs.apply(before);
+      const saved = lab.saved();
+      const added: DesiredState['services'] = Array.from({ length: 500 }, (_, i) => ({
+        protocol: 'udp' as const,
+        address: '192.0.2.254',
+        port: 40000 + i,
+        scheduler: 'wrr',
+        destinations: Array.from({ length: 10 }, (_, j) => ({
+          address: `198.51.100.${j + 1}`,
+          port: 53,
+          forwarding: 'masq' as const,
+          weight: j + 1,
+        })),
+      }));
+      // The plan adds the 500 services, then their destinations in order: a
+      // multicast destination the kernel will not take is change `at`.
+      const refused = at - 500;
+      added[Math.floor(refused / 10)]!.destinations![refused % 10] = {
+        address: '224.0.0.1',
+        port: 53,
+        forwarding: 'tunnel',
+        weight: 1,
+      };
+      const plan = await lab.ipvs.plan({ services: [...before.services, ...added] });
+      expect(plan.changes.length).toBe(5500);
+      expect(plan.changes[at]).toMatchObject({ kind: 'destination', action: 'add', destination: '224.0.0.1:53' });
+      const error = await lab.ipvs.apply(plan).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ApplyError);
+      expect(error).toMatchObject({ op: 'apply', code: 'EINVAL', index: at, restored: true, undoFailures: [] });
+      expect((error as ApplyError).undone).toBeGreaterThanOrEqual(at);
+      expect(lab.saved()).toBe(saved);
+    },
+    120_000,
+  );
+
   it('refuses a plan larger than maxChanges before changing anything', async () => {
     const state = desiredState(30, 10);
     const plan = await lab.ipvs.plan(state);
