@@ -346,9 +346,9 @@ export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: Ru
   // soon; each next one encoded while the one before it is sent).
   const partEnd = (from: number) =>
     Math.min(total, from + (options.chunk !== undefined ? Math.max(1, options.chunk) : Math.max(FIRST_PART, 3 * from)));
-  let next: Part | undefined = encodePart(steps, 0, partEnd(0));
+  let next = encodePart(steps, 0, partEnd(0));
   for (let from = 0; from < total;) {
-    const part = next!;
+    const part = next;
     let outcome;
     try {
       const sending = raw.batch(part.rows, part.strings, { stopOnError: true, window: WINDOW }, options.signal);
