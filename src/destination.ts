@@ -1,9 +1,15 @@
 // Real servers (destinations) of a service: key, spec, info and conversions.
-import { addressField, afOf, familyOf, formatAddress, type Family } from './address.js';
+import { addressField, afOf, familyOf, formatAddress, parseShared, type Family } from './address.js';
 import { K } from './constants.js';
 import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
 import { statsFromRaw, type Stats } from './stats.js';
-import { FORWARDING_NAMES, forwardingByName, forwardingByValue, type Forwarding } from './vocabulary/forwarding.js';
+import {
+  FORWARDING_METHODS,
+  FORWARDING_NAMES,
+  forwardingByName,
+  forwardingByValue,
+  type Forwarding,
+} from './vocabulary/forwarding.js';
 import { type FieldOf, integer, knownKeys, object, observedFields, oneOf, outOfRange } from './validate.js';
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
@@ -170,6 +176,70 @@ export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceK
     tunType: tunnel.tunType,
     tunPort: tunnel.tunPort,
     tunFlags: tunnel.tunFlags,
+  };
+}
+
+// The common spec's forwarding methods by name (a tunnel goes the full way).
+const PLAIN_FORWARDING = new Map<unknown, number>(
+  FORWARDING_METHODS.filter((f) => f.name !== 'tunnel').map((f) => [f.name, f.value]),
+);
+
+const within = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * destinationSpecToRaw for the common spec (address, port, forwarding
+ * other than a tunnel, weight, thresholds; each valid), in one pass that
+ * makes nothing but its result: a desired state converts tens of thousands.
+ * Undefined for anything else (another field, a value it would refuse): the
+ * caller then calls destinationSpecToRaw, which decides and says why.
+ */
+export function plainDestinationToRaw(spec: unknown, service: RawServiceKey): RawDestSpec | undefined {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return undefined;
+  const d = spec as Record<string, unknown>;
+  for (const key in d) {
+    switch (key) {
+      case 'address':
+      case 'port':
+      case 'forwarding':
+      case 'weight':
+      case 'upperThreshold':
+      case 'lowerThreshold':
+        continue;
+      default:
+        if (d[key] !== undefined) return undefined;
+    }
+  }
+  const parsed = typeof d.address === 'string' ? parseShared(d.address) : undefined;
+  if (parsed === undefined) return undefined;
+  const af = afOf(parsed.family);
+  const port = d.port === undefined ? service.port : d.port;
+  const fwdMethod = d.forwarding === undefined ? K.IP_VS_CONN_F_DROUTE : PLAIN_FORWARDING.get(d.forwarding);
+  const weight = d.weight === undefined ? 1 : d.weight;
+  const uThreshold = d.upperThreshold === undefined ? 0 : d.upperThreshold;
+  const lThreshold = d.lowerThreshold === undefined ? 0 : d.lowerThreshold;
+  if (
+    af !== service.af ||
+    fwdMethod === undefined ||
+    !within(port, 0, 65535) ||
+    !within(weight, 0, INT_MAX) ||
+    !within(uThreshold, 0, INT_MAX) ||
+    !within(lThreshold, 0, uThreshold)
+  ) {
+    return undefined;
+  }
+  // The same fields in the same order as destinationSpecToRaw's.
+  return {
+    af,
+    addr: parsed.bytes,
+    port,
+    fwdMethod,
+    weight,
+    uThreshold,
+    lThreshold,
+    tunType: 0,
+    tunPort: 0,
+    tunFlags: 0,
   };
 }
 

@@ -18,7 +18,12 @@ import {
   undoOf,
   type Step,
 } from './batch.js';
-import { destinationSpecFromRaw, destinationSpecToRaw, type DestinationSpec } from './destination.js';
+import {
+  destinationSpecFromRaw,
+  destinationSpecToRaw,
+  plainDestinationToRaw,
+  type DestinationSpec,
+} from './destination.js';
 import { drain, drainOps, drainRequest } from './drain.js';
 import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
@@ -195,11 +200,14 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
     const destList = (dests as unknown[] | undefined) ?? [];
     for (let j = 0; j < destList.length; j++) {
       const d = destList[j];
-      let dest: RawDestSpec;
-      try {
-        dest = destinationSpecToRaw(object('destination', d) as unknown as DestinationSpec, raw);
-      } catch (e) {
-        throw located(`services[${i}].destinations[${j}]`, e);
+      // The common spec the short way; anything else (or wrong) the facade's.
+      let dest = plainDestinationToRaw(d, raw);
+      if (dest === undefined) {
+        try {
+          dest = destinationSpecToRaw(object('destination', d) as unknown as DestinationSpec, raw);
+        } catch (e) {
+          throw located(`services[${i}].destinations[${j}]`, e);
+        }
       }
       // The key's text from its address's, made once per address (not per entry).
       const destId = destinationIdOf(canonicalAddress((d as { address: string }).address)!, dest.af, dest.port);
@@ -347,12 +355,10 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
       for (let j = first; j < last; j++) present.add(destId(j));
       const key = serviceKey(want.raw);
       let k = 0;
-      for (const [destKey, d] of want.destinations) {
+      want.destinations.forEach((d, destKey) => {
         const spec = want.specs[k++] as DestinationSpec;
-        if (!present.has(destKey)) {
-          addDests.push(addDestinationStep(want.raw, d, spec, key, id, destKey));
-        }
-      }
+        if (!present.has(destKey)) addDests.push(addDestinationStep(want.raw, d, spec, key, id, destKey));
+      });
     }
   }
   for (const [id, want] of desired.table) {
@@ -360,12 +366,13 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
     addServices.push(addServiceStep(want.raw, serviceSpecOf(want)));
     const key = serviceKey(want.raw);
     let k = 0;
-    for (const [destId, dest] of want.destinations) {
+    // forEach, not for…of: no [key, value] pair per destination.
+    want.destinations.forEach((dest, destId) => {
       const spec = want.specs[k++] as DestinationSpec;
       addDests.push(addDestinationStep(want.raw, dest, spec, key, id, destId));
-    }
+    });
   }
-  return [...deleteDests, ...deleteServices, ...editServices, ...addServices, ...editDests, ...addDests];
+  return deleteDests.concat(deleteServices, editServices, addServices, editDests, addDests);
 }
 
 /** The plan from a snapshot of the table to a desired state (validated). */

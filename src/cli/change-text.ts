@@ -55,12 +55,13 @@ export function addedServiceText(spec: ServiceSpec): string {
 
 /** An added destination: `masq weight 1 thresholds 2-10 tunnel gue:6080,csum`. */
 export function addedDestinationText(spec: DestinationSpec): string {
-  const parts = [destinationValue('forwarding', spec), `weight ${destinationValue('weight', spec)}`];
+  // Appended, not joined from an array: a plan prints one per destination added.
+  let text = `${spec.forwarding ?? 'route'} weight ${spec.weight ?? 1}`;
   if (spec.upperThreshold || spec.lowerThreshold) {
-    parts.push(`thresholds ${destinationValue('lowerThreshold', spec)}-${destinationValue('upperThreshold', spec)}`);
+    text += ` thresholds ${destinationValue('lowerThreshold', spec)}-${destinationValue('upperThreshold', spec)}`;
   }
-  if (spec.tunnel) parts.push(`tunnel ${destinationValue('tunnel', spec)}`);
-  return parts.join(' ');
+  if (spec.tunnel) text += ` tunnel ${destinationValue('tunnel', spec)}`;
+  return text;
 }
 
 export function fieldChanges<F extends string, T>(
