@@ -207,7 +207,16 @@ async function runApply(args: string[], ctx: SubcommandContext): Promise<number>
     const changes = result.changes.map(changeJson);
     ctx.io.stdout(`${JSON.stringify({ applied, summary, changes, drift: result.drift.map(changeJson) })}\n`);
   } else {
-    ctx.io.stdout(result.changes.map((c) => `${changeLine(c)}\n`).join(''));
+    // Written as it goes, a part at a time: a plan of a large table has tens of thousands of lines.
+    let text = '';
+    for (const c of result.changes) {
+      text += `${changeLine(c)}\n`;
+      if (text.length >= 1 << 16) {
+        ctx.io.stdout(text);
+        text = '';
+      }
+    }
+    if (text !== '') ctx.io.stdout(text);
     if (result.changes.length === 0) ctx.io.stdout(`No changes: the table already equals ${name}.\n`);
     else if (!result.applied) ctx.io.stdout(`Plan: ${summaryLine(result.summary)} (dry run: nothing changed).\n`);
     else {
