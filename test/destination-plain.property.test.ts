@@ -8,20 +8,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { afOf, type Family } from '../src/address.js';
+import type { Family } from '../src/address.js';
 import { destinationSpecToRaw, plainDestinationToRaw, type DestinationSpec } from '../src/destination.js';
 import type { RawServiceKey } from '../src/native.js';
-import { destinationSpec } from './helpers/arbitraries.js';
+import { destinationSpec, rawServiceKey, serviceFamilyPort } from './helpers/arbitraries.js';
 
 const RUNS = 3000;
 
-const service = (family: Family, port: number): RawServiceKey => ({
-  af: afOf(family),
-  protocol: 6,
-  addr: new Uint8Array(16),
-  port,
-  fwmark: 0,
-});
+const service = rawServiceKey;
 
 /** A number a field may or may not take. */
 const anyNumber = fc.oneof(
@@ -71,7 +65,7 @@ const specLike = fc
       : common;
   });
 
-const serviceArb = fc.tuple(fc.constantFrom<Family>('inet', 'inet6'), fc.integer({ min: 0, max: 65535 }));
+const serviceArb = serviceFamilyPort;
 
 function full(spec: unknown, svc: RawServiceKey) {
   try {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { afOf, formatAddress, parseAddress, type Family } from '../src/address.js';
+import { formatAddress, parseAddress, type Family } from '../src/address.js';
 import {
   destinationFromRaw,
   destinationKeyToRaw,
@@ -14,18 +14,12 @@ import {
   type DestinationSpec,
 } from '../src/destination.js';
 import type { RawDest, RawDestSpec, RawServiceKey } from '../src/native.js';
-import { destinationSpec, rawDest, rawStats } from './helpers/arbitraries.js';
+import { destinationSpec, rawDest, rawServiceKey, rawStats, serviceFamilyPort } from './helpers/arbitraries.js';
 
 const RUNS = 2000;
 
-const service = (family: Family, port: number): RawServiceKey => ({
-  af: afOf(family),
-  protocol: 6,
-  addr: new Uint8Array(16),
-  port,
-  fwmark: 0,
-});
-const serviceArb = fc.tuple(fc.constantFrom<Family>('inet', 'inet6'), fc.integer({ min: 0, max: 65535 }));
+const service = rawServiceKey;
+const serviceArb = serviceFamilyPort;
 const withSpec = serviceArb.chain(([family, port]) =>
   fc.record({ svc: fc.constant(service(family, port)), spec: destinationSpec(family) }),
 );

@@ -56,7 +56,7 @@ export function addedServiceText(spec: ServiceSpec): string {
 /** An added destination: `masq weight 1 thresholds 2-10 tunnel gue:6080,csum`. */
 export function addedDestinationText(spec: DestinationSpec): string {
   // Appended, not joined from an array: a plan prints one per destination added.
-  let text = `${spec.forwarding ?? 'route'} weight ${spec.weight ?? 1}`;
+  let text = `${destinationValue('forwarding', spec)} weight ${destinationValue('weight', spec)}`;
   if (spec.upperThreshold || spec.lowerThreshold) {
     text += ` thresholds ${destinationValue('lowerThreshold', spec)}-${destinationValue('upperThreshold', spec)}`;
   }

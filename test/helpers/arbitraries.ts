@@ -3,9 +3,9 @@
 // addon returns, each valid as the library and the kernel define it.
 import fc from 'fast-check';
 
-import { formatAddress, parseAddress, type Family } from '../../src/address.js';
+import { afOf, formatAddress, parseAddress, type Family } from '../../src/address.js';
 import { K } from '../../src/constants.js';
-import type { RawDaemon, RawDest, RawService, RawStats } from '../../src/native.js';
+import type { RawDaemon, RawDest, RawService, RawServiceKey, RawStats } from '../../src/native.js';
 import type { DaemonSpec } from '../../src/daemon.js';
 import type { DestinationSpec, Tunnel } from '../../src/destination.js';
 import type { Persistence, ServiceSpec } from '../../src/service.js';
@@ -236,6 +236,18 @@ const tunnel: fc.Arbitrary<Tunnel> = fc.oneof(
   ),
 );
 
+/** A TCP service's raw key of `family` and `port` (its address all zeros): what destination conversions take. */
+export const rawServiceKey = (family: Family, port: number): RawServiceKey => ({
+  af: afOf(family),
+  protocol: 6,
+  addr: new Uint8Array(16),
+  port,
+  fwmark: 0,
+});
+
+/** A service's family and port, for rawServiceKey. */
+export const serviceFamilyPort = fc.tuple(fc.constantFrom<Family>('inet', 'inet6'), fc.integer({ min: 0, max: 65535 }));
+
 /** A valid destination spec for a service of family `serviceFamily`. */
 export const destinationSpec = (serviceFamily: Family): fc.Arbitrary<DestinationSpec> =>
   fc
@@ -296,7 +308,6 @@ export const rawStats: fc.Arbitrary<RawStats> = fc
   .map((values) => Object.fromEntries(COUNTER_COLUMNS.map((name, i) => [name, values[i]])) as unknown as RawStats);
 
 const bytesOf = (fam: Family) => (fam === 'inet' ? ipv4Bytes : ipv6Bytes);
-const afOf = (fam: Family) => (fam === 'inet' ? K.AF_INET : K.AF_INET6);
 
 /**
  * A service as the kernel reports one made by the library or by ipvsadm:
