@@ -79,7 +79,10 @@ interface SharedAddress extends ParsedAddress {
 }
 const PARSED_CACHE_SIZE = 4096;
 
-/** A parse shared with every other of the same text (never write its bytes); undefined when `text` is no numeric address. */
+/**
+ * A parse shared with every other of the same text (never write its bytes); undefined when
+ * `text` is no numeric address.
+ */
 export function parseShared(text: string): SharedAddress | undefined {
   let parsed = parsedCache.get(text);
   if (parsed === undefined && !parsedCache.has(text)) {
