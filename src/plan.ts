@@ -105,6 +105,8 @@ export interface Plan {
 interface Wanted extends TableService {
   document: Record<string, unknown>;
   specs: unknown[];
+  /** The raw destinations in the document's order (`destinations` keyed, these by position). */
+  list: RawDestSpec[];
   /** Each spec by its destination's key, made for the first edit that needs one. */
   specByKey?: Map<string, DestinationSpec>;
 }
@@ -198,6 +200,7 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
     }
     const byId = new Map<string, RawDestSpec>();
     const destList = (dests as unknown[] | undefined) ?? [];
+    const inOrder: RawDestSpec[] = new Array(destList.length);
     for (let j = 0; j < destList.length; j++) {
       const d = destList[j];
       // The common spec the short way; anything else (or wrong) the facade's.
@@ -215,8 +218,9 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
         throw outOfRange(`services[${i}].destinations[${j}]: destination ${destId} of ${id} is listed twice`);
       }
       byId.set(destId, dest);
+      inOrder[j] = dest;
     }
-    table.set(id, { raw, destinations: byId, document: svc, specs: destList });
+    table.set(id, { raw, destinations: byId, document: svc, specs: destList, list: inOrder });
   }
   return { table, onlyListed: o.onlyListed === true };
 }
@@ -286,6 +290,34 @@ function sameServiceAt(p: PackedSnapshot, q: PackedSnapshot, i: number): boolean
 }
 
 /**
+ * Whether destinations `first` to `last` of `p` are `list`, position by
+ * position, in its order or in reverse: the same keys, configured alike.
+ * The kernel lists a service's destinations last added first, so a table
+ * made from a document (or left as it was) mostly compares so, with no key
+ * as text and no lookup; anything else is compared by key.
+ */
+function sameDestinationsAt(p: PackedSnapshot, first: number, last: number, list: RawDestSpec[], dest: RawDestSpec) {
+  const n = list.length;
+  if (last - first !== n) return false;
+  if (n === 0) return true;
+  const reversed = !sameDestinationAt(p, first, list[0]!, dest);
+  for (let k = 0; k < n; k++) {
+    if (!sameDestinationAt(p, first + k, list[reversed ? n - 1 - k : k]!, dest)) return false;
+  }
+  return true;
+}
+
+/** Whether destination `j` of `p` is `want`: the same key, configured alike (`dest` is scratch). */
+function sameDestinationAt(p: PackedSnapshot, j: number, want: RawDestSpec, dest: RawDestSpec): boolean {
+  destinationAt(p, j, dest, false);
+  if (dest.af !== want.af || dest.port !== want.port || destinationDifferenceBits(dest, want) !== 0) return false;
+  const a = p.destAddrs;
+  const addr = want.addr;
+  for (let b = 0, at = j * 16; b < 16; b++) if (a[at + b] !== addr[b]) return false;
+  return true;
+}
+
+/**
  * The steps from the table in `p` to `desired`: destination deletes, service
  * deletes, service edits, service adds, destination edits, destination adds.
  * A service or destination whose key stays is edited in place. Read straight
@@ -332,6 +364,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
       have = serviceAt(p, i);
       editServices.push(editServiceStep(have, want.raw, serviceDifferences(have, want.raw), serviceSpecOf(want)));
     }
+    if (sameDestinationsAt(p, first, last, want.list, dest)) continue;
     let matched = 0;
     for (let j = first; j < last; j++) {
       destinationAt(p, j, dest, false);

@@ -188,6 +188,40 @@ describe('plan', () => {
       { numRuns: 200 },
     );
   });
+
+  it('plans the same changes whatever order the kernel lists destinations in (property)', () => {
+    // Listed in the document's order or in reverse (the kernel's: last added
+    // first), unchanged services compare position by position; rotated, by
+    // key. Each destination is kept, dropped or reweighted.
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 6 }), fc.array(fc.nat(2), { minLength: 1 }), (entries, edits) => {
+        const doc = JSON.parse(JSON.stringify(exportState(packedOf(rowsOf(entries))))) as DesiredState;
+        const table = validateDesired(doc).table;
+        const rows = [...table.values()].map((s) => ({ service: s.raw, dests: [...s.destinations.values()] }));
+        let k = 0;
+        let expected = 0;
+        for (const s of doc.services) {
+          s.destinations = s.destinations!.flatMap((d) => {
+            const e = edits[k++ % edits.length]!;
+            if (e !== 0) expected++;
+            return e === 1 ? [] : e === 2 ? [{ ...d, weight: (d.weight ?? 1) ^ 1 }] : [d];
+          });
+        }
+        const desired = validateDesired(doc);
+        const texts = (p: PackedSnapshot) =>
+          planFrom(p, desired)
+            .changes.map((c) => JSON.stringify(c))
+            .sort();
+        const inOrder = texts(packedOf(rows));
+        expect(inOrder).toHaveLength(expected);
+        expect(texts(packedOf(rows.map((r) => ({ ...r, dests: [...r.dests].reverse() }))))).toEqual(inOrder);
+        expect(
+          texts(packedOf(rows.map((r) => ({ ...r, dests: [...r.dests.slice(1), ...r.dests.slice(0, 1)] })))),
+        ).toEqual(inOrder);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('the read-back after an apply', () => {
