@@ -13,6 +13,7 @@ import {
   type DestinationKey,
   type DestinationSpec,
 } from './destination.js';
+import { canonicalAddress } from './address.js';
 import { abortError, ApplyError, errnoCode, IpvsError, type UndoFailure } from './errors.js';
 import { K } from './constants.js';
 import type { RawDestKey, RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
@@ -21,6 +22,7 @@ import { serviceKeyToRaw, serviceSpecFromRaw, serviceSpecToRaw, type ServiceKey,
 import {
   destinationDifferences,
   destinationId,
+  destinationIdOf,
   emptyDestination,
   serviceDifferences,
   serviceId,
@@ -82,9 +84,13 @@ export type Change = ServiceChange | DestinationChange;
  * only if it is needed (a plan of tens of thousands of adds needs none).
  */
 export interface Step {
-  change: Change;
+  /** The change (made when first read, for the many destinations a plan adds). */
+  readonly change: Change;
   command: RawCommand;
   undo: RawCommand[] | null;
+  /** The change's action and service, without making the change. */
+  readonly action: Change['action'];
+  readonly serviceText: string;
 }
 
 /** The commands that undo a step. */
@@ -103,11 +109,16 @@ export function serviceKey(s: RawServiceKey): RawServiceKey {
 }
 
 export function addServiceStep(after: RawServiceSpec, spec?: ServiceSpec): Step {
-  return {
-    change: { kind: 'service', action: 'add', service: serviceId(after), after: spec ?? serviceSpecFromRaw(after) },
-    command: { op: 'addService', service: after },
-    undo: null,
-  };
+  return stepOf(
+    { kind: 'service', action: 'add', service: serviceId(after), after: spec ?? serviceSpecFromRaw(after) },
+    { op: 'addService', service: after },
+    null,
+  );
+}
+
+/** A step whose change is made now. */
+function stepOf(change: Change, command: RawCommand, undo: RawCommand[] | null): Step {
+  return { change, command, undo, action: change.action, serviceText: change.service };
 }
 
 export function editServiceStep(
@@ -116,8 +127,8 @@ export function editServiceStep(
   fields: ServiceField[],
   spec?: ServiceSpec,
 ): Step {
-  return {
-    change: {
+  return stepOf(
+    {
       kind: 'service',
       action: 'edit',
       service: serviceId(after),
@@ -125,34 +136,72 @@ export function editServiceStep(
       after: spec ?? serviceSpecFromRaw(after),
       fields,
     },
-    command: { op: 'editService', service: after },
-    undo: [{ op: 'editService', service: before }],
-  };
+    { op: 'editService', service: after },
+    [{ op: 'editService', service: before }],
+  );
 }
 
 /** Deleting a service; its undo adds it back with `destinations`. */
 export function deleteServiceStep(before: RawServiceSpec, destinations: Iterable<RawDestSpec>): Step {
   const dests = [...destinations];
-  return {
-    change: {
+  return stepOf(
+    {
       kind: 'service',
       action: 'delete',
       service: serviceId(before),
       before: serviceSpecFromRaw(before),
       destinations: dests.map(destinationSpecFromRaw),
     },
-    command: { op: 'deleteService', service: serviceKey(before) },
-    undo: [
+    { op: 'deleteService', service: serviceKey(before) },
+    [
       { op: 'addService', service: before },
       ...dests.map((dest): RawCommand => ({ op: 'addDestination', service: serviceKey(before), dest })),
     ],
-  };
+  );
 }
 
 /**
- * Adding a destination. The service's raw key and the keys as text, when
- * the caller has them (a plan adds thousands of destinations to a few
- * services, and makes each of these once per service).
+ * Adding a destination: its change is made when first read. A plan adds
+ * tens of thousands of destinations, and apply() reads none of their
+ * changes; each would be an object and a key as text, kept to the end.
+ */
+class AddDestinationStep implements Step {
+  readonly command: RawCommand;
+  readonly undo = null;
+  readonly action = 'add';
+  #change: Change | undefined;
+
+  constructor(
+    key: RawServiceKey,
+    private readonly after: RawDestSpec,
+    readonly serviceText: string,
+    private readonly spec: DestinationSpec | undefined,
+    private readonly destinationText: string | undefined,
+  ) {
+    this.command = { op: 'addDestination', service: key, dest: after };
+  }
+
+  get change(): Change {
+    return (this.#change ??= {
+      kind: 'destination',
+      action: 'add',
+      service: this.serviceText,
+      destination: this.destinationText ?? destinationText(this.after, this.spec),
+      after: this.spec ?? destinationSpecFromRaw(this.after),
+    });
+  }
+}
+
+/** A destination's key as text; from its spec's address when there is one (its text is made once per address). */
+function destinationText(dest: RawDestSpec, spec: DestinationSpec | undefined): string {
+  const address = spec === undefined ? undefined : canonicalAddress(spec.address);
+  return address === undefined ? destinationId(dest) : destinationIdOf(address, dest.af, dest.port);
+}
+
+/**
+ * Adding a destination. The service's raw key and its text, when the caller
+ * has them (a plan adds thousands of destinations to a few services, and
+ * makes each of these once per service).
  */
 export function addDestinationStep(
   service: RawServiceKey,
@@ -160,19 +209,9 @@ export function addDestinationStep(
   spec?: DestinationSpec,
   key = serviceKey(service),
   serviceText = serviceId(service),
-  destinationText = destinationId(after),
+  destinationText?: string,
 ): Step {
-  return {
-    change: {
-      kind: 'destination',
-      action: 'add',
-      service: serviceText,
-      destination: destinationText,
-      after: spec ?? destinationSpecFromRaw(after),
-    },
-    command: { op: 'addDestination', service: key, dest: after },
-    undo: null,
-  };
+  return new AddDestinationStep(key, after, serviceText, spec, destinationText);
 }
 
 export function editDestinationStep(
@@ -182,8 +221,8 @@ export function editDestinationStep(
   fields: DestinationField[],
   spec?: DestinationSpec,
 ): Step {
-  return {
-    change: {
+  return stepOf(
+    {
       kind: 'destination',
       action: 'edit',
       service: serviceId(service),
@@ -192,23 +231,23 @@ export function editDestinationStep(
       after: spec ?? destinationSpecFromRaw(after),
       fields,
     },
-    command: { op: 'editDestination', service: serviceKey(service), dest: after },
-    undo: [{ op: 'editDestination', service: serviceKey(service), dest: before }],
-  };
+    { op: 'editDestination', service: serviceKey(service), dest: after },
+    [{ op: 'editDestination', service: serviceKey(service), dest: before }],
+  );
 }
 
 export function deleteDestinationStep(service: RawServiceKey, before: RawDestSpec): Step {
-  return {
-    change: {
+  return stepOf(
+    {
       kind: 'destination',
       action: 'delete',
       service: serviceId(service),
       destination: destinationId(before),
       before: destinationSpecFromRaw(before),
     },
-    command: { op: 'deleteDestination', service: serviceKey(service), dest: before },
-    undo: [{ op: 'addDestination', service: serviceKey(service), dest: before }],
-  };
+    { op: 'deleteDestination', service: serviceKey(service), dest: before },
+    [{ op: 'addDestination', service: serviceKey(service), dest: before }],
+  );
 }
 
 /** A change in a few words: `add destination 198.51.100.1:80 to TCP 192.0.2.1:80`. */
@@ -584,5 +623,5 @@ function batchStep(entry: BatchChange, table: Table): Step {
  */
 function unknownStep(step: Step): Step {
   const { before: _before, ...change } = step.change as Change & { before?: unknown };
-  return { change: change as Change, command: step.command, undo: [] };
+  return stepOf(change as Change, step.command, []);
 }

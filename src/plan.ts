@@ -98,40 +98,59 @@ export interface Plan {
 }
 
 /**
- * A service of a desired state, validated: the table's entry, and the
- * document's service and destination specs as given (a change's `after`),
- * the specs in the order of `destinations`.
+ * A service of a desired state, validated: its raw spec, its destinations
+ * in the document's order (raw, and the specs as given: a change's
+ * `after`), and the document's service as given. The destinations by key
+ * (`destinations`, as a table holds them) are made when first asked for:
+ * a table that lists them as the document has them compares without keys.
  */
-interface Wanted extends TableService {
-  document: Record<string, unknown>;
-  specs: unknown[];
-  /** The raw destinations in the document's order (`destinations` keyed, these by position). */
-  list: RawDestSpec[];
-  /** Each spec by its destination's key, made for the first edit that needs one. */
-  specByKey?: Map<string, DestinationSpec>;
+class Wanted implements TableService {
+  #byKey: Map<string, RawDestSpec> | undefined;
+  #specByKey: Map<string, DestinationSpec> | undefined;
+
+  constructor(
+    readonly raw: RawServiceSpec,
+    readonly document: Record<string, unknown>,
+    readonly specs: unknown[],
+    readonly list: RawDestSpec[],
+  ) {}
+
+  /** Destination `k`'s key as text (its address's canonical text made once per address). */
+  keyAt(k: number): string {
+    const dest = this.list[k]!;
+    return destinationIdOf(canonicalAddress((this.specs[k] as { address: string }).address)!, dest.af, dest.port);
+  }
+
+  get destinations(): Map<string, RawDestSpec> {
+    if (this.#byKey === undefined) {
+      const byKey = new Map<string, RawDestSpec>();
+      for (let k = 0; k < this.list.length; k++) byKey.set(this.keyAt(k), this.list[k]!);
+      this.#byKey = byKey;
+    }
+    return this.#byKey;
+  }
+
+  /** A destination's spec as the document gave it, by key. */
+  specOf(key: string): DestinationSpec {
+    if (this.#specByKey === undefined) {
+      const byKey = new Map<string, DestinationSpec>();
+      for (let k = 0; k < this.list.length; k++) byKey.set(this.keyAt(k), this.specs[k] as DestinationSpec);
+      this.#specByKey = byKey;
+    }
+    return this.#specByKey.get(key)!;
+  }
+
+  /** The service's spec as the document gave it, without its destinations. */
+  serviceSpec(): ServiceSpec {
+    const { destinations: _destinations, ...spec } = this.document;
+    return spec as unknown as ServiceSpec;
+  }
 }
 
 /** A desired state, validated: its table, each service with its specs as given. */
 interface Desired {
   table: Map<string, Wanted>;
   onlyListed: boolean;
-}
-
-/** A wanted service's spec as the document gave it, without its destinations. */
-function serviceSpecOf(want: Wanted): ServiceSpec {
-  const { destinations: _destinations, ...spec } = want.document;
-  return spec as unknown as ServiceSpec;
-}
-
-/** A wanted destination's spec as the document gave it. */
-function destinationSpecOf(want: Wanted, key: string): DestinationSpec {
-  if (want.specByKey === undefined) {
-    const byKey = new Map<string, DestinationSpec>();
-    let k = 0;
-    for (const id of want.destinations.keys()) byKey.set(id, want.specs[k++] as DestinationSpec);
-    want.specByKey = byKey;
-  }
-  return want.specByKey.get(key)!;
 }
 
 /**
@@ -155,6 +174,40 @@ function located(where: string, e: unknown): unknown {
   if (e instanceof RangeError) return outOfRange(`${where}: ${e.message}`);
   if (e instanceof TypeError) return invalidType(`${where}: ${e.message}`);
   return e;
+}
+
+/** Beyond this many destinations a service's are told apart by key, not pair by pair. */
+const PAIRWISE = 16;
+
+/**
+ * The first destination of a wanted service whose key an earlier one has,
+ * or -1. A few are compared pair by pair, with no key as text; more by key.
+ */
+function repeatedAt(want: Wanted): number {
+  const list = want.list;
+  if (list.length > PAIRWISE) {
+    const seen = new Set<string>();
+    for (let k = 0; k < list.length; k++) {
+      const key = want.keyAt(k);
+      if (seen.has(key)) return k;
+      seen.add(key);
+    }
+    return -1;
+  }
+  for (let k = 1; k < list.length; k++) {
+    const a = list[k]!;
+    for (let m = 0; m < k; m++) {
+      const b = list[m]!;
+      if (a.port === b.port && a.af === b.af && sameAddress(a.addr, b.addr)) return k;
+    }
+  }
+  return -1;
+}
+
+function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  for (let k = 0; k < 16; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /**
@@ -198,7 +251,6 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
     if (dests !== undefined && !Array.isArray(dests)) {
       throw invalidType(`services[${i}].destinations must be an array, got ${describe(dests)}`);
     }
-    const byId = new Map<string, RawDestSpec>();
     const destList = (dests as unknown[] | undefined) ?? [];
     const inOrder: RawDestSpec[] = new Array(destList.length);
     for (let j = 0; j < destList.length; j++) {
@@ -212,15 +264,15 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
           throw located(`services[${i}].destinations[${j}]`, e);
         }
       }
-      // The key's text from its address's, made once per address (not per entry).
-      const destId = destinationIdOf(canonicalAddress((d as { address: string }).address)!, dest.af, dest.port);
-      if (byId.has(destId)) {
-        throw outOfRange(`services[${i}].destinations[${j}]: destination ${destId} of ${id} is listed twice`);
-      }
-      byId.set(destId, dest);
       inOrder[j] = dest;
     }
-    table.set(id, { raw, destinations: byId, document: svc, specs: destList, list: inOrder });
+    const want = new Wanted(raw, svc, destList, inOrder);
+    const twice = repeatedAt(want);
+    if (twice >= 0) {
+      const key = want.keyAt(twice);
+      throw outOfRange(`services[${i}].destinations[${twice}]: destination ${key} of ${id} is listed twice`);
+    }
+    table.set(id, want);
   }
   return { table, onlyListed: o.onlyListed === true };
 }
@@ -362,7 +414,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
     seen.add(id);
     if (serviceDifferenceBits(current, want.raw) !== 0) {
       have = serviceAt(p, i);
-      editServices.push(editServiceStep(have, want.raw, serviceDifferences(have, want.raw), serviceSpecOf(want)));
+      editServices.push(editServiceStep(have, want.raw, serviceDifferences(have, want.raw), want.serviceSpec()));
     }
     if (sameDestinationsAt(p, first, last, want.list, dest)) continue;
     let matched = 0;
@@ -380,7 +432,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
         have ??= serviceAt(p, i);
         const before = destinationAt(p, j, emptyDestination(), true);
         const fields = destinationDifferences(dest, wanted);
-        editDests.push(editDestinationStep(have, before, wanted, fields, destinationSpecOf(want, key)));
+        editDests.push(editDestinationStep(have, before, wanted, fields, want.specOf(key)));
       }
     }
     if (matched < want.destinations.size) {
@@ -396,16 +448,23 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
   }
   for (const [id, want] of desired.table) {
     if (seen.has(id)) continue;
-    addServices.push(addServiceStep(want.raw, serviceSpecOf(want)));
+    addServices.push(addServiceStep(want.raw, want.serviceSpec()));
     const key = serviceKey(want.raw);
-    let k = 0;
-    // forEach, not for…of: no [key, value] pair per destination.
-    want.destinations.forEach((dest, destId) => {
-      const spec = want.specs[k++] as DestinationSpec;
-      addDests.push(addDestinationStep(want.raw, dest, spec, key, id, destId));
-    });
+    // In the document's order, each change made only if it is read.
+    for (let k = 0; k < want.list.length; k++) {
+      addDests.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
+    }
   }
   return deleteDests.concat(deleteServices, editServices, addServices, editDests, addDests);
+}
+
+const CHANGES = new WeakMap<readonly Step[], readonly Change[]>();
+
+/** The changes of steps, made once (each step makes its own once, too). */
+function changesOf(steps: readonly Step[]): readonly Change[] {
+  let changes = CHANGES.get(steps);
+  if (changes === undefined) CHANGES.set(steps, (changes = Object.freeze(steps.map((s) => s.change))));
+  return changes;
 }
 
 /** The plan from a snapshot of the table to a desired state (validated). */
@@ -415,10 +474,16 @@ export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   const summary = { add: 0, edit: 0, delete: 0 };
   const touched = new Set<string>();
   for (const s of steps) {
-    summary[s.change.action]++;
-    touched.add(s.change.service);
+    summary[s.action]++;
+    touched.add(s.serviceText);
   }
-  const plan: Plan = Object.freeze({ changes: Object.freeze(steps.map((s) => s.change)), summary });
+  const plan: Plan = Object.freeze({
+    // Made when first read: apply() gives them back, and a caller may never look.
+    get changes() {
+      return changesOf(steps);
+    },
+    summary,
+  });
   PLANS.set(plan, { steps, desired, from: { snapshot, ids, touched } });
   return plan;
 }
@@ -517,7 +582,7 @@ export async function applyPlan(
       false,
     );
   }
-  if (options.dryRun) return { changes: plan.changes, summary: plan.summary, applied: false, drift: [] };
+  if (options.dryRun) return resultOf(plan, false, []);
   // Without onProgress, the calls grow (runSteps): an abort still stops each between windows.
   const run = {
     op: 'apply',
@@ -545,7 +610,23 @@ export async function applyPlan(
     );
   }
   const after = stepsFrom(snapshot, parts.desired, parts.from);
-  return { changes: plan.changes, summary: plan.summary, applied: true, drift: after.map((s) => s.change) };
+  return resultOf(
+    plan,
+    true,
+    after.map((s) => s.change),
+  );
+}
+
+/** What apply() gives back: the plan's changes made when first read, as the plan's are. */
+function resultOf(plan: Plan, applied: boolean, drift: readonly Change[]): ApplyResult {
+  return {
+    get changes() {
+      return plan.changes;
+    },
+    summary: plan.summary,
+    applied,
+    drift,
+  };
 }
 
 /** A destination to drain: its service's key and its spec before. */

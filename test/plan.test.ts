@@ -320,6 +320,19 @@ describe('the desired state', () => {
       /destinations must be an array/,
     );
   });
+
+  it('refuses a destination listed twice, however its address is written and however many there are', () => {
+    // A few are told apart pair by pair, many by key: both say the same.
+    for (const n of [2, 5, 40]) {
+      const destinations = Array.from({ length: n - 1 }, (_, k) => ({ address: `2001:db8::${k + 1}` }));
+      destinations.push({ address: '2001:DB8:0::1' });
+      expect(() => validateDesired({ services: [{ ...dns, destinations }] })).toThrow(
+        `services[0].destinations[${n - 1}]: destination [2001:db8::1]:53 of UDP [2001:db8::1]:53 is listed twice`,
+      );
+      destinations[n - 1] = { address: '2001:db8::1', port: 54 } as never;
+      expect(() => validateDesired({ services: [{ ...dns, destinations }] })).not.toThrow();
+    }
+  });
 });
 
 describe('batch', () => {
