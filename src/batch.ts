@@ -86,8 +86,8 @@ export type Change = ServiceChange | DestinationChange;
 export interface Step {
   /** The change (made when first read, for the many destinations a plan adds). */
   readonly change: Change;
-  command: RawCommand;
-  undo: RawCommand[] | null;
+  readonly command: RawCommand;
+  readonly undo: RawCommand[] | null;
   /** The change's action and service, without making the change. */
   readonly action: Change['action'];
   readonly serviceText: string;
@@ -161,24 +161,32 @@ export function deleteServiceStep(before: RawServiceSpec, destinations: Iterable
 }
 
 /**
- * Adding a destination: its change is made when first read. A plan adds
- * tens of thousands of destinations, and apply() reads none of their
- * changes; each would be an object and a key as text, kept to the end.
+ * Adding a destination: the step is its own command, and its change is
+ * made when first read. A plan adds tens of thousands of destinations, and
+ * apply() reads none of their changes; each would be an object and a key as
+ * text, kept to the end.
  */
 class AddDestinationStep implements Step {
-  readonly command: RawCommand;
-  readonly undo = null;
-  readonly action = 'add';
+  readonly op = 'addDestination';
   #change: Change | undefined;
 
   constructor(
-    key: RawServiceKey,
-    private readonly after: RawDestSpec,
+    readonly service: RawServiceKey,
+    readonly dest: RawDestSpec,
     readonly serviceText: string,
     private readonly spec: DestinationSpec | undefined,
-    private readonly destinationText: string | undefined,
-  ) {
-    this.command = { op: 'addDestination', service: key, dest: after };
+  ) {}
+
+  get command(): RawCommand {
+    return this;
+  }
+
+  get undo(): null {
+    return null;
+  }
+
+  get action(): 'add' {
+    return 'add';
   }
 
   get change(): Change {
@@ -186,8 +194,8 @@ class AddDestinationStep implements Step {
       kind: 'destination',
       action: 'add',
       service: this.serviceText,
-      destination: this.destinationText ?? destinationText(this.after, this.spec),
-      after: this.spec ?? destinationSpecFromRaw(this.after),
+      destination: destinationText(this.dest, this.spec),
+      after: this.spec ?? destinationSpecFromRaw(this.dest),
     });
   }
 }
@@ -209,9 +217,8 @@ export function addDestinationStep(
   spec?: DestinationSpec,
   key = serviceKey(service),
   serviceText = serviceId(service),
-  destinationText?: string,
 ): Step {
-  return new AddDestinationStep(key, after, serviceText, spec, destinationText);
+  return new AddDestinationStep(key, after, serviceText, spec);
 }
 
 export function editDestinationStep(

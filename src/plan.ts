@@ -442,7 +442,7 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
       let k = 0;
       want.destinations.forEach((d, destKey) => {
         const spec = want.specs[k++] as DestinationSpec;
-        if (!present.has(destKey)) addDests.push(addDestinationStep(want.raw, d, spec, key, id, destKey));
+        if (!present.has(destKey)) addDests.push(addDestinationStep(want.raw, d, spec, key, id));
       });
     }
   }
