@@ -380,7 +380,13 @@ function sameDestinationAt(p: PackedSnapshot, j: number, want: RawDestSpec, dest
  * it was then needs no steps now either, and is not compared again. `ids`,
  * when given, receives each service's key as text, by position.
  */
-function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?: string[]): Step[] {
+function stepsFrom(
+  p: PackedSnapshot,
+  desired: Desired,
+  from?: PlannedFrom,
+  ids?: string[],
+  summary?: Plan['summary'],
+): Step[] {
   const deleteDests: Step[] = [];
   const deleteServices: Step[] = [];
   const editServices: Step[] = [];
@@ -455,6 +461,11 @@ function stepsFrom(p: PackedSnapshot, desired: Desired, from?: PlannedFrom, ids?
       addDests.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
     }
   }
+  if (summary) {
+    summary.add = addServices.length + addDests.length;
+    summary.edit = editServices.length + editDests.length;
+    summary.delete = deleteServices.length + deleteDests.length;
+  }
   return deleteDests.concat(deleteServices, editServices, addServices, editDests, addDests);
 }
 
@@ -470,13 +481,12 @@ function changesOf(steps: readonly Step[]): readonly Change[] {
 /** The plan from a snapshot of the table to a desired state (validated). */
 export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   const ids: string[] = new Array(snapshot.serviceCount);
-  const steps = stepsFrom(snapshot, desired, undefined, ids);
   const summary = { add: 0, edit: 0, delete: 0 };
+  const steps = stepsFrom(snapshot, desired, undefined, ids, summary);
   const touched = new Set<string>();
-  for (const s of steps) {
-    summary[s.action]++;
-    touched.add(s.serviceText);
-  }
+  let last: string | undefined;
+  // A service's steps mostly come one after another (its added destinations).
+  for (const s of steps) if (s.serviceText !== last) touched.add((last = s.serviceText));
   const plan: Plan = Object.freeze({
     // Made when first read: apply() gives them back, and a caller may never look.
     get changes() {

@@ -6,7 +6,7 @@ import { formatAddress, familyOf } from './address.js';
 import { K } from './constants.js';
 import type { RawDestKey, RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import { destinationAt, emptyService, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
-import { protocolByNumber } from './vocabulary/protocols.js';
+import { PROTOCOLS } from './vocabulary/protocols.js';
 import { SCHEDULER_FLAG_BITS } from './vocabulary/scheduler-flags.js';
 
 /** A service of a table: its settings and its destinations, by key. */
@@ -25,13 +25,16 @@ export type DestinationField = 'forwarding' | 'weight' | 'upperThreshold' | 'low
 
 const addressId = (af: number, addr: Uint8Array): string => formatAddress(familyOf(af), addr);
 
+/** Each protocol's name in a service's key as text, made once (a plan names thousands of services). */
+const PROTOCOL_TEXT = new Map(PROTOCOLS.map((p) => [p.number as number, p.name.toUpperCase()]));
+
 /**
  * A service's key as text, readable and unique: `TCP 192.0.2.1:80`,
  * `UDP [2001:db8::1]:53`, `FWM 5` (IPv4) or `FWM 5 IPv6`.
  */
 export function serviceId(k: RawServiceKey): string {
   if (k.fwmark !== 0) return k.af === K.AF_INET6 ? `FWM ${k.fwmark} IPv6` : `FWM ${k.fwmark}`;
-  const protocol = protocolByNumber(k.protocol)?.name.toUpperCase() ?? `IP_${k.protocol}`;
+  const protocol = PROTOCOL_TEXT.get(k.protocol) ?? `IP_${k.protocol}`;
   const address = addressId(k.af, k.addr);
   return k.af === K.AF_INET6 ? `${protocol} [${address}]:${k.port}` : `${protocol} ${address}:${k.port}`;
 }
