@@ -5,19 +5,31 @@ import { basename, delimiter, join, sep } from 'node:path';
 
 import { main } from './main.js';
 
+/** Text of ASCII only: its characters are its bytes. */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Writes all of `text` to a descriptor synchronously; a reader gone away (EPIPE) ends the program quietly. */
 function writeAll(fd: number, text: string | Uint8Array): void {
+  if (typeof text === 'string' && ASCII.test(text)) {
+    // Written from the string, without a Buffer made of it: a plan of a large
+    // table is megabytes of lines, and each Buffer is memory outside V8's heap
+    // that counts towards its next collection.
+    for (let off = 0; off < text.length;) off += written(() => writeSync(fd, text.slice(off), null, 'latin1'));
+    return;
+  }
   const data = typeof text === 'string' ? Buffer.from(text) : text;
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += writeSync(fd, data, off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') continue;
-      if (code === 'EPIPE') process.exit(141);
-      throw e;
-    }
+  for (let off = 0; off < data.length;) off += written(() => writeSync(fd, data, off));
+}
+
+/** The bytes one write wrote: 0 to try again (EAGAIN); a reader gone away (EPIPE) ends the program quietly. */
+function written(write: () => number): number {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN') return 0;
+    if (code === 'EPIPE') process.exit(141);
+    throw e;
   }
 }
 
