@@ -168,6 +168,9 @@ export function deleteServiceStep(before: RawServiceSpec, destinations: Iterable
  */
 class AddDestinationStep implements Step {
   readonly op = 'addDestination';
+  // A field, not a getter: the request writer reads it for every step, at
+  // first in V8's interpreter, where a getter is a call.
+  readonly command: RawCommand = this;
   #change: Change | undefined;
 
   constructor(
@@ -176,10 +179,6 @@ class AddDestinationStep implements Step {
     readonly serviceText: string,
     private readonly spec: DestinationSpec | undefined,
   ) {}
-
-  get command(): RawCommand {
-    return this;
-  }
 
   get undo(): null {
     return null;
