@@ -28,7 +28,13 @@ import { drain, drainOps, drainRequest } from './drain.js';
 import { IpvsError } from './errors.js';
 import type { RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
 import type { RawIpvs } from './raw.js';
-import { DESIRED_SERVICE_FIELDS, serviceSpecFromRaw, serviceSpecToRaw, type ServiceSpec } from './service.js';
+import {
+  DESIRED_SERVICE_FIELDS,
+  plainServiceToRaw,
+  serviceSpecFromRaw,
+  serviceSpecToRaw,
+  type ServiceSpec,
+} from './service.js';
 import {
   D,
   DEST_COLUMN as DV,
@@ -237,7 +243,8 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
     let raw: RawServiceSpec;
     try {
       svc = object('service', list[i]);
-      raw = serviceSpecToRaw(svc as unknown as ServiceSpec, DESIRED_SERVICE_FIELDS);
+      // The common spec the short way; anything else (or wrong) the facade's.
+      raw = plainServiceToRaw(svc) ?? serviceSpecToRaw(svc as unknown as ServiceSpec, DESIRED_SERVICE_FIELDS);
     } catch (e) {
       throw located(`services[${i}]`, e);
     }

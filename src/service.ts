@@ -1,6 +1,6 @@
 // Virtual services: the key that names one, the spec that asks for one, and
 // the info the kernel reports, with the conversions to and from the addon.
-import { addressField, afOf, familyOf, formatAddress, parseAddress, type Family } from './address.js';
+import { addressField, afOf, familyOf, formatAddress, parseAddress, parseShared, type Family } from './address.js';
 import { K } from './constants.js';
 import { DEFAULT_PERSISTENCE_TIMEOUT, MAX_TIMEOUT } from './vocabulary/limits.js';
 import { dottedMask, FULL_MASK, prefixToMask } from './vocabulary/netmask.js';
@@ -256,6 +256,64 @@ export function serviceSpecToRaw(spec: ServiceSpec, fields: readonly string[] = 
     flags,
     timeout,
     netmask,
+  };
+}
+
+// The common spec's protocols by name, and the scheduler names it takes:
+// printable ASCII (a byte a character), as many as the kernel's buffer holds.
+const PLAIN_PROTOCOLS = new Map<unknown, number>(SERVICE_PROTOCOLS.map((p) => [p, protocolByName(p)!.number]));
+const PLAIN_SCHEDULER = new RegExp(`^[!-~]{1,${K.IP_VS_SCHEDNAME_MAXLEN - 1}}$`);
+
+/**
+ * serviceSpecToRaw of a desired state's service for the common spec
+ * (protocol, address, port other than 0, scheduler; each valid), in one
+ * pass that makes nothing but its result; its `destinations` are the
+ * caller's. Undefined for anything else (another field, a value it would
+ * refuse): the caller then calls serviceSpecToRaw, which decides and says why.
+ */
+export function plainServiceToRaw(spec: unknown): RawServiceSpec | undefined {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return undefined;
+  const s = spec as Record<string, unknown>;
+  for (const key in s) {
+    switch (key) {
+      case 'protocol':
+      case 'address':
+      case 'port':
+      case 'scheduler':
+      case 'destinations':
+        continue;
+      default:
+        if (s[key] !== undefined) return undefined;
+    }
+  }
+  const protocol = PLAIN_PROTOCOLS.get(s.protocol);
+  const parsed = typeof s.address === 'string' ? parseShared(s.address) : undefined;
+  const port = s.port;
+  const scheduler = s.scheduler === undefined ? 'wlc' : s.scheduler;
+  if (
+    protocol === undefined ||
+    parsed === undefined ||
+    typeof port !== 'number' ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535 ||
+    typeof scheduler !== 'string' ||
+    !PLAIN_SCHEDULER.test(scheduler)
+  ) {
+    return undefined;
+  }
+  // The same fields in the same order as serviceSpecToRaw's.
+  return {
+    af: afOf(parsed.family),
+    protocol,
+    addr: parsed.bytes,
+    port,
+    fwmark: 0,
+    scheduler,
+    pe: '',
+    flags: 0,
+    timeout: 0,
+    netmask: FULL_MASK[parsed.family],
   };
 }
 
