@@ -88,8 +88,7 @@ export interface Step {
   readonly change: Change;
   readonly command: RawCommand;
   readonly undo: RawCommand[] | null;
-  /** The change's action and service, without making the change. */
-  readonly action: Change['action'];
+  /** The change's service, without making the change. */
   readonly serviceText: string;
 }
 
@@ -118,7 +117,7 @@ export function addServiceStep(after: RawServiceSpec, spec?: ServiceSpec): Step 
 
 /** A step whose change is made now. */
 function stepOf(change: Change, command: RawCommand, undo: RawCommand[] | null): Step {
-  return { change, command, undo, action: change.action, serviceText: change.service };
+  return { change, command, undo, serviceText: change.service };
 }
 
 export function editServiceStep(
@@ -182,10 +181,6 @@ class AddDestinationStep implements Step {
 
   get undo(): null {
     return null;
-  }
-
-  get action(): 'add' {
-    return 'add';
   }
 
   get change(): Change {

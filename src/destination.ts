@@ -10,7 +10,7 @@ import {
   forwardingByValue,
   type Forwarding,
 } from './vocabulary/forwarding.js';
-import { type FieldOf, integer, knownKeys, object, observedFields, oneOf, outOfRange } from './validate.js';
+import { type FieldOf, integer, knownKeys, object, observedFields, oneOf, outOfRange, within } from './validate.js';
 
 /** How packets reach the real server: NAT, direct routing, an IP tunnel, or this host. */
 export type { Forwarding };
@@ -183,9 +183,6 @@ export function destinationSpecToRaw(spec: DestinationSpec, service: RawServiceK
 const PLAIN_FORWARDING = new Map<unknown, number>(
   FORWARDING_METHODS.filter((f) => f.name !== 'tunnel').map((f) => [f.name, f.value]),
 );
-
-const within = (v: unknown, min: number, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
  * destinationSpecToRaw for the common spec (address, port, forwarding

@@ -139,8 +139,10 @@ class Wanted implements TableService {
   /** A destination's spec as the document gave it, by key. */
   specOf(key: string): DestinationSpec {
     if (this.#specByKey === undefined) {
+      // The keys `destinations` made, in the document's order.
       const byKey = new Map<string, DestinationSpec>();
-      for (let k = 0; k < this.list.length; k++) byKey.set(this.keyAt(k), this.specs[k] as DestinationSpec);
+      let k = 0;
+      for (const key of this.destinations.keys()) byKey.set(key, this.specs[k++] as DestinationSpec);
       this.#specByKey = byKey;
     }
     return this.#specByKey.get(key)!;
@@ -204,16 +206,10 @@ function repeatedAt(want: Wanted): number {
     const a = list[k]!;
     for (let m = 0; m < k; m++) {
       const b = list[m]!;
-      if (a.port === b.port && a.af === b.af && sameAddress(a.addr, b.addr)) return k;
+      if (a.port === b.port && a.af === b.af && (a.addr === b.addr || sameBytes(a.addr, 0, b.addr, 0, 16))) return k;
     }
   }
   return -1;
-}
-
-function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  for (let k = 0; k < 16; k++) if (a[k] !== b[k]) return false;
-  return true;
 }
 
 /**
@@ -370,10 +366,7 @@ function sameDestinationsAt(p: PackedSnapshot, first: number, last: number, list
 function sameDestinationAt(p: PackedSnapshot, j: number, want: RawDestSpec, dest: RawDestSpec): boolean {
   destinationAt(p, j, dest, false);
   if (dest.af !== want.af || dest.port !== want.port || destinationDifferenceBits(dest, want) !== 0) return false;
-  const a = p.destAddrs;
-  const addr = want.addr;
-  for (let b = 0, at = j * 16; b < 16; b++) if (a[at + b] !== addr[b]) return false;
-  return true;
+  return sameBytes(p.destAddrs, j * 16, want.addr, 0, 16);
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   observedFields,
   oneOf,
   outOfRange,
+  within,
 } from './validate.js';
 
 /** A virtual service's protocol: `'tcp'`, `'udp'` or `'sctp'`. */
@@ -293,10 +294,7 @@ export function plainServiceToRaw(spec: unknown): RawServiceSpec | undefined {
   if (
     protocol === undefined ||
     parsed === undefined ||
-    typeof port !== 'number' ||
-    !Number.isInteger(port) ||
-    port < 1 ||
-    port > 65535 ||
+    !within(port, 1, 65535) ||
     typeof scheduler !== 'string' ||
     !PLAIN_SCHEDULER.test(scheduler)
   ) {

@@ -169,6 +169,22 @@ describe('plan', () => {
     expect(plan.changes[1]).toMatchObject({ destinations: [{ address: '2001:db8::10', port: 53 }] });
   });
 
+  it('tells a destination whose address changed at the same position from one that stayed', () => {
+    const moved: DesiredState = {
+      services: [
+        {
+          ...base.services[0]!,
+          destinations: [{ address: '198.51.100.9', forwarding: 'masq' }, base.services[0]!.destinations![1]!],
+        },
+        base.services[1]!,
+      ],
+    };
+    expect(summaryOf(moved, tableFor(base))).toEqual([
+      'delete destination 198.51.100.1:80 from TCP 192.0.2.1:80',
+      'add destination 198.51.100.9:80 to TCP 192.0.2.1:80',
+    ]);
+  });
+
   it('leaves services the document does not name alone with onlyListed', () => {
     const only: DesiredState = { services: [{ ...web, scheduler: 'rr', destinations: [] }] };
     expect(summaryOf(only, tableFor(base), true)).toEqual([
