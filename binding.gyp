@@ -14,6 +14,7 @@
         "native/decode.cc",
         "native/destination.cc",
         "native/error.cc",
+        "native/executor.cc",
         "native/info.cc",
         "native/listing.cc",
         "native/netlink.cc",

@@ -12,12 +12,12 @@
 #include <map>
 #include <mutex>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include "cancel.h"
 #include "column.h"
 #include "destination.h"
+#include "executor.h"
 #include "packed.h"
 #include "service.h"
 #include "socket.h"
@@ -120,13 +120,14 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
     std::vector<OwnColumns> parts(threads - 1);
     // One slot per worker, and one for a worker that could not start.
     std::vector<std::exception_ptr> failures(threads + 1);
-    std::vector<std::thread> workers;
-    workers.reserve(threads);  // a vector that cannot grow must not leave threads unjoined
-    // Contiguous slices, one per socket: each thread owns its slice of t.counts.
+    // Each job uses this frame: Wait() returns only once every job posted has ended.
+    Latch latch;
+    // Contiguous slices, one per socket: each job owns its slice of t.counts.
     // The first failure stops the others (through `stop`).
     for (size_t w = 0; w < threads && !stop.requested(); w++) {
+      latch.Add();
       try {
-        workers.emplace_back([&, w] {
+        Executor::Shared().Post([&, w] {
           NameThread("ipvs-dump");
           try {
             DestColumns out = w == 0 ? own : parts[w - 1].View();
@@ -140,13 +141,15 @@ void Take(const std::shared_ptr<GenlSocket>& sock, size_t poolSize, Taken& t, St
             failures[w] = std::current_exception();
             stop.Request(ECANCELED);
           }
+          latch.Done();
         });
       } catch (...) {
+        latch.Done();
         failures[threads] = ThreadStartException("a snapshot thread");
         stop.Request(ECANCELED);
       }
     }
-    for (auto& worker : workers) worker.join();
+    latch.Wait();
     // A worker's own failure, not the stop it caused, is what went wrong;
     // the caller's stop (abort, close) is reported as such.
     if (stop.reason() == EBADF) stop.ThrowIfRequested();

@@ -9,9 +9,10 @@
 //
 // - Task runs on a libuv worker: only for short, bounded work (one netlink
 //   exchange, which has a deadline; a small /proc file).
-// - ThreadTask runs on a thread of the addon's own, so that long work (a
-//   snapshot's 1 + N dumps, a count over the connection table) never holds one
-//   of the four threads that the host's fs, dns and crypto calls share.
+// - ThreadTask runs on a thread of the addon's own (native/executor.h: kept
+//   for the next call), so that long work (a snapshot's 1 + N dumps, a count
+//   over the connection table) never holds one of the four threads that the
+//   host's fs, dns and crypto calls share.
 //
 // A program that owns its process and waits for each call anyway (the `ipvs`
 // command) may ask for both to run inline instead (RunsInline): the work runs
@@ -32,6 +33,7 @@
 #include <thread>
 #include <utility>
 
+#include "executor.h"
 #include "netlink.h"
 #include "stop.h"
 
@@ -238,7 +240,7 @@ class ThreadTask {
   using Work = std::function<void(Result&, Stop&)>;
   using Build = std::function<Napi::Value(Napi::Env, Result&)>;
 
-  // Runs `work` on a new thread of the addon's and returns its promise. The
+  // Runs `work` on a thread of the addon's and returns its promise. The
   // work checks `stop` between its steps (an AbortSignal, or close()). A
   // thread that cannot start rejects the promise (EAGAIN).
   static Napi::Promise Run(Napi::Env env, const char* op, StopPtr stop, Work work, Build build) {
@@ -262,10 +264,10 @@ class ThreadTask {
       return promise;
     }
     try {
-      std::thread([task] {
+      Executor::Shared().Post([task] {
         NameThread("ipvs-task");
         task->Execute();
-      }).detach();
+      });
     } catch (...) {
       // EAGAIN (std::system_error), or ENOMEM for the thread's state.
       napi_release_threadsafe_function(task->tsfn_, napi_tsfn_abort);

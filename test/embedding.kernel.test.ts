@@ -6,7 +6,7 @@
 // descriptors and memory go back to where they were. Faults come from the
 // preloaded test/faults/faults.c, in child processes.
 import { pbkdf2 } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +71,15 @@ describe('40,000 connections read six times at once', () => {
   }, 300_000);
 
   it('stops a read and a count promptly when their AbortSignal aborts, and their threads end', async () => {
-    const threads = () => readdirSync('/proc/self/task').length;
+    // Less the addon's idle threads (kept for the next call: native/executor.h).
+    const busy = (t: string) => {
+      try {
+        return readFileSync(`/proc/self/task/${t}/comm`, 'latin1').trim() !== 'ipvs-idle';
+      } catch {
+        return false; // ended meanwhile
+      }
+    };
+    const threads = () => readdirSync('/proc/self/task').filter(busy).length;
     const base = threads();
     for (const parallel of [1, 2] as const) {
       // A read: aborted while its consumer is at the first batch (a loop that
@@ -204,6 +212,66 @@ describe('faults and lifecycle (child processes)', () => {
     expect(r.snapshot).toBe(601);
     expect(r.connections).toBeGreaterThanOrEqual(5000);
     expect(r.threads[1]).toBe(r.threads[0]);
+  });
+
+  it('keeps its threads for the next call: none started by later snapshots, concurrent ones never wait, idle ones end', async () => {
+    const r = await runChild<{
+      first: number;
+      later: number;
+      idle: number;
+      concurrent: number[];
+      withoutStarts: string;
+      ended: number;
+    }>(
+      `
+      const all = () => readdirSync('/proc/self/task').length;
+      const idleNow = () => threadNames().split(',').filter((n) => n === 'ipvs-idle').length;
+      const ipvs = await open({ netns: process.env.NETNS });
+      await settle();
+      await ipvs.packedSnapshot({ poolSize: 4 });
+      const first = all();
+      for (let i = 0; i < 50; i++) await ipvs.packedSnapshot({ poolSize: 4 });
+      const later = all();
+      const idle = idleNow();
+      // Eight at once, each with four sockets: a task waits for its dump
+      // workers, and gets new threads rather than waiting for another task.
+      const concurrent = await Promise.all(Array.from({ length: 8 }, () => ipvs.packedSnapshot({ poolSize: 4 }).then((p) => p.serviceCount)));
+      // Idle threads take the work: no thread needs to start.
+      fault('pthread_create:0:1000:EAGAIN');
+      const withoutStarts = await ipvs.packedSnapshot({ poolSize: 4 }).then((p) => 'ok ' + p.serviceCount, (e) => e.code);
+      fault('');
+      // IPVS_THREAD_IDLE_MS=400 here: idle threads end after 400 ms.
+      await sleep(1500);
+      const ended = idleNow();
+      await ipvs.close();
+      return { first, later, idle, concurrent, withoutStarts, ended };
+    `,
+      { faults: true, env: { ...env(), IPVS_THREAD_IDLE_MS: '400' } },
+    );
+    expect(r.later).toBe(r.first);
+    expect(r.idle).toBeGreaterThanOrEqual(3); // the task and two dump workers at least, between calls
+    expect(r.concurrent).toEqual(Array(8).fill(601));
+    expect(r.withoutStarts).toBe('ok 601');
+    expect(r.ended).toBe(0);
+  });
+
+  it('starts a thread per call and keeps none with IPVS_THREAD_IDLE_MS=0', async () => {
+    const r = await runChild<{ threads: number[]; idle: number }>(
+      `
+      const ipvs = await open({ netns: process.env.NETNS });
+      await ipvs.packedSnapshot({ poolSize: 4 });
+      await settle();
+      const base = readdirSync('/proc/self/task').length;
+      for (let i = 0; i < 20; i++) await ipvs.packedSnapshot({ poolSize: 4 });
+      await settle();
+      const idle = threadNames().split(',').filter((n) => n === 'ipvs-idle').length;
+      await ipvs.close();
+      return { threads: [base, readdirSync('/proc/self/task').length], idle };
+    `,
+      { env: { ...env(), IPVS_THREAD_IDLE_MS: '0' } },
+    );
+    expect(r.threads[1]).toBe(r.threads[0]);
+    expect(r.idle).toBe(0);
   });
 
   it('retries interrupted system calls and rejects other failures of them with their errno', async () => {

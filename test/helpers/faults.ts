@@ -42,7 +42,9 @@ import { createRequire } from 'node:module';
 const { open, IpvsError } = ipvs;
 // The addon itself (the same module the package loads), for its raw exports.
 const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)});
-const threads = () => readdirSync('/proc/self/task').length;
+// The process's threads, less the addon's idle ones (kept for the next call: native/executor.h).
+const busy = (t) => { try { return readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim() !== 'ipvs-idle'; } catch { return false; } };
+const threads = () => readdirSync('/proc/self/task').filter(busy).length;
 const threadNames = () => readdirSync('/proc/self/task').map((t) => readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim()).sort().join(',');
 const descriptors = () => readdirSync('/proc/self/fd').length;
 const rss = () => process.memoryUsage().rss;
@@ -92,7 +94,14 @@ export interface ChildOptions {
  * child's stderr when it fails, is killed by a signal (a crash) or times out.
  */
 export async function runChild<T = Record<string, unknown>>(body: string, options: ChildOptions = {}): Promise<T> {
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env, IPVS_FAULT: '' };
+  // Under faults each call starts its own threads (none kept idle between
+  // calls), so that a sweep of thread starts meets the same starts each time.
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...(options.faults ? { IPVS_THREAD_IDLE_MS: '0' } : {}),
+    ...options.env,
+    IPVS_FAULT: '',
+  };
   // After what is preloaded already (scripts/sanitize's runtime, which must come first).
   if (options.faults) env.LD_PRELOAD = [process.env.LD_PRELOAD, faultsLibrary()].filter(Boolean).join(' ');
   const script = `${PREAMBLE}\nconst result = await (async () => {\n${body}\n})();\nconsole.log(JSON.stringify(result));\n`;
