@@ -27,8 +27,10 @@ namespace ipvs {
 
 namespace {
 
-// Below this many services one socket is faster than starting threads.
-constexpr size_t kPoolThreshold = 64;
+// Below this many services one socket is faster than a pool: in the lab
+// (qemu, 2 vCPUs) one socket won at 100 to 500 services, the pool of 2 from
+// about 1,000 (docs/benchmarks.md, the thirteenth session).
+constexpr size_t kPoolThreshold = 256;
 // The snapshot as it is taken: the services decoded (their keys make the
 // destination requests), and the destinations decoded straight into their
 // packed columns, which JavaScript then takes over without a copy.

@@ -303,8 +303,9 @@ export class Ipvs implements AsyncDisposable {
   /**
    * Every service with its destinations and their counters, in one call
    * (1 + N dumps on a thread of the addon's), packed into typed arrays: no
-   * object per entry. `poolSize` sockets share the destination dumps of large
-   * tables (default: up to 4, one per core); `signal` aborts.
+   * object per entry. `poolSize` sockets share the destination dumps of
+   * tables of 256 services or more (default: up to 4, one per core); `signal`
+   * aborts.
    */
   async packedSnapshot(options: SnapshotOptions = {}): Promise<PackedSnapshot> {
     const o = object('options', options);

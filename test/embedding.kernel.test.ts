@@ -121,7 +121,7 @@ describe('faults and lifecycle (child processes)', () => {
     lab = await createLab();
     await prepare(lab, ['192.0.2.1']);
     // 600 services: a service dump takes several datagrams; 100+ destinations
-    // for the snapshot's socket pool (64 services and more).
+    // for the snapshot's socket pool (256 services and more).
     for (let i = 0; i < 600; i++) {
       const service = { protocol: 'tcp', address: '192.0.2.1', port: 1000 + i } as const;
       await lab.ipvs.addService(service);

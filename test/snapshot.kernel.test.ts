@@ -32,7 +32,8 @@ describe('snapshot', () => {
   it('equals the separate listings, with one socket and with a pool', async () => {
     await lab.ipvs.clear();
     const keys: ServiceKey[] = [];
-    for (let i = 0; i < 150; i++)
+    // Over the snapshot's pool threshold (256 services).
+    for (let i = 0; i < 300; i++)
       keys.push({ protocol: i % 2 ? 'udp' : 'tcp', address: `192.0.2.${(i % 200) + 1}`, port: 1000 + i });
     keys.push({ fwmark: 7, family: 'inet6' }, { protocol: 'tcp', address: '2001:db8::1', port: 443 });
     await Promise.all(keys.map((k, i) => lab.ipvs.addService({ ...k, scheduler: i % 3 ? 'rr' : 'wlc' })));
@@ -55,7 +56,7 @@ describe('snapshot', () => {
     expect(pooled.services).toEqual(expected);
     expect(pooled.takenAt).toBeGreaterThan(single.takenAt);
     const p = await lab.ipvs.packedSnapshot();
-    expect(p.serviceCount).toBe(152);
+    expect(p.serviceCount).toBe(302);
     expect(p.destinationCount).toBe(expected.reduce((n, s) => n + s.destinations.length, 0));
   });
 
