@@ -26,11 +26,9 @@ if ((${#need[@]})); then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  # One apt-get at a time (scripts/setup says why).
-  apt_get() { flock /tmp/ipvs-apt.lock apt-get -o DPkg::Lock::Timeout=600 "$@"; }
-  dpkg --print-foreign-architectures | grep -qx arm64 || flock /tmp/ipvs-apt.lock dpkg --add-architecture arm64
-  apt_get update -qq
-  apt_get install -y -qq "${need[@]}" >/dev/null
+  dpkg --print-foreign-architectures | grep -qx arm64 || "$root/scripts/apt-get" --dpkg --add-architecture arm64
+  "$root/scripts/apt-get" update -qq
+  "$root/scripts/apt-get" install -y -qq "${need[@]}" >/dev/null
 fi
 
 node=$("$root/scripts/node-versions" --arch arm64 "$version")
