@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <memory>
 #include <thread>
 
 #include "netlink.h"
@@ -27,19 +26,10 @@ Executor& Executor::Shared() {
 }
 
 void Executor::Post(std::function<void()> job) {
-  auto owned = std::make_unique<Job>();
-  owned->run = std::move(job);
-  Job* j = owned.get();
   std::unique_lock<std::mutex> lock(mu_);
-  if (tail_ != nullptr)
-    tail_->next = j;
-  else
-    head_ = j;
-  tail_ = j;
-  queued_++;
-  owned.release();
+  jobs_.push_back(std::move(job));
   // Each idle thread takes one job: a new thread when the queue outgrows them.
-  if (queued_ <= idle_) {
+  if (jobs_.size() <= idle_) {
     wake_.notify_one();
     return;
   }
@@ -47,19 +37,8 @@ void Executor::Post(std::function<void()> job) {
     std::thread([this] { Loop(); }).detach();
   } catch (...) {
     // No thread took it (none was idle, and a busy one takes nothing while
-    // this lock is held): take it back, so that it never runs.
-    Job* prev = nullptr;
-    for (Job* k = head_; k != nullptr; prev = k, k = k->next) {
-      if (k != j) continue;
-      if (prev != nullptr)
-        prev->next = k->next;
-      else
-        head_ = k->next;
-      if (tail_ == k) tail_ = prev;
-      queued_--;
-      delete k;
-      break;
-    }
+    // this lock is held): it is still the last; take it back, so that it never runs.
+    jobs_.pop_back();
     throw;
   }
 }
@@ -67,26 +46,24 @@ void Executor::Post(std::function<void()> job) {
 void Executor::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    if (head_ == nullptr) {
+    if (jobs_.empty()) {
       if (idleMs_ == 0) break;
       // Its name says it is waiting (tests count the threads that are not).
       NameThread("ipvs-idle");
       idle_++;
-      const bool got = wake_.wait_for(lock, std::chrono::milliseconds(idleMs_), [&] { return head_ != nullptr; });
+      const bool got = wake_.wait_for(lock, std::chrono::milliseconds(idleMs_), [&] { return !jobs_.empty(); });
       idle_--;
       if (!got) break;
     }
-    std::unique_ptr<Job> job(head_);
-    head_ = job->next;
-    if (head_ == nullptr) tail_ = nullptr;
-    queued_--;
+    std::function<void()> job = std::move(jobs_.front());
+    jobs_.pop_front();
     lock.unlock();
     try {
-      job->run();
+      job();
     } catch (...) {
       // Jobs catch what they throw; nothing may end this thread's loop.
     }
-    job.reset();  // its captures are freed here, on this thread
+    job = nullptr;  // its captures are freed here, on this thread
     lock.lock();
   }
 }

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <mutex>
 
@@ -33,18 +34,11 @@ class Executor {
  private:
   Executor();
 
-  struct Job {
-    std::function<void()> run;
-    Job* next = nullptr;
-  };
-
   void Loop();
 
   std::mutex mu_;
   std::condition_variable wake_;
-  Job* head_ = nullptr;  // jobs not yet taken, oldest first
-  Job* tail_ = nullptr;
-  size_t queued_ = 0;
+  std::deque<std::function<void()>> jobs_;  // not yet taken, oldest first
   size_t idle_ = 0;
   unsigned long idleMs_ = kIdleMs;
 };

@@ -6,7 +6,6 @@
 // descriptors and memory go back to where they were. Faults come from the
 // preloaded test/faults/faults.c, in child processes.
 import { pbkdf2 } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { IpvsError } from '../src/index.js';
-import { runChild } from './helpers/faults.js';
+import { busyThreads, runChild } from './helpers/faults.js';
 import { createLab, type Lab } from './helpers/netns.js';
 import { flood, prepare } from './helpers/traffic.js';
 
@@ -71,15 +70,7 @@ describe('40,000 connections read six times at once', () => {
   }, 300_000);
 
   it('stops a read and a count promptly when their AbortSignal aborts, and their threads end', async () => {
-    // Less the addon's idle threads (kept for the next call: native/executor.h).
-    const busy = (t: string) => {
-      try {
-        return readFileSync(`/proc/self/task/${t}/comm`, 'latin1').trim() !== 'ipvs-idle';
-      } catch {
-        return false; // ended meanwhile
-      }
-    };
-    const threads = () => readdirSync('/proc/self/task').filter(busy).length;
+    const threads = busyThreads;
     const base = threads();
     for (const parallel of [1, 2] as const) {
       // A read: aborted while its consumer is at the first batch (a loop that

@@ -3,7 +3,7 @@
 // the fault-injection library (test/faults/faults.c) preloaded, and prints a
 // JSON result. Faults are armed from the script: process.env.IPVS_FAULT.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { expect } from 'vitest';
@@ -42,10 +42,11 @@ import { createRequire } from 'node:module';
 const { open, IpvsError } = ipvs;
 // The addon itself (the same module the package loads), for its raw exports.
 const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)});
+// A thread's name; '' for one that ended meanwhile.
+const comm = (t) => { try { return readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim(); } catch { return ''; } };
 // The process's threads, less the addon's idle ones (kept for the next call: native/executor.h).
-const busy = (t) => { try { return readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim() !== 'ipvs-idle'; } catch { return false; } };
-const threads = () => readdirSync('/proc/self/task').filter(busy).length;
-const threadNames = () => readdirSync('/proc/self/task').map((t) => readFileSync('/proc/self/task/' + t + '/comm', 'latin1').trim()).sort().join(',');
+const threads = () => readdirSync('/proc/self/task').map(comm).filter((n) => n !== '' && n !== 'ipvs-idle').length;
+const threadNames = () => readdirSync('/proc/self/task').map(comm).sort().join(',');
 const descriptors = () => readdirSync('/proc/self/fd').length;
 const rss = () => process.memoryUsage().rss;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -80,6 +81,19 @@ const sweep = async (kind, call, { enough = 3, max = 400, step = 1, setup = asyn
   return { baseline, outcomes, failed: outcomes.filter((o) => o !== baseline) };
 };
 `;
+
+/** This process's threads, less the addon's idle ones (what the scripts' threads() counts). */
+export function busyThreads(): number {
+  let n = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${t}/comm`, 'latin1').trim() !== 'ipvs-idle') n++;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return n;
+}
 
 export interface ChildOptions {
   /** Preload the fault-injection library. */
