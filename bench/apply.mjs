@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { open } from '../dist/index.js';
-import { installPackage, ms, RUNS, runChild, sideBySide, sizes, verdict } from './measure.mjs';
+import { installPackage, ms, quiet, RUNS, runChild, sideBySide, sizes, verdict } from './measure.mjs';
 
 const SIZES = sizes('BENCH_APPLY_SERVICES', '1000,5000');
 const FLOOR = process.env.BENCH_APPLY_FLOOR ?? 'build/bench/floor-apply';
@@ -95,6 +95,7 @@ async function fresh(state) {
     async done() {
       await ipvs.close();
       execFileSync('ip', ['netns', 'del', name]);
+      await quiet(); // the namespace's teardown is not the next contender's to pay
     },
   };
 }

@@ -28,6 +28,36 @@ async function timed(fn) {
   return Number(process.hrtime.bigint() - t);
 }
 
+/** The CPUs' busy and total jiffies so far (/proc/stat's first line). */
+function cpuJiffies() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3] - fields[4], total }; // less idle and iowait
+}
+
+/**
+ * Resolves once the machine is quiet: two 100 ms windows in a row in which
+ * the CPUs were at least 90% idle (at most `limitMs`; resolves to the ms it
+ * waited). A network namespace is torn down by a kernel worker after `ip
+ * netns del` returns: with tens of thousands of IPVS destinations in it that
+ * is a few hundred ms of CPU under emulation, which would otherwise fall on
+ * whichever contender runs next.
+ */
+export async function quiet(limitMs = 10000) {
+  const start = Date.now();
+  let calm = 0;
+  let last = cpuJiffies();
+  while (Date.now() - start < limitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = cpuJiffies();
+    const total = now.total - last.total;
+    calm = total > 0 && (now.busy - last.busy) / total <= 0.1 ? calm + 1 : 0;
+    last = now;
+    if (calm >= 2) break;
+  }
+  return Date.now() - start;
+}
+
 /**
  * Medians of each contender's time, measured side by side: every round runs
  * each contender once, in turn, so that a change in the machine's load (other
