@@ -10,6 +10,7 @@ import {
   destinationKeyToRaw,
   destinationSpecFromRaw,
   destinationSpecToRaw,
+  plainDestinationToRaw,
   type DestinationKey,
   type DestinationSpec,
 } from './destination.js';
@@ -556,24 +557,52 @@ export type BatchChange =
  */
 export function batchSteps(changes: readonly BatchChange[], table: Table): Step[] {
   if (!Array.isArray(changes)) throw invalidType(`changes must be an array, got ${describe(changes)}`);
-  const steps: Step[] = [];
-  changes.forEach((entry, i) => {
-    const where = `changes[${i}]`;
+  const steps: Step[] = new Array(changes.length);
+  const memo: ServiceMemo = { of: undefined, raw: undefined!, id: '', key: undefined! };
+  for (let i = 0; i < changes.length; i++) {
     try {
-      steps.push(batchStep(entry, table));
+      steps[i] = batchStep(changes[i]!, table, memo);
     } catch (e) {
-      if (e instanceof RangeError) throw outOfRange(`${where}: ${e.message}`);
-      if (e instanceof TypeError) throw invalidType(`${where}: ${e.message}`);
+      if (e instanceof RangeError) throw outOfRange(`changes[${i}]: ${e.message}`);
+      if (e instanceof TypeError) throw invalidType(`changes[${i}]: ${e.message}`);
       throw e;
     }
-  });
+  }
   return steps;
 }
 
-function batchStep(entry: BatchChange, table: Table): Step {
+/**
+ * The service of the last destination change, validated: a batch is usually
+ * built with one service object for all of its destinations' changes, which
+ * then is read once, not once per destination (its key, its text, the key
+ * the requests carry). The changes are read in one synchronous pass, so the
+ * same object reads the same throughout.
+ */
+interface ServiceMemo {
+  of: unknown;
+  raw: RawServiceKey;
+  id: string;
+  key: RawServiceKey;
+}
+
+function destinationService(service: unknown, memo: ServiceMemo): ServiceMemo {
+  if (memo.of !== service || service === undefined) {
+    const raw = serviceKeyToRaw(service as ServiceKey);
+    memo.raw = raw;
+    memo.id = serviceId(raw);
+    memo.key = serviceKey(raw);
+    memo.of = service;
+  }
+  return memo;
+}
+
+const CHANGE_FIELDS = ['action', 'service', 'destination'];
+const ACTIONS = ['add', 'edit', 'delete'] as const;
+
+function batchStep(entry: BatchChange, table: Table, memo: ServiceMemo): Step {
   const c = object('change', entry);
-  knownKeys('change', c, ['action', 'service', 'destination']);
-  const action = oneOf('action', c.action, ['add', 'edit', 'delete'] as const);
+  knownKeys('change', c, CHANGE_FIELDS);
+  const action = oneOf('action', c.action, ACTIONS);
   if (c.destination === undefined) {
     if (action === 'delete') {
       const key = serviceKeyToRaw(c.service as ServiceKey);
@@ -595,8 +624,8 @@ function batchStep(entry: BatchChange, table: Table): Step {
     table.set(id, { raw: spec, destinations: have.destinations });
     return editServiceStep(have.raw, spec, serviceDifferences(have.raw, spec), c.service as ServiceSpec);
   }
-  const service = serviceKeyToRaw(c.service as ServiceKey);
-  const dests = table.get(serviceId(service))?.destinations;
+  const { raw: service, id: serviceText, key: serviceKeyed } = destinationService(c.service, memo);
+  const dests = table.get(serviceText)?.destinations;
   if (action === 'delete') {
     const key = destinationKeyToRaw(c.destination as DestinationKey, service);
     const id = destinationId(key);
@@ -605,12 +634,14 @@ function batchStep(entry: BatchChange, table: Table): Step {
     const before = have ?? emptyDestination(key);
     return have ? deleteDestinationStep(service, before) : unknownStep(deleteDestinationStep(service, before));
   }
-  const spec = destinationSpecToRaw(c.destination as DestinationSpec, service);
+  // The common spec the short way (as a desired state's), anything else the full way.
+  const spec =
+    plainDestinationToRaw(c.destination, service) ?? destinationSpecToRaw(c.destination as DestinationSpec, service);
   const id = destinationId(spec);
   const have = dests?.get(id);
   if (action === 'add') {
     if (!have) dests?.set(id, spec);
-    return addDestinationStep(service, spec, c.destination as DestinationSpec);
+    return addDestinationStep(service, spec, c.destination as DestinationSpec, serviceKeyed, serviceText);
   }
   if (!have) return unknownStep(editDestinationStep(service, spec, spec, [], c.destination as DestinationSpec));
   dests!.set(id, spec);

@@ -372,6 +372,43 @@ describe('batch', () => {
     expect((undoOf(steps[1]!)[0]!.service as RawServiceSpec).scheduler).toBe('wlc');
     expect(() => batchSteps([{ action: 'move' } as never], table)).toThrow(/^changes\[0\]: action must be/);
   });
+
+  it('reads one service object once for all of its destinations, and every other service anew', () => {
+    const table = tableFromPacked(tableFor({ services: [web] }));
+    const destination = (k: number) => ({ address: `198.51.100.${k}` });
+    const other = { ...web, port: 8080 };
+    const steps = batchSteps(
+      [
+        { action: 'add', service: web, destination: destination(1) },
+        { action: 'add', service: web, destination: destination(2) },
+        { action: 'add', service: other },
+        { action: 'add', service: other, destination: destination(1) },
+        { action: 'delete', service: web, destination: destination(1) },
+        { action: 'delete', service: { ...web }, destination: destination(2) },
+      ],
+      table,
+    );
+    expect(steps.map((s) => describeChange(s.change))).toEqual([
+      'add destination 198.51.100.1:80 to TCP 192.0.2.1:80',
+      'add destination 198.51.100.2:80 to TCP 192.0.2.1:80',
+      'add service TCP 192.0.2.1:8080',
+      'add destination 198.51.100.1:8080 to TCP 192.0.2.1:8080',
+      'delete destination 198.51.100.1:80 from TCP 192.0.2.1:80',
+      'delete destination 198.51.100.2:80 from TCP 192.0.2.1:80',
+    ]);
+    // The deletes undo the batch's own adds: the table followed each service.
+    expect(steps.slice(4).map((s) => undoOf(s).map((u) => u.op))).toEqual([['addDestination'], ['addDestination']]);
+    // A service that does not validate is named at its own change, after a valid one.
+    expect(() =>
+      batchSteps(
+        [
+          { action: 'add', service: web, destination: destination(3) },
+          { action: 'add', service: { ...web, port: 70000 }, destination: destination(3) },
+        ],
+        table,
+      ),
+    ).toThrow(/^changes\[1\]: service\.port must be/);
+  });
 });
 
 describe('batch rows', () => {
