@@ -558,7 +558,7 @@ export type BatchChange =
 export function batchSteps(changes: readonly BatchChange[], table: Table): Step[] {
   if (!Array.isArray(changes)) throw invalidType(`changes must be an array, got ${describe(changes)}`);
   const steps: Step[] = new Array(changes.length);
-  const memo: ServiceMemo = { of: undefined, raw: undefined!, id: '', key: undefined! };
+  const memo: ServiceMemo = { of: NOTHING_READ, raw: undefined!, id: '' };
   for (let i = 0; i < changes.length; i++) {
     try {
       steps[i] = batchStep(changes[i]!, table, memo);
@@ -580,17 +580,19 @@ export function batchSteps(changes: readonly BatchChange[], table: Table): Step[
  */
 interface ServiceMemo {
   of: unknown;
+  /** Its key, as serviceKeyToRaw makes it: also the key the requests carry. */
   raw: RawServiceKey;
   id: string;
-  key: RawServiceKey;
 }
 
+/** What a memo holds before its first service: equal to no service a batch can give. */
+const NOTHING_READ = Symbol('nothing read');
+
 function destinationService(service: unknown, memo: ServiceMemo): ServiceMemo {
-  if (memo.of !== service || service === undefined) {
+  if (memo.of !== service) {
     const raw = serviceKeyToRaw(service as ServiceKey);
     memo.raw = raw;
     memo.id = serviceId(raw);
-    memo.key = serviceKey(raw);
     memo.of = service;
   }
   return memo;
@@ -624,7 +626,7 @@ function batchStep(entry: BatchChange, table: Table, memo: ServiceMemo): Step {
     table.set(id, { raw: spec, destinations: have.destinations });
     return editServiceStep(have.raw, spec, serviceDifferences(have.raw, spec), c.service as ServiceSpec);
   }
-  const { raw: service, id: serviceText, key: serviceKeyed } = destinationService(c.service, memo);
+  const { raw: service, id: serviceText } = destinationService(c.service, memo);
   const dests = table.get(serviceText)?.destinations;
   if (action === 'delete') {
     const key = destinationKeyToRaw(c.destination as DestinationKey, service);
@@ -641,7 +643,7 @@ function batchStep(entry: BatchChange, table: Table, memo: ServiceMemo): Step {
   const have = dests?.get(id);
   if (action === 'add') {
     if (!have) dests?.set(id, spec);
-    return addDestinationStep(service, spec, c.destination as DestinationSpec, serviceKeyed, serviceText);
+    return addDestinationStep(service, spec, c.destination as DestinationSpec, service, serviceText);
   }
   if (!have) return unknownStep(editDestinationStep(service, spec, spec, [], c.destination as DestinationSpec));
   dests!.set(id, spec);
