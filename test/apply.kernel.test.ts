@@ -7,7 +7,10 @@ import { spawnSync } from 'node:child_process';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { BATCH_COLUMNS, encode } from '../src/batch.js';
 import { ApplyError, IpvsError, type DesiredState } from '../src/index.js';
+import { destinationSpecToRaw } from '../src/destination.js';
+import { serviceSpecToRaw } from '../src/service.js';
 import { createLab, type Lab } from './helpers/netns.js';
 import { desiredState, rulesOf } from './helpers/rules.js';
 
@@ -246,6 +249,27 @@ describe('batch', () => {
     expect(error).toMatchObject({ op: 'batch', code: 'EEXIST', index: 3, restored: true, undone: 4 });
     expect((error as ApplyError).message).toContain('add destination 198.51.100.9:80 to TCP 192.0.2.1:80');
     expect(lab.saved()).toBe(saved);
+  });
+  it('refuses rows it cannot send before sending any of them, naming the row and the field', async () => {
+    const service = serviceSpecToRaw({ protocol: 'tcp', address: '192.0.2.1', port: 80, scheduler: 'rr' });
+    const dest = destinationSpecToRaw({ address: '198.51.100.1', forwarding: 'masq' }, service);
+    const { rows, strings } = encode([
+      { op: 'addService', service },
+      { op: 'addDestination', service, dest },
+      { op: 'addDestination', service, dest: { ...dest, port: 81 } },
+    ]);
+    // The third row's weight beyond the kernel's int: the rows are read on the batch's thread.
+    rows[2 * BATCH_COLUMNS.length + BATCH_COLUMNS.indexOf('weight')] = 2 ** 31;
+    await expect(lab.ipvs.raw.batch(rows, strings, { stopOnError: true, window: 64 })).rejects.toMatchObject({
+      errno: 22,
+      message: expect.stringContaining('batch row 2: field weight must be an integer from 0 to 2147483647'),
+    });
+    expect(lab.saved()).toBe('');
+    // The same rows, mended, go through.
+    rows[2 * BATCH_COLUMNS.length + BATCH_COLUMNS.indexOf('weight')] = 5;
+    const outcome = await lab.ipvs.raw.batch(rows, strings, { stopOnError: true, window: 64 });
+    expect([...outcome.status]).toEqual([0, 0, 0]);
+    expect(lab.saved()).toContain('-a -t 192.0.2.1:80 -r 198.51.100.1:81 -m -w 5');
   });
 });
 
