@@ -380,14 +380,20 @@ const NOTHING_TO_UNDO = new Set([osConstants.errno.ESRCH, osConstants.errno.ENOE
  * reverse order, and the call rejects: ApplyError naming the refused change
  * and whether the table was restored (an AbortError when `signal` aborted).
  */
-export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: RunOptions): Promise<void> {
-  const total = steps.length;
+export async function runSteps(
+  raw: RawIpvs,
+  steps: readonly Step[],
+  options: RunOptions,
+  lazy?: { total: number; fill(upTo: number): void },
+): Promise<void> {
+  // With `lazy`, steps past those made yet are made as each part is encoded.
+  const total = lazy === undefined ? steps.length : lazy.total;
   // The end of the part after one that ends at `from`: `chunk` steps, or
   // without it parts that grow (the first small, so that the kernel starts
   // soon; each next one encoded while the one before it is sent).
   const partEnd = (from: number) =>
     Math.min(total, from + (options.chunk !== undefined ? Math.max(1, options.chunk) : Math.max(FIRST_PART, 3 * from)));
-  let next = encodePart(steps, 0, partEnd(0));
+  let next = encodePart(steps, 0, partEnd(0), lazy);
   for (let from = 0; from < total;) {
     const part = next;
     let outcome;
@@ -400,7 +406,7 @@ export async function runSteps(raw: RawIpvs, steps: readonly Step[], options: Ru
         // so that it never counts as an unhandled rejection.
         sending.catch(() => {});
         await new Promise((resolve) => setImmediate(resolve));
-        next = encodePart(steps, part.end, partEnd(part.end));
+        next = encodePart(steps, part.end, partEnd(part.end), lazy);
       }
       outcome = await sending;
     } catch (e) {
@@ -445,7 +451,8 @@ interface Part {
   end: number;
 }
 
-function encodePart(steps: readonly Step[], from: number, end: number): Part {
+function encodePart(steps: readonly Step[], from: number, end: number, lazy?: { fill(upTo: number): void }): Part {
+  lazy?.fill(end);
   const commands: RawCommand[] = new Array(end - from);
   for (let i = from; i < end; i++) commands[i - from] = steps[i]!.command;
   return { ...encode(commands), end };

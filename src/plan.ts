@@ -172,8 +172,21 @@ interface PlannedFrom {
   touched: Set<string>;
 }
 
+/**
+ * A plan's steps, the last of them made as they are needed: the destinations
+ * of the services a plan adds (from an empty table, nearly all of its steps)
+ * become steps as apply() reaches them, each part while the part before it is
+ * sent. `fill(n)` makes at least the first n (or all there are); `total`
+ * counts them all.
+ */
+export interface PlanSteps {
+  readonly steps: Step[];
+  readonly total: number;
+  fill(upTo: number): void;
+}
+
 /** What apply() needs of a plan that plan() made: its steps, and what to check afterwards. */
-const PLANS = new WeakMap<Plan, { steps: Step[]; desired: Desired; from: PlannedFrom }>();
+const PLANS = new WeakMap<Plan, { lazy: PlanSteps; desired: Desired; from: PlannedFrom }>();
 
 const DOCUMENT_FIELDS = ['services', '$schema'];
 
@@ -386,6 +399,7 @@ function stepsFrom(
   from?: PlannedFrom,
   ids?: string[],
   summary?: Plan['summary'],
+  added?: [Wanted, string][],
 ): Step[] {
   const deleteDests: Step[] = [];
   const deleteServices: Step[] = [];
@@ -455,6 +469,11 @@ function stepsFrom(
   for (const [id, want] of desired.table) {
     if (seen.has(id)) continue;
     addServices.push(addServiceStep(want.raw, want.serviceSpec()));
+    if (added) {
+      // Its destinations' adds come last, in this order: made when apply() reaches them.
+      added.push([want, id]);
+      continue;
+    }
     const key = serviceKey(want.raw);
     // In the document's order, each change made only if it is read.
     for (let k = 0; k < want.list.length; k++) {
@@ -463,6 +482,7 @@ function stepsFrom(
   }
   if (summary) {
     summary.add = addServices.length + addDests.length;
+    for (const [want] of added ?? []) summary.add += want.list.length;
     summary.edit = editServices.length + editDests.length;
     summary.delete = deleteServices.length + deleteDests.length;
   }
@@ -482,23 +502,40 @@ function changesOf(steps: readonly Step[]): readonly Change[] {
 export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   const ids: string[] = new Array(snapshot.serviceCount);
   const summary = { add: 0, edit: 0, delete: 0 };
-  const steps = stepsFrom(snapshot, desired, undefined, ids, summary);
+  const added: [Wanted, string][] = [];
+  const steps = stepsFrom(snapshot, desired, undefined, ids, summary, added);
   const touched = new Set<string>();
   let last: string | undefined;
   // A service's steps mostly come one after another (its added destinations).
+  // Every added service has its own step here, before its destinations'.
   for (const s of steps) if (s.serviceText !== last) touched.add((last = s.serviceText));
+  let next = 0;
+  const lazy: PlanSteps = {
+    steps,
+    total: summary.add + summary.edit + summary.delete,
+    fill(upTo) {
+      // A whole service at a time: its key is made once for all its destinations.
+      while (steps.length < upTo && next < added.length) {
+        const [want, id] = added[next++]!;
+        const key = serviceKey(want.raw);
+        for (let k = 0; k < want.list.length; k++) {
+          steps.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
+        }
+      }
+    },
+  };
   const plan: Plan = Object.freeze({
     // Made when first read: apply() gives them back, and a caller may never look.
     get changes() {
+      lazy.fill(lazy.total);
       return changesOf(steps);
     },
     summary,
   });
-  PLANS.set(plan, { steps, desired, from: { snapshot, ids, touched } });
+  PLANS.set(plan, { lazy, desired, from: { snapshot, ids, touched } });
   return plan;
 }
 
-/** Options of apply(). */
 export interface ApplyOptions extends PlanOptions {
   /** Plan and report, change nothing. */
   dryRun?: boolean;
@@ -565,7 +602,7 @@ export function applyOptions(options: ApplyOptions): ApplyOptions {
 }
 
 /** The plan's steps and desired state, for a plan that plan() made. */
-export function planParts(plan: Plan): { steps: Step[]; desired: Desired } | undefined {
+export function planParts(plan: Plan): { lazy: PlanSteps; desired: Desired } | undefined {
   return PLANS.get(plan);
 }
 
@@ -583,11 +620,12 @@ export async function applyPlan(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const parts = PLANS.get(plan)!;
-  if (options.maxChanges !== undefined && plan.changes.length > options.maxChanges) {
+  const { lazy } = parts;
+  if (options.maxChanges !== undefined && lazy.total > options.maxChanges) {
     throw new IpvsError(
       'apply',
       osConstants.errno.E2BIG,
-      `the plan has ${plan.changes.length} changes, more than maxChanges (${options.maxChanges}): nothing was changed`,
+      `the plan has ${lazy.total} changes, more than maxChanges (${options.maxChanges}): nothing was changed`,
       undefined,
       false,
     );
@@ -601,9 +639,10 @@ export async function applyPlan(
     onProgress: options.onProgress,
   };
   if (options.drain === undefined) {
-    await runSteps(raw, parts.steps, run);
+    await runSteps(raw, lazy.steps, run, lazy);
   } else {
-    await applyDraining(raw, parts.steps, options.drain, run);
+    lazy.fill(lazy.total);
+    await applyDraining(raw, lazy.steps, options.drain, run);
   }
   let snapshot: PackedSnapshot;
   try {

@@ -10,7 +10,8 @@ import { K } from '../src/constants.js';
 import { destinationSpecToRaw } from '../src/destination.js';
 import type { RawDestSpec, RawServiceSpec } from '../src/native.js';
 import { native } from '../src/native.js';
-import { applyPlan, exportState, planFrom, validateDesired, type DesiredState } from '../src/plan.js';
+import { ApplyError } from '../src/errors.js';
+import { applyPlan, exportState, planFrom, planParts, validateDesired, type DesiredState } from '../src/plan.js';
 import type { RawIpvs } from '../src/raw.js';
 import { serviceSpecToRaw } from '../src/service.js';
 import { D, DEST_COLUMNS, packed, SERVICE_COLUMNS, type PackedSnapshot } from '../src/snapshot.js';
@@ -313,6 +314,99 @@ describe('the read-back after an apply', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('a plan that adds many destinations', () => {
+  // 600 services of 5 destinations to add (3,600 steps: parts of 1,024 and
+  // then 3,072 as runSteps sends them), beside a table that has one service
+  // to keep with a destination to edit, and one to delete.
+  const doc: DesiredState = {
+    services: [
+      { ...web, scheduler: 'rr', destinations: [{ address: '198.51.100.1', forwarding: 'masq', weight: 3 }] },
+      ...Array.from({ length: 600 }, (_, i) => ({
+        protocol: 'tcp' as const,
+        address: `203.0.113.${1 + (i % 200)}`,
+        port: 1000 + Math.floor(i / 200),
+        destinations: Array.from({ length: 5 }, (_, j) => ({ address: `198.51.100.${j + 1}`, weight: j })),
+      })),
+    ],
+  };
+  const table = tableFor({
+    services: [
+      { ...web, scheduler: 'rr', destinations: [{ address: '198.51.100.1', forwarding: 'masq' }] },
+      { ...dns, destinations: [{ address: '2001:db8::10' }] },
+    ],
+  });
+  /** A raw client that takes every batch, refusing the change at `refuse` (an index into all it was sent). */
+  const recording = (refuse = -1) => {
+    const sent: Uint32Array[] = [];
+    let before = 0;
+    const raw = {
+      batch: async (rows: Uint32Array) => {
+        sent.push(rows);
+        const n = rows.length / BATCH_COLUMNS.length;
+        const status = new Int32Array(n);
+        const at = refuse - before;
+        before += n;
+        if (at >= 0 && at < n) {
+          status[at] = 17; // EEXIST
+          status.fill(-1, at + 1);
+        }
+        return { status, messages: [], stopped: 0, failure: null };
+      },
+    } as unknown as RawIpvs;
+    return { raw, sent };
+  };
+  const rowsOfAll = (sent: Uint32Array[]) => {
+    const all = new Uint32Array(sent.reduce((n, r) => n + r.length, 0));
+    let at = 0;
+    for (const r of sent) all.set(r, (at += r.length) - r.length);
+    return all;
+  };
+
+  it('makes the added services’ destination steps as they are sent, in the plan’s order', async () => {
+    const plan = planFrom(table, validateDesired(doc));
+    const { lazy } = planParts(plan)!;
+    expect(plan.summary).toEqual({ add: 3600, edit: 1, delete: 1 });
+    expect(lazy.total).toBe(3602);
+    // The deletes, the edit and the services' adds; no destination of an added service yet.
+    expect(lazy.steps).toHaveLength(602);
+    const { raw, sent } = recording();
+    const result = await applyPlan(raw, plan, async () => tableFor(doc), {});
+    expect(result.drift).toEqual([]);
+    expect(sent.map((r) => r.length / BATCH_COLUMNS.length)).toEqual([1024, 2578]);
+    // What was sent is the plan's changes, in their order.
+    expect(plan.changes).toHaveLength(3602);
+    expect(rowsOfAll(sent)).toEqual(encode(lazy.steps.map((s) => s.command)).rows);
+    expect(plan.changes.slice(600, 603).map(describeChange)).toEqual([
+      'add service TCP 203.0.113.200:1002',
+      'edit destination 198.51.100.1:80 of TCP 192.0.2.1:80',
+      'add destination 198.51.100.1:1000 to TCP 203.0.113.1:1000',
+    ]);
+    expect(describeChange(plan.changes[3601]!)).toBe('add destination 198.51.100.5:1002 to TCP 203.0.113.200:1002');
+  });
+
+  it('undoes what it made when a change in a later part is refused, naming that change', async () => {
+    const plan = planFrom(table, validateDesired(doc));
+    const { raw, sent } = recording(2000);
+    const error = await applyPlan(raw, plan, async () => table, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplyError);
+    expect(error).toMatchObject({ index: 2000, undone: 2000, restored: true });
+    expect((error as ApplyError).change).toEqual(plan.changes[2000]);
+    // The two parts, then the undo of the 2,000 changes made, last first (the
+    // deleted service's undo is two commands: the service and its destination).
+    expect(sent.map((r) => r.length / BATCH_COLUMNS.length)).toEqual([1024, 2578, 2001]);
+  });
+
+  it('refuses more changes than maxChanges without making the steps it would not send', async () => {
+    const plan = planFrom(table, validateDesired(doc));
+    const { raw, sent } = recording();
+    await expect(applyPlan(raw, plan, async () => table, { maxChanges: 3601 })).rejects.toThrow(
+      /^the plan has 3602 changes, more than maxChanges \(3601\)/,
+    );
+    expect(planParts(plan)!.lazy.steps).toHaveLength(602);
+    expect(sent).toEqual([]);
   });
 });
 
