@@ -177,12 +177,13 @@ interface PlannedFrom {
  * of the services a plan adds (from an empty table, nearly all of its steps)
  * become steps as apply() reaches them, each part while the part before it is
  * sent. `fill(n)` makes at least the first n (or all there are); `total`
- * counts them all.
+ * counts them all; `filled` resolves once all are made.
  */
 export interface PlanSteps {
   readonly steps: Step[];
   readonly total: number;
   fill(upTo: number): void;
+  readonly filled: Promise<void>;
 }
 
 /** What apply() needs of a plan that plan() made: its steps, and what to check afterwards. */
@@ -510,6 +511,7 @@ export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   // Every added service has its own step here, before its destinations'.
   for (const s of steps) if (s.serviceText !== last) touched.add((last = s.serviceText));
   let next = 0;
+  let done!: () => void;
   const lazy: PlanSteps = {
     steps,
     total: summary.add + summary.edit + summary.delete,
@@ -522,8 +524,11 @@ export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
           steps.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
         }
       }
+      if (next === added.length) done();
     },
+    filled: new Promise<void>((resolve) => (done = resolve)),
   };
+  if (added.length === 0) done();
   const plan: Plan = Object.freeze({
     // Made when first read: apply() gives them back, and a caller may never look.
     get changes() {

@@ -124,10 +124,14 @@ describe('ipvs apply', () => {
     const dry = await ipvs(['apply', '--dry-run', doc]);
     expect(dry.status).toBe(0);
     expect(dry.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to delete \(dry run: nothing changed\)\.\n$/);
+    // A line per change, although a dry run makes none of the steps that apply() makes as it sends.
+    const planned = Number(/Plan: (\d+) to add/.exec(dry.stdout)![1]);
+    expect(dry.stdout.split('\n').filter((l) => l.startsWith('+ '))).toHaveLength(planned);
     expect(lab.saved()).toBe('');
     const capped = await ipvs(['apply', '--max-changes', '1', doc]);
     expect(capped.status).toBe(1);
     expect(capped.stderr).toMatch(/more than maxChanges \(1\): nothing was changed/);
+    expect(capped.stdout).toBe('');
     expect(lab.saved()).toBe('');
     const json = await ipvs(['apply', '--json', doc]);
     expect(json.status).toBe(0);

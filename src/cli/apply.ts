@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { describeChange, type Change } from '../batch.js';
 import { destinationSpecFromRaw, type DestinationSpec } from '../destination.js';
 import { ApplyError } from '../errors.js';
-import type { ApplyResult, DesiredService, DesiredState } from '../plan.js';
+import { planParts, type ApplyResult, type DesiredService, type DesiredState, type Plan } from '../plan.js';
 import { serviceSpecFromRaw, type ServiceSpec } from '../service.js';
 import { serviceId } from '../table.js';
 import { addedDestinationText, addedServiceText, destinationValue, fieldChanges, serviceValue } from './change-text.js';
@@ -123,6 +123,44 @@ function summaryLine(s: ApplyResult['summary']): string {
   return `${s.add} to add, ${s.edit} to change, ${s.delete} to delete`;
 }
 
+const noop = () => {};
+
+/** Lines made in one turn of the event loop while a plan is applied. */
+const LINES_PER_TURN = 256;
+
+/**
+ * The plan's lines, in parts of about 64 KiB, made while it is applied. This
+ * thread is idle while the kernel makes the last part of the changes (from an
+ * empty table, most of them) and while the table is read back; a plan of
+ * 55,000 changes is hundreds of milliseconds of lines under emulation. So
+ * they are made once apply() has made every step (`filled`: it is encoding
+ * its last part), or once it has ended (a dry run, a refusal), and a slice of
+ * lines per turn of the event loop, so that the apply's own work here waits
+ * at most one slice. (Made from the start, they slowed the apply of 5,000 x
+ * 10: the young generation's collections of both, and parts handed to the
+ * kernel late.) Stops when `stopped()` says they are no longer wanted.
+ */
+async function planText(plan: Plan, applying: Promise<unknown>, stopped: () => boolean): Promise<string[]> {
+  const { lazy } = planParts(plan)!;
+  await Promise.race([lazy.filled, applying.then(noop, noop)]);
+  const parts: string[] = [];
+  let text = '';
+  for (let i = 0; i < lazy.total && !stopped();) {
+    const end = Math.min(lazy.total, i + LINES_PER_TURN);
+    lazy.fill(end); // the plan's steps not yet made (apply() makes them as it sends them, too)
+    for (; i < end; i++) {
+      text += `${changeLine(lazy.steps[i]!.change)}\n`;
+      if (text.length >= 1 << 16) {
+        parts.push(text);
+        text = '';
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (text !== '') parts.push(text);
+  return parts;
+}
+
 /** A change for JSON: its fields as they are. */
 const changeJson = (c: Change) => ({ ...c, text: describeChange(c) });
 
@@ -183,16 +221,21 @@ async function runApply(args: string[], ctx: SubcommandContext): Promise<number>
   const text = await readInput(file, ctx);
   const desired = values.rules ? await parseRules(text, name, ctx.argv0) : parseDocument(text, name);
   let result: ApplyResult;
+  // Made while the plan is applied: the lines, or nothing once it has failed.
+  let lines: Promise<string[]> | undefined;
+  let failed = false;
   try {
-    result = await (
-      await ctx.ipvs()
-    ).apply(desired as DesiredState, {
+    const ipvs = await ctx.ipvs();
+    const plan = await ipvs.plan(desired as DesiredState, { onlyListed: values['only-listed'] === true });
+    const applying = ipvs.apply(plan, {
       dryRun: values['dry-run'] === true,
-      onlyListed: values['only-listed'] === true,
       ...(maxChanges !== undefined ? { maxChanges } : {}),
       ...(drainSeconds !== undefined ? { drain: { timeout: Math.round(drainSeconds * 1000) } } : {}),
     });
+    if (!values.json) lines = planText(plan, applying, () => failed);
+    result = await applying;
   } catch (e) {
+    failed = true;
     if (e instanceof TypeError || e instanceof RangeError) throw new UsageError(`${name}: ${e.message}`);
     if (e instanceof ApplyError && values.json) {
       const error = { message: e.message, code: e.code, change: e.change, restored: e.restored };
@@ -202,27 +245,16 @@ async function runApply(args: string[], ctx: SubcommandContext): Promise<number>
     }
     throw e;
   }
-  if (values.json) {
+  if (lines === undefined) {
     const { applied, summary } = result;
     const changes = result.changes.map(changeJson);
     ctx.io.stdout(`${JSON.stringify({ applied, summary, changes, drift: result.drift.map(changeJson) })}\n`);
   } else {
-    // Written as it goes, a part at a time: a plan of a large table has tens of thousands of lines.
-    let text = '';
-    for (const c of result.changes) {
-      text += `${changeLine(c)}\n`;
-      if (text.length >= 1 << 16) {
-        ctx.io.stdout(text);
-        text = '';
-      }
-    }
-    if (text !== '') ctx.io.stdout(text);
-    if (result.changes.length === 0) ctx.io.stdout(`No changes: the table already equals ${name}.\n`);
+    for (const part of await lines) ctx.io.stdout(part);
+    const { add, edit, delete: del } = result.summary;
+    if (add + edit + del === 0) ctx.io.stdout(`No changes: the table already equals ${name}.\n`);
     else if (!result.applied) ctx.io.stdout(`Plan: ${summaryLine(result.summary)} (dry run: nothing changed).\n`);
-    else {
-      const { add, edit, delete: del } = result.summary;
-      ctx.io.stdout(`Applied: ${add} added, ${edit} changed, ${del} deleted.\n`);
-    }
+    else ctx.io.stdout(`Applied: ${add} added, ${edit} changed, ${del} deleted.\n`);
   }
   if (result.drift.length > 0) {
     ctx.io.stderr(
