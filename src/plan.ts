@@ -475,11 +475,7 @@ function stepsFrom(
       added.push([want, id]);
       continue;
     }
-    const key = serviceKey(want.raw);
-    // In the document's order, each change made only if it is read.
-    for (let k = 0; k < want.list.length; k++) {
-      addDests.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
-    }
+    addedDestinationSteps(want, id, addDests);
   }
   if (summary) {
     summary.add = addServices.length + addDests.length;
@@ -488,6 +484,18 @@ function stepsFrom(
     summary.delete = deleteServices.length + deleteDests.length;
   }
   return deleteDests.concat(deleteServices, editServices, addServices, editDests, addDests);
+}
+
+/**
+ * The steps that add every destination of a service the plan adds (`id`: its
+ * key as text), in the document's order, onto `into`; the service's raw key
+ * made once for all of them, and each change made only if it is read.
+ */
+function addedDestinationSteps(want: Wanted, id: string, into: Step[]): void {
+  const key = serviceKey(want.raw);
+  for (let k = 0; k < want.list.length; k++) {
+    into.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
+  }
 }
 
 const CHANGES = new WeakMap<readonly Step[], readonly Change[]>();
@@ -507,8 +515,8 @@ export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   const steps = stepsFrom(snapshot, desired, undefined, ids, summary, added);
   const touched = new Set<string>();
   let last: string | undefined;
-  // A service's steps mostly come one after another (its added destinations).
-  // Every added service has its own step here, before its destinations'.
+  // A service's steps mostly come one after another. The destinations of the
+  // services it adds are not steps yet, but each such service has its own step.
   for (const s of steps) if (s.serviceText !== last) touched.add((last = s.serviceText));
   let next = 0;
   let done!: () => void;
@@ -516,13 +524,10 @@ export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
     steps,
     total: summary.add + summary.edit + summary.delete,
     fill(upTo) {
-      // A whole service at a time: its key is made once for all its destinations.
+      // A whole service at a time.
       while (steps.length < upTo && next < added.length) {
         const [want, id] = added[next++]!;
-        const key = serviceKey(want.raw);
-        for (let k = 0; k < want.list.length; k++) {
-          steps.push(addDestinationStep(want.raw, want.list[k]!, want.specs[k] as DestinationSpec, key, id));
-        }
+        addedDestinationSteps(want, id, steps);
       }
       if (next === added.length) done();
     },
@@ -541,6 +546,7 @@ export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
   return plan;
 }
 
+/** Options of apply(). */
 export interface ApplyOptions extends PlanOptions {
   /** Plan and report, change nothing. */
   dryRun?: boolean;
