@@ -31,6 +31,7 @@ import {
   type ServiceField,
   type Table,
 } from './table.js';
+import { runNow, runSliced, type Sliced } from './slice.js';
 import { describe, invalidType, knownKeys, object, oneOf, outOfRange } from './validate.js';
 
 /** One kernel command of a change, as the addon takes it; `op` is the facade's method name. */
@@ -307,7 +308,18 @@ const COMMANDS: Record<RawCommand['op'], number> = {
 
 /** The commands as the addon's rows: numbers, with each name once in `strings`. */
 export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; strings: string[] } {
-  const rows = new Uint32Array(commands.length * W);
+  const out = requestRows(commands.length);
+  for (let i = 0; i < commands.length; i++) out.put(i, commands[i]!);
+  return out;
+}
+
+/** Rows for `count` commands, each written by `put(i, command)`; each name once in `strings`. */
+function requestRows(count: number): {
+  rows: Uint32Array;
+  strings: string[];
+  put(i: number, c: RawCommand): void;
+} {
+  const rows = new Uint32Array(count * W);
   const bytes = new Uint8Array(rows.buffer);
   const strings = [''];
   const index = new Map<string, number>([['', 0]]);
@@ -316,8 +328,7 @@ export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; st
     if (i === undefined) index.set(s, (i = strings.push(s) - 1));
     return i;
   };
-  for (let i = 0; i < commands.length; i++) {
-    const c = commands[i]!;
+  const put = (i: number, c: RawCommand) => {
     const at = i * W;
     const s = c.service;
     rows[at + COL.cmd] = COMMANDS[c.op];
@@ -348,8 +359,8 @@ export function encode(commands: readonly RawCommand[]): { rows: Uint32Array; st
         rows[at + COL.tunFlags] = spec.tunFlags;
       }
     }
-  }
-  return { rows, strings };
+  };
+  return { rows, strings, put };
 }
 
 // --- running ------------------------------------------------------------------
@@ -393,7 +404,7 @@ export async function runSteps(
   // soon; each next one encoded while the one before it is sent).
   const partEnd = (from: number) =>
     Math.min(total, from + (options.chunk !== undefined ? Math.max(1, options.chunk) : Math.max(FIRST_PART, 3 * from)));
-  let next = encodePart(steps, 0, partEnd(0), lazy);
+  let next = runNow(encodePart(steps, 0, partEnd(0), lazy));
   for (let from = 0; from < total;) {
     const part = next;
     let outcome;
@@ -406,7 +417,7 @@ export async function runSteps(
         // so that it never counts as an unhandled rejection.
         sending.catch(() => {});
         await new Promise((resolve) => setImmediate(resolve));
-        next = encodePart(steps, part.end, partEnd(part.end), lazy);
+        next = await runSliced(encodePart(steps, part.end, partEnd(part.end), lazy));
       }
       outcome = await sending;
     } catch (e) {
@@ -451,11 +462,24 @@ interface Part {
   end: number;
 }
 
-function encodePart(steps: readonly Step[], from: number, end: number, lazy?: { fill(upTo: number): void }): Part {
-  lazy?.fill(end);
-  const commands: RawCommand[] = new Array(end - from);
-  for (let i = from; i < end; i++) commands[i - from] = steps[i]!.command;
-  return { ...encode(commands), end };
+/** Steps written between two yields of a part's encoding. */
+const ENCODE_SLICE = 1024;
+
+/** Steps `from` to `end` encoded (with `lazy`, made first), in slices. */
+function* encodePart(
+  steps: readonly Step[],
+  from: number,
+  end: number,
+  lazy?: { fill(upTo: number): void },
+): Sliced<Part> {
+  const { rows, strings, put } = requestRows(end - from);
+  for (let i = from; i < end;) {
+    const sliceEnd = Math.min(end, i + ENCODE_SLICE);
+    lazy?.fill(sliceEnd);
+    for (; i < sliceEnd; i++) put(i - from, steps[i]!.command);
+    if (i < end) yield;
+  }
+  return { rows, strings, end };
 }
 
 /**

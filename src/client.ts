@@ -55,15 +55,16 @@ import {
   applyOptions,
   applyPlan,
   exportState,
-  planFrom,
+  planning,
   planParts,
-  validateDesired,
+  validating,
   type ApplyOptions,
   type ApplyResult,
   type DesiredState,
   type Plan,
   type PlanOptions,
 } from './plan.js';
+import { runSliced } from './slice.js';
 import { tableFromPacked } from './table.js';
 
 /** The sockets a snapshot spreads its destination dumps over unless told: up to 4, one per core. */
@@ -377,20 +378,20 @@ export class Ipvs implements AsyncDisposable {
    */
   async #plan(desired: unknown, options: PlanOptions, signal: AbortSignal | undefined): Promise<Plan> {
     if (callsRunInline()) {
-      const d = validateDesired(desired, options);
-      return planFrom(await this.packedSnapshot(signal ? { signal } : {}), d);
+      const d = await runSliced(validating(desired, options));
+      return runSliced(planning(await this.packedSnapshot(signal ? { signal } : {}), d));
     }
     const refused = new AbortController();
     const table = this.packedSnapshot({ signal: signal ? AbortSignal.any([signal, refused.signal]) : refused.signal });
-    let d: ReturnType<typeof validateDesired>;
+    let d;
     try {
-      d = validateDesired(desired, options);
+      d = await runSliced(validating(desired, options));
     } catch (e) {
       refused.abort();
       table.catch(() => {});
       throw e;
     }
-    return planFrom(await table, d);
+    return runSliced(planning(await table, d));
   }
 
   /**

@@ -60,6 +60,7 @@ import {
   tableFromPacked,
   type TableService,
 } from './table.js';
+import { runNow, runSliced, type Sliced } from './slice.js';
 import { describe, integer, invalidType, knownKeys, object, outOfRange } from './validate.js';
 
 /** A service of a desired state: a service spec and its destinations (all of them: others are deleted). */
@@ -232,6 +233,14 @@ function repeatedAt(want: Wanted): number {
  * TypeError or RangeError for anything it would refuse; nothing is sent.
  */
 export function validateDesired(document: unknown, options: PlanOptions = {}): Desired {
+  return runNow(validating(document, options));
+}
+
+/** Entries (services and destinations) between two yields of sliced work here. */
+const SLICE_ENTRIES = 256;
+
+/** validateDesired, in slices. */
+export function* validating(document: unknown, options: PlanOptions = {}): Sliced<Desired> {
   const o = object('options', options);
   knownKeys('options', o, ['onlyListed']);
   if (o.onlyListed !== undefined && typeof o.onlyListed !== 'boolean') {
@@ -245,6 +254,7 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
   const table = new Map<string, Wanted>();
   const seenAt = new Map<string, number>();
   const list = doc.services as unknown[];
+  let work = 0;
   for (let i = 0; i < list.length; i++) {
     // Where an entry is (`services[2].destinations[0]`) goes into a message
     // only when it is refused, and nothing is made per entry that the plan
@@ -271,6 +281,10 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
     const destList = (dests as unknown[] | undefined) ?? [];
     const inOrder: RawDestSpec[] = new Array(destList.length);
     for (let j = 0; j < destList.length; j++) {
+      if (++work >= SLICE_ENTRIES) {
+        work = 0;
+        yield;
+      }
       const d = destList[j];
       // The common spec the short way; anything else (or wrong) the facade's.
       let dest = plainDestinationToRaw(d, raw);
@@ -290,6 +304,10 @@ export function validateDesired(document: unknown, options: PlanOptions = {}): D
       throw outOfRange(`services[${i}].destinations[${twice}]: destination ${key} of ${id} is listed twice`);
     }
     table.set(id, want);
+    if (++work >= SLICE_ENTRIES) {
+      work = 0;
+      yield;
+    }
   }
   return { table, onlyListed: o.onlyListed === true };
 }
@@ -394,14 +412,14 @@ function sameDestinationAt(p: PackedSnapshot, j: number, want: RawDestSpec, dest
  * it was then needs no steps now either, and is not compared again. `ids`,
  * when given, receives each service's key as text, by position.
  */
-function stepsFrom(
+function* stepsFrom(
   p: PackedSnapshot,
   desired: Desired,
   from?: PlannedFrom,
   ids?: string[],
   summary?: Plan['summary'],
   added?: [Wanted, string][],
-): Step[] {
+): Sliced<Step[]> {
   const deleteDests: Step[] = [];
   const deleteServices: Step[] = [];
   const editServices: Step[] = [];
@@ -414,7 +432,14 @@ function stepsFrom(
   // Each service read into one record; one of its own (`have`) only for a step.
   const current = emptyService();
   const unchanged = from === undefined ? 0 : Math.min(p.serviceCount, from.snapshot.serviceCount);
+  let work = 0;
   for (let i = 0; i < p.serviceCount; i++) {
+    // Each service and its destinations count as entries of a slice.
+    work += 1 + p.destOffsets[i + 1]! - p.destOffsets[i]!;
+    if (work >= SLICE_ENTRIES) {
+      work = 0;
+      yield;
+    }
     if (i < unchanged && !from!.touched.has(from!.ids[i]!) && sameServiceAt(p, from!.snapshot, i)) {
       seen.add(from!.ids[i]!);
       continue;
@@ -469,6 +494,10 @@ function stepsFrom(
   }
   for (const [id, want] of desired.table) {
     if (seen.has(id)) continue;
+    if (++work >= SLICE_ENTRIES) {
+      work = 0;
+      yield;
+    }
     addServices.push(addServiceStep(want.raw, want.serviceSpec()));
     if (added) {
       // Its destinations' adds come last, in this order: made when apply() reaches them.
@@ -509,10 +538,15 @@ function changesOf(steps: readonly Step[]): readonly Change[] {
 
 /** The plan from a snapshot of the table to a desired state (validated). */
 export function planFrom(snapshot: PackedSnapshot, desired: Desired): Plan {
+  return runNow(planning(snapshot, desired));
+}
+
+/** planFrom, in slices. */
+export function* planning(snapshot: PackedSnapshot, desired: Desired): Sliced<Plan> {
   const ids: string[] = new Array(snapshot.serviceCount);
   const summary = { add: 0, edit: 0, delete: 0 };
   const added: [Wanted, string][] = [];
-  const steps = stepsFrom(snapshot, desired, undefined, ids, summary, added);
+  const steps = yield* stepsFrom(snapshot, desired, undefined, ids, summary, added);
   const touched = new Set<string>();
   let last: string | undefined;
   // A service's steps mostly come one after another. The destinations of the
@@ -669,7 +703,7 @@ export async function applyPlan(
       false,
     );
   }
-  const after = stepsFrom(snapshot, parts.desired, parts.from);
+  const after = await runSliced(stepsFrom(snapshot, parts.desired, parts.from));
   return resultOf(
     plan,
     true,
