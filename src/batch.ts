@@ -587,10 +587,16 @@ export type BatchChange =
  * batch) as the batch's own earlier changes leave it.
  */
 export function batchSteps(changes: readonly BatchChange[], table: Table): Step[] {
+  return runNow(batchStepping(changes, table));
+}
+
+/** batchSteps, in slices (a yield every 256 changes). */
+export function* batchStepping(changes: readonly BatchChange[], table: Table): Sliced<Step[]> {
   if (!Array.isArray(changes)) throw invalidType(`changes must be an array, got ${describe(changes)}`);
   const steps: Step[] = new Array(changes.length);
   const memo: ServiceMemo = { of: NOTHING_READ, raw: undefined!, id: '' };
   for (let i = 0; i < changes.length; i++) {
+    if ((i & 255) === 255) yield;
     try {
       steps[i] = batchStep(changes[i]!, table, memo);
     } catch (e) {

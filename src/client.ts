@@ -50,7 +50,7 @@ import {
 } from './service.js';
 import { describe, integer, invalidType, knownKeys, object, oneOf } from './validate.js';
 import { tableEvents, type WatchEvent, type WatchOptions } from './watch.js';
-import { batchSteps, runSteps, type BatchChange, type Change } from './batch.js';
+import { batchStepping, runSteps, type BatchChange, type Change } from './batch.js';
 import {
   applyOptions,
   applyPlan,
@@ -65,7 +65,7 @@ import {
   type PlanOptions,
 } from './plan.js';
 import { runSliced } from './slice.js';
-import { tableFromPacked } from './table.js';
+import { tableOfPacked } from './table.js';
 
 /** The sockets a snapshot spreads its destination dumps over unless told: up to 4, one per core. */
 export const DEFAULT_POOL = Math.min(4, availableParallelism());
@@ -433,7 +433,8 @@ export class Ipvs implements AsyncDisposable {
     const o = object('options', options);
     knownKeys('options', o, ['signal']);
     const signal = signalOption('options.signal', o.signal);
-    const steps = batchSteps(changes, tableFromPacked(await this.packedSnapshot(signal ? { signal } : {})));
+    const table = await runSliced(tableOfPacked(await this.packedSnapshot(signal ? { signal } : {})));
+    const steps = await runSliced(batchStepping(changes, table));
     await runSteps(this.raw, steps, { op: 'batch', signal });
     return { changes: steps.map((s) => s.change) };
   }

@@ -5,11 +5,12 @@
 import { destinationSpecFromRaw, type DestinationKey, type DestinationSpec } from './destination.js';
 import type { RawDestSpec, RawServiceSpec } from './native.js';
 import { serviceSpecFromRaw, type ServiceKey, type ServiceSpec } from './service.js';
+import { runSliced } from './slice.js';
 import { D, DEST_COLUMN, type PackedSnapshot } from './snapshot.js';
 import {
   destinationDifferences,
   serviceDifferences,
-  tableFromPacked,
+  tableOfPacked,
   type DestinationField,
   type ServiceField,
   type Table,
@@ -233,12 +234,12 @@ export async function* tableEvents(
     let events: WatchEvent[] = [];
     if (previous === undefined) {
       if (initial) {
-        table = tableFromPacked(next);
+        table = await runSliced(tableOfPacked(next));
         events = tableChanges(new Map(), table);
       }
     } else if (!sameConfiguration(previous, next)) {
-      const before = table ?? tableFromPacked(previous);
-      table = tableFromPacked(next);
+      const before = table ?? (await runSliced(tableOfPacked(previous)));
+      table = await runSliced(tableOfPacked(next));
       events = tableChanges(before, table);
     }
     previous = next;

@@ -2,6 +2,7 @@
 // the plan's long loops (validation, planning) yield often enough to give them.
 import { describe, expect, it } from 'vitest';
 
+import { batchSteps, batchStepping, describeChange } from '../src/batch.js';
 import { planFrom, planning, validateDesired, validating, type DesiredState } from '../src/plan.js';
 import { packed } from '../src/snapshot.js';
 import { runNow, runSliced, type Sliced } from '../src/slice.js';
@@ -97,5 +98,20 @@ describe('a large plan, in slices', () => {
     expect(yields).toBeGreaterThanOrEqual(1);
     expect(value.summary).toEqual({ add: 8400, edit: 0, delete: 0 });
     expect(value.changes).toEqual(planFrom(empty, desired).changes);
+  });
+});
+
+describe('a large batch, in slices', () => {
+  const changes = Array.from({ length: 600 }, (_, i) => ({
+    action: 'add' as const,
+    service: { protocol: 'tcp' as const, address: `203.0.113.${1 + (i % 200)}`, port: 1000 + Math.floor(i / 200) },
+  }));
+
+  it('is read with a yield every 256 changes, to the same steps', () => {
+    const { yields, value } = yieldsOf(batchStepping(changes, new Map()));
+    expect(yields).toBe(2);
+    expect(value.map((s) => describeChange(s.change))).toEqual(
+      batchSteps(changes, new Map()).map((s) => describeChange(s.change)),
+    );
   });
 });
