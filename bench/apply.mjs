@@ -7,7 +7,8 @@
 //  - `ipvsadm -R` of the same table as rules;
 //  - for a 1% change of a large table, `ipvsadm -C` + `ipvsadm -R` of the
 //    whole new table (what a tool without plans does);
-// and the time to undo a failed apply against the apply's own time.
+// and the time to undo a failed apply against the apply's own time; and the
+// longest the event loop of the library's process waits during an apply.
 // Command lines run as whole processes (bench/run-child), each with its
 // tool's start-up (an empty listing, in the same rounds) subtracted. Every
 // contender starts from the same table, made before its clock starts.
@@ -115,6 +116,23 @@ async function timed(f) {
   const t = process.hrtime.bigint();
   await f();
   return Number(process.hrtime.bigint() - t);
+}
+
+/** The longest a 1 ms interval timer waited beyond its period while `f` ran, in ms. */
+async function longestWait(f) {
+  let longest = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - 1);
+    last = now;
+  }, 1);
+  try {
+    await f();
+  } finally {
+    clearInterval(timer);
+  }
+  return longest;
 }
 
 const f2 = (x) => x.toFixed(2);
@@ -284,6 +302,17 @@ export async function apply() {
         ],
         [verdict(undoTime <= 2 * ok, `the undo within 2x the apply's own time (${f2(undoTime / ok)}x)`)],
       );
+
+      // 4. What a host's event loop sees during the library's apply(): the longest wait of a 1 ms timer.
+      const waits = [];
+      for (let r = 0; r < RUNS; r++)
+        waits.push(await inFresh(undefined, (ns) => longestWait(() => ns.ipvs.apply(state))));
+      waits.sort((a, b) => a - b);
+      console.log(`\n### apply: the event loop during apply() of an empty table to ${n} x ${DESTS} (${RUNS} runs)\n`);
+      console.log('| the longest a 1 ms timer waited | ms |');
+      console.log('| ------------------------------- | -: |');
+      console.log(`| median of the runs | ${f2(waits[waits.length >> 1])} |`);
+      console.log(`| longest of the runs | ${f2(waits[waits.length - 1])} |`);
     }
   } finally {
     execFileSync('ip', ['netns', 'del', EMPTY]);
