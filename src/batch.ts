@@ -186,14 +186,30 @@ class AddDestinationStep implements Step {
   }
 
   get change(): Change {
-    return (this.#change ??= {
-      kind: 'destination',
-      action: 'add',
-      service: this.serviceText,
-      destination: destinationText(this.dest, this.spec),
-      after: this.spec ?? destinationSpecFromRaw(this.dest),
-    });
+    return (this.#change ??= this.made());
   }
+
+  /** The change, made anew unless it was made before; not kept. */
+  made(): Change {
+    return (
+      this.#change ?? {
+        kind: 'destination',
+        action: 'add',
+        service: this.serviceText,
+        destination: destinationText(this.dest, this.spec),
+        after: this.spec ?? destinationSpecFromRaw(this.dest),
+      }
+    );
+  }
+}
+
+/**
+ * A step's change for a caller that reads it once (a plan's lines): a plan's
+ * added destinations are tens of thousands, and their changes, kept, are
+ * megabytes that every collection of V8's young generation copies.
+ */
+export function changeOnce(step: Step): Change {
+  return step instanceof AddDestinationStep ? step.made() : step.change;
 }
 
 /** A destination's key as text; from its spec's address when there is one (its text is made once per address). */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
-import { describeChange, type Change } from '../batch.js';
+import { changeOnce, describeChange, type Change } from '../batch.js';
 import { destinationSpecFromRaw, type DestinationSpec } from '../destination.js';
 import { ApplyError } from '../errors.js';
 import { planParts, type ApplyResult, type DesiredService, type DesiredState, type Plan } from '../plan.js';
@@ -149,7 +149,7 @@ async function planText(plan: Plan, applying: Promise<unknown>, stopped: () => b
     const end = Math.min(lazy.total, i + LINES_PER_TURN);
     lazy.fill(end); // the plan's steps not yet made (apply() makes them as it sends them, too)
     for (; i < end; i++) {
-      text += `${changeLine(lazy.steps[i]!.change)}\n`;
+      text += `${changeLine(changeOnce(lazy.steps[i]!))}\n`;
       if (text.length >= 1 << 16) {
         parts.push(text);
         text = '';
