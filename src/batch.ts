@@ -31,7 +31,7 @@ import {
   type ServiceField,
   type Table,
 } from './table.js';
-import { runNow, runSliced, type Sliced } from './slice.js';
+import { runNow, runSliced, SLICE_ENTRIES, type Sliced } from './slice.js';
 import { describe, invalidType, knownKeys, object, oneOf, outOfRange } from './validate.js';
 
 /** One kernel command of a change, as the addon takes it; `op` is the facade's method name. */
@@ -606,13 +606,13 @@ export function batchSteps(changes: readonly BatchChange[], table: Table): Step[
   return runNow(batchStepping(changes, table));
 }
 
-/** batchSteps, in slices (a yield every 256 changes). */
+/** batchSteps, in slices. */
 export function* batchStepping(changes: readonly BatchChange[], table: Table): Sliced<Step[]> {
   if (!Array.isArray(changes)) throw invalidType(`changes must be an array, got ${describe(changes)}`);
   const steps: Step[] = new Array(changes.length);
   const memo: ServiceMemo = { of: NOTHING_READ, raw: undefined!, id: '' };
   for (let i = 0; i < changes.length; i++) {
-    if ((i & 255) === 255) yield;
+    if (i % SLICE_ENTRIES === SLICE_ENTRIES - 1) yield;
     try {
       steps[i] = batchStep(changes[i]!, table, memo);
     } catch (e) {

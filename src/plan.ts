@@ -60,7 +60,7 @@ import {
   tableFromPacked,
   type TableService,
 } from './table.js';
-import { runNow, runSliced, type Sliced } from './slice.js';
+import { runNow, runSliced, SLICE_ENTRIES, type Sliced } from './slice.js';
 import { describe, integer, invalidType, knownKeys, object, outOfRange } from './validate.js';
 
 /** A service of a desired state: a service spec and its destinations (all of them: others are deleted). */
@@ -235,9 +235,6 @@ function repeatedAt(want: Wanted): number {
 export function validateDesired(document: unknown, options: PlanOptions = {}): Desired {
   return runNow(validating(document, options));
 }
-
-/** Entries (services and destinations) between two yields of sliced work here. */
-const SLICE_ENTRIES = 256;
 
 /** validateDesired, in slices. */
 export function* validating(document: unknown, options: PlanOptions = {}): Sliced<Desired> {

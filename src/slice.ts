@@ -10,6 +10,9 @@
 /** Work that yields (nothing) between its small steps and returns a T. */
 export type Sliced<T> = Generator<void, T, void>;
 
+/** Entries (services, destinations, changes) between two yields of sliced work over a table. */
+export const SLICE_ENTRIES = 256;
+
 /** The longest a slice runs before the event loop gets a turn, in ms. */
 export const SLICE_MS = 8;
 

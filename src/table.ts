@@ -5,7 +5,7 @@
 import { formatAddress, familyOf } from './address.js';
 import { K } from './constants.js';
 import type { RawDestKey, RawDestSpec, RawServiceKey, RawServiceSpec } from './native.js';
-import { runNow, type Sliced } from './slice.js';
+import { runNow, SLICE_ENTRIES, type Sliced } from './slice.js';
 import { destinationAt, emptyService, S, SERVICE_COLUMN as SV, type PackedSnapshot } from './snapshot.js';
 import { PROTOCOLS } from './vocabulary/protocols.js';
 import { SCHEDULER_FLAG_BITS } from './vocabulary/scheduler-flags.js';
@@ -94,13 +94,13 @@ export function tableFromPacked(p: PackedSnapshot): Table {
   return runNow(tableOfPacked(p));
 }
 
-/** tableFromPacked, in slices (a yield about every 256 entries). */
+/** tableFromPacked, in slices. */
 export function* tableOfPacked(p: PackedSnapshot): Sliced<Table> {
   const table: Table = new Map();
   let work = 0;
   for (let i = 0; i < p.serviceCount; i++) {
     work += 1 + p.destOffsets[i + 1]! - p.destOffsets[i]!;
-    if (work >= 256) {
+    if (work >= SLICE_ENTRIES) {
       work = 0;
       yield;
     }
