@@ -54,7 +54,7 @@ import { batchStepping, runSteps, type BatchChange, type Change } from './batch.
 import {
   applyOptions,
   applyPlan,
-  exportState,
+  exporting,
   planning,
   planParts,
   validating,
@@ -441,7 +441,7 @@ export class Ipvs implements AsyncDisposable {
 
   /** The table as a desired-state document: `apply(await export())` changes nothing. */
   async export(): Promise<DesiredState> {
-    return exportState(await this.packedSnapshot());
+    return runSliced(exporting(await this.packedSnapshot()));
   }
 
   /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG). */

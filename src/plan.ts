@@ -57,7 +57,7 @@ import {
   serviceDifferences,
   serviceId,
   serviceInto,
-  tableFromPacked,
+  tableOfPacked,
   type TableService,
 } from './table.js';
 import { runNow, runSliced, SLICE_ENTRIES, type Sliced } from './slice.js';
@@ -803,15 +803,28 @@ function compareServices(a: RawServiceSpec, b: RawServiceSpec): number {
  * port): applying it to the same table changes nothing.
  */
 export function exportState(snapshot: PackedSnapshot): DesiredState {
-  const services = [...tableFromPacked(snapshot).values()].sort((a, b) => compareServices(a.raw, b.raw));
-  return {
-    services: services.map(({ raw, destinations }) => {
-      const dests = [...destinations.values()].sort(
-        (a, b) => a.af - b.af || compareBytes(a.addr, b.addr) || a.port - b.port,
-      );
-      const spec: DesiredService = serviceSpecFromRaw(raw);
-      spec.destinations = dests.map(destinationSpecFromRaw);
-      return spec;
-    }),
-  };
+  return runNow(exporting(snapshot));
+}
+
+/** exportState, in slices. */
+export function* exporting(snapshot: PackedSnapshot): Sliced<DesiredState> {
+  const table = yield* tableOfPacked(snapshot);
+  const services = [...table.values()].sort((a, b) => compareServices(a.raw, b.raw));
+  const specs: DesiredService[] = new Array(services.length);
+  let work = 0;
+  for (let i = 0; i < services.length; i++) {
+    const { raw, destinations } = services[i]!;
+    work += 1 + destinations.size;
+    if (work >= SLICE_ENTRIES) {
+      work = 0;
+      yield;
+    }
+    const dests = [...destinations.values()].sort(
+      (a, b) => a.af - b.af || compareBytes(a.addr, b.addr) || a.port - b.port,
+    );
+    const spec: DesiredService = serviceSpecFromRaw(raw);
+    spec.destinations = dests.map(destinationSpecFromRaw);
+    specs[i] = spec;
+  }
+  return { services: specs };
 }

@@ -1,11 +1,11 @@
 // Long work on the event loop's thread, in slices. A plan of tens of
-// thousands of destinations is validated, planned, encoded and compared
-// here, and done at once that held the host's event loop for hundreds of
-// milliseconds under emulation (its timers, its sockets, its other
-// requests all waited). Such work is written as a generator that yields
-// between small steps; runSliced gives the event loop a turn once a slice has
-// run SLICE_MS, and runNow runs it through for callers that need the result
-// at once.
+// thousands of destinations is validated, planned, encoded and compared on
+// this thread; done at once, that work held the host's event loop for
+// hundreds of milliseconds under emulation (its timers, its sockets, its
+// other requests all waited). Such work is written as a generator that
+// yields between small steps; runSliced gives the event loop a turn once a
+// slice has run SLICE_MS, and runNow runs it through for callers that need
+// the result at once.
 
 /** Work that yields (nothing) between its small steps and returns a T. */
 export type Sliced<T> = Generator<void, T, void>;

@@ -11,7 +11,16 @@ import { destinationSpecToRaw } from '../src/destination.js';
 import type { RawDestSpec, RawServiceSpec } from '../src/native.js';
 import { native } from '../src/native.js';
 import { ApplyError } from '../src/errors.js';
-import { applyPlan, exportState, planFrom, planParts, validateDesired, type DesiredState } from '../src/plan.js';
+import {
+  applyPlan,
+  exporting,
+  exportState,
+  planFrom,
+  planParts,
+  validateDesired,
+  type DesiredState,
+} from '../src/plan.js';
+import { runSliced } from '../src/slice.js';
 import type { RawIpvs } from '../src/raw.js';
 import { serviceSpecToRaw } from '../src/service.js';
 import { D, DEST_COLUMNS, packed, SERVICE_COLUMNS, type PackedSnapshot } from '../src/snapshot.js';
@@ -204,6 +213,30 @@ describe('plan', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('exports a large table in slices, giving the event loop turns, as it exports at once', async () => {
+    const doc: DesiredState = {
+      services: Array.from({ length: 300 }, (_, i) => ({
+        protocol: 'tcp' as const,
+        address: `203.0.113.${1 + (i % 200)}`,
+        port: 1000 + Math.floor(i / 200),
+        destinations: Array.from({ length: 10 }, (_, j) => ({ address: `198.51.100.${j + 1}`, weight: j })),
+      })),
+    };
+    const snapshot = tableFor(doc);
+    // Other work queued meanwhile, one turn of the event loop at a time.
+    let turns = 0;
+    let done = false;
+    const other = () => {
+      turns++;
+      if (!done) setImmediate(other);
+    };
+    setImmediate(other);
+    const sliced = await runSliced(exporting(snapshot), 0);
+    done = true;
+    expect(turns).toBeGreaterThan(1);
+    expect(sliced).toEqual(exportState(snapshot));
   });
 
   it('plans the same changes whatever order the kernel lists destinations in (property)', () => {
