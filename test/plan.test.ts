@@ -11,61 +11,13 @@ import { destinationSpecToRaw } from '../src/destination.js';
 import type { RawDestSpec, RawServiceSpec } from '../src/native.js';
 import { native } from '../src/native.js';
 import { ApplyError } from '../src/errors.js';
-import {
-  applyPlan,
-  exporting,
-  exportState,
-  planFrom,
-  planParts,
-  validateDesired,
-  type DesiredState,
-} from '../src/plan.js';
-import { runSliced } from '../src/slice.js';
+import { applyPlan, exportState, planFrom, planParts, validateDesired, type DesiredState } from '../src/plan.js';
 import type { RawIpvs } from '../src/raw.js';
 import { serviceSpecToRaw } from '../src/service.js';
-import { D, DEST_COLUMNS, packed, SERVICE_COLUMNS, type PackedSnapshot } from '../src/snapshot.js';
+import type { PackedSnapshot } from '../src/snapshot.js';
 import { tableFromPacked } from '../src/table.js';
 import { destinationSpec, serviceSpec } from './helpers/arbitraries.js';
-
-/** A packed snapshot holding these services and destinations (zero counters). */
-function packedOf(entries: { service: RawServiceSpec; dests: RawDestSpec[] }[]): PackedSnapshot {
-  const schedulers: string[] = [];
-  const engines = [''];
-  const intern = (list: string[], s: string) => (list.includes(s) ? list.indexOf(s) : list.push(s) - 1);
-  const services: number[] = [];
-  const dests: number[] = [];
-  const offsets = [0];
-  const serviceAddrs: number[] = [];
-  const destAddrs: number[] = [];
-  for (const { service: s, dests: ds } of entries) {
-    const row: Record<string, number> = {
-      ...s,
-      flags: s.flags | K.IP_VS_SVC_F_HASHED,
-      scheduler: intern(schedulers, s.scheduler),
-      pe: intern(engines, s.pe),
-    } as unknown as Record<string, number>;
-    services.push(...SERVICE_COLUMNS.map((c) => row[c]!));
-    serviceAddrs.push(...s.addr);
-    for (const d of ds) {
-      const drow = { ...d, activeConns: 0, inactConns: 0, persistConns: 0 } as unknown as Record<string, number>;
-      dests.push(...DEST_COLUMNS.map((c) => drow[c]! >>> 0));
-      destAddrs.push(...d.addr);
-    }
-    offsets.push(offsets[offsets.length - 1]! + ds.length);
-  }
-  const n = entries.length + dests.length / D;
-  return packed({
-    takenAt: 1n,
-    counters: new BigUint64Array(n * 10),
-    services: new Uint32Array(services),
-    serviceAddrs: new Uint8Array(serviceAddrs),
-    destOffsets: new Uint32Array(offsets),
-    dests: new Uint32Array(dests),
-    destAddrs: new Uint8Array(destAddrs),
-    schedulers,
-    engines,
-  });
-}
+import { packedOf, tableFor } from './helpers/packed.js';
 
 type Rows = { service: RawServiceSpec; dests: RawDestSpec[] }[];
 
@@ -104,12 +56,6 @@ function rowsOf(entries: [RawServiceSpec, unknown[]][]): Rows {
 
 const web = { protocol: 'tcp', address: '192.0.2.1', port: 80 } as const;
 const dns = { protocol: 'udp', address: '2001:db8::1', port: 53 } as const;
-
-/** The table a desired state describes, as the kernel would list it. */
-function tableFor(doc: DesiredState): PackedSnapshot {
-  const d = validateDesired(doc);
-  return packedOf([...d.table.values()].map((s) => ({ service: s.raw, dests: [...s.destinations.values()] })));
-}
 
 const summaryOf = (doc: DesiredState, current: PackedSnapshot, onlyListed = false) =>
   planFrom(current, validateDesired(doc, { onlyListed })).changes.map(describeChange);
@@ -213,30 +159,6 @@ describe('plan', () => {
       }),
       { numRuns: 200 },
     );
-  });
-
-  it('exports a large table in slices, giving the event loop turns, as it exports at once', async () => {
-    const doc: DesiredState = {
-      services: Array.from({ length: 300 }, (_, i) => ({
-        protocol: 'tcp' as const,
-        address: `203.0.113.${1 + (i % 200)}`,
-        port: 1000 + Math.floor(i / 200),
-        destinations: Array.from({ length: 10 }, (_, j) => ({ address: `198.51.100.${j + 1}`, weight: j })),
-      })),
-    };
-    const snapshot = tableFor(doc);
-    // Other work queued meanwhile, one turn of the event loop at a time.
-    let turns = 0;
-    let done = false;
-    const other = () => {
-      turns++;
-      if (!done) setImmediate(other);
-    };
-    setImmediate(other);
-    const sliced = await runSliced(exporting(snapshot), 0);
-    done = true;
-    expect(turns).toBeGreaterThan(1);
-    expect(sliced).toEqual(exportState(snapshot));
   });
 
   it('plans the same changes whatever order the kernel lists destinations in (property)', () => {

@@ -1,11 +1,20 @@
 // Work in slices (src/slice.ts): the event loop gets turns between them, and
-// the plan's long loops (validation, planning) yield often enough to give them.
+// the plan's long loops (validation, planning, export) yield often enough to give them.
 import { describe, expect, it } from 'vitest';
 
 import { batchSteps, batchStepping, describeChange } from '../src/batch.js';
-import { planFrom, planning, validateDesired, validating, type DesiredState } from '../src/plan.js';
+import {
+  exporting,
+  exportState,
+  planFrom,
+  planning,
+  validateDesired,
+  validating,
+  type DesiredState,
+} from '../src/plan.js';
 import { packed } from '../src/snapshot.js';
 import { runNow, runSliced, type Sliced } from '../src/slice.js';
+import { tableFor } from './helpers/packed.js';
 
 function* counting(n: number, log: string[]): Sliced<number> {
   for (let i = 0; i < n; i++) {
@@ -98,6 +107,13 @@ describe('a large plan, in slices', () => {
     expect(yields).toBeGreaterThanOrEqual(1);
     expect(value.summary).toEqual({ add: 8400, edit: 0, delete: 0 });
     expect(value.changes).toEqual(planFrom(empty, desired).changes);
+  });
+
+  it('is exported with a yield at least every 256 entries, to the same document', () => {
+    const table = tableFor(doc);
+    const { yields, value } = yieldsOf(exporting(table));
+    expect(yields).toBeGreaterThanOrEqual(Math.floor(8400 / 256));
+    expect(value).toEqual(exportState(table));
   });
 });
 
