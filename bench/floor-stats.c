@@ -8,10 +8,12 @@
 // socket with its own buffer. Every receive asks for a page (8 KiB at most),
 // as the library's do: the kernel sizes a dump's buffers by the largest
 // receive the socket made, and clears them, so a larger receive costs the
-// kernel more than the dump (native/netlink.cc). Prints one line per round:
+// kernel more than the dump (native/netlink.cc), and one system call takes
+// several of them, as the library's do. Prints one line per round:
 // the elapsed nanoseconds, the services and the destinations seen.
 //
 //   floor-stats RUNS [SOCKETS]   (SOCKETS: default 1)
+#define _GNU_SOURCE
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>
@@ -51,26 +53,43 @@ static long long now(void) {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-// Sends the request in c->req and calls `each` for every data message until DONE or the ACK.
+// Datagrams per receive, as the library's exchanges take them (native/netlink.cc).
+#ifndef SLOTS
+#define SLOTS 4
+#endif
+
+// Sends the request in c->req and calls `each` for every data message until
+// DONE or the ACK. Its datagrams are received SLOTS at a time, each slot a
+// page: recvmmsg waits for the first and takes those that follow it.
 static void exchange(struct conn* c, int dump, void (*each)(struct nlmsghdr*, void*), void* arg) {
   struct nlmsghdr* r = (struct nlmsghdr*)c->req;
   r->nlmsg_seq = ++c->seq;
   if (send(c->fd, c->req, r->nlmsg_len, 0) < 0) die("send");
+  size_t slot = recv_size();
+  struct iovec iov[SLOTS];
+  struct mmsghdr msgs[SLOTS];
   for (;;) {
-    int n = recv(c->fd, c->buf, recv_size(), 0);
-    if (n < 0) die("recv");
-    for (struct nlmsghdr* h = (struct nlmsghdr*)c->buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE) return;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr* e = NLMSG_DATA(h);
-        if (e->error) {
-          errno = -e->error;
-          die("kernel");
+    for (int k = 0; k < SLOTS; k++) {
+      iov[k] = (struct iovec){c->buf + k * slot, slot};
+      msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[k], .msg_iovlen = 1}};
+    }
+    int got = recvmmsg(c->fd, msgs, SLOTS, MSG_WAITFORONE, NULL);
+    if (got < 0) die("recvmmsg");
+    for (int k = 0; k < got; k++) {
+      int n = (int)msgs[k].msg_len;
+      for (struct nlmsghdr* h = iov[k].iov_base; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE) return;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          struct nlmsgerr* e = NLMSG_DATA(h);
+          if (e->error) {
+            errno = -e->error;
+            die("kernel");
+          }
+          if (!dump) return;
+          continue;
         }
-        if (!dump) return;
-        continue;
+        each(h, arg);
       }
-      each(h, arg);
     }
   }
 }

@@ -47,6 +47,8 @@ size_t ReceiveBufferSize() {
   static const size_t size = std::min<size_t>(static_cast<size_t>(sysconf(_SC_PAGESIZE)), 8192);
   return size;
 }
+// Datagrams taken by one receive of an exchange (GenlSocket::ExchangeOnce).
+constexpr size_t kReceiveSlots = 4;
 // Room for the largest request (a full service or destination nest).
 constexpr size_t kRequestSize = 512;
 // How often a dump interrupted by a concurrent change is started again.
@@ -249,7 +251,7 @@ std::shared_ptr<GenlSocket> GenlSocket::OpenIn(NetnsPtr ns, const SocketOptions&
     int e = errno;
     ThrowErrno(e, "eventfd");
   }
-  s->buf_.resize(ReceiveBufferSize());
+  s->buf_.resize(kReceiveSlots * ReceiveBufferSize());
   std::lock_guard<std::mutex> lock(s->mu_);
   s->Connect(options.modprobe);
   return s;
@@ -286,7 +288,7 @@ std::vector<std::shared_ptr<GenlSocket>> GenlSocket::Pool(size_t n) {
         std::shared_ptr<GenlSocket> s(new GenlSocket());
         s->netns_ = ns;
         s->timeoutMs_ = timeoutMs_;
-        s->buf_.resize(ReceiveBufferSize());
+        s->buf_.resize(kReceiveSlots * ReceiveBufferSize());
         s->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (s->wakeFd_ < 0) {
           int e = errno;
@@ -481,15 +483,26 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   }
 
   ReplyReader reader(req->nlmsg_seq, req->nlmsg_pid, dump);
+  // Several datagrams per system call: a reply's next part is made while the
+  // one before is received (a dump goes on as its reader drains the socket;
+  // a doit's ACK follows its answer), so one recvmmsg takes a dump of a few
+  // parts and its NLMSG_DONE, or an answer and its ACK, where recvmsg took
+  // one each. Each slot is a page, the size every receive asks for.
+  const size_t slot = ReceiveBufferSize();
+  iovec iovs[kReceiveSlots];
+  mmsghdr msgs[kReceiveSlots];
+  sockaddr_nl from[kReceiveSlots];
   for (;;) {
-    iovec iov{buf_.data(), buf_.size()};
-    sockaddr_nl from{};
-    msghdr mh{};
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+    for (size_t k = 0; k < kReceiveSlots; k++) {
+      iovs[k] = {buf_.data() + k * slot, slot};
+      msgs[k] = {};
+      from[k] = {};
+      msgs[k].msg_hdr.msg_name = &from[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof from[k];
+      msgs[k].msg_hdr.msg_iov = &iovs[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, msgs, kReceiveSlots, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       int e = errno;
       if (e == EINTR) continue;
@@ -501,19 +514,22 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
       broken_ = true;
       ThrowErrno(e, "receiving from the kernel");
     }
-    if (mh.msg_flags & MSG_TRUNC) {
-      broken_ = true;
-      throw KernelError(EMSGSIZE, "a netlink reply did not fit the receive buffer");
+    for (int k = 0; k < n; k++) {
+      if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+        broken_ = true;
+        throw KernelError(EMSGSIZE, "a netlink reply did not fit the receive buffer");
+      }
+      ReplyStep step;
+      try {
+        step = reader.Feed(iovs[k].iov_base, msgs[k].msg_len, from[k].nl_pid, onReply);
+      } catch (...) {
+        // The rest of a reply that does not parse may still come: start afresh.
+        if (reader.malformed()) broken_ = true;
+        throw;
+      }
+      // The reply is whole: nothing after it answers this request.
+      if (step != ReplyStep::kMore) return step == ReplyStep::kInterrupted;
     }
-    ReplyStep step;
-    try {
-      step = reader.Feed(buf_.data(), static_cast<size_t>(n), from.nl_pid, onReply);
-    } catch (...) {
-      // The rest of a reply that does not parse may still come: start afresh.
-      if (reader.malformed()) broken_ = true;
-      throw;
-    }
-    if (step != ReplyStep::kMore) return step == ReplyStep::kInterrupted;
   }
 }
 

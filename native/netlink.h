@@ -175,7 +175,7 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   std::atomic<bool> closed_{false};
   uint32_t seq_ = 0;
   int timeoutMs_ = 5000;
-  std::vector<uint8_t> buf_;                       // the receive buffer, reused by every exchange
+  std::vector<uint8_t> buf_;                       // kReceiveSlots pages, reused by every exchange
   NetnsPtr netns_;                                 // read with std::atomic_load: Close() resets it
   std::mutex poolMu_;                              // guards pool_
   std::vector<std::shared_ptr<GenlSocket>> pool_;  // siblings, without this one

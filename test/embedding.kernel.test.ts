@@ -133,7 +133,7 @@ describe('faults and lifecycle (child processes)', () => {
     const r = await runChild<{ error: Record<string, unknown>; took: number; after: number; info: number }>(
       `
       const ipvs = await open({ netns: process.env.NETNS, timeout: 300 });
-      fault('recvmsg:0:1000:drop');
+      fault('recvmmsg:0:1000:drop');
       const started = Date.now();
       const error = await ipvs.info().then(() => null, failure);
       const took = Date.now() - started;
@@ -155,7 +155,7 @@ describe('faults and lifecycle (child processes)', () => {
     const r = await runChild<{ error: Record<string, unknown>; after: number; snapshot: number }>(
       `
       const ipvs = await open({ netns: process.env.NETNS });
-      fault('recvmsg:0:1:corrupt');
+      fault('recvmmsg:0:1:corrupt');
       const error = await ipvs.listServices().then(() => null, failure);
       fault('');
       const after = (await ipvs.listServices()).length;
@@ -275,10 +275,10 @@ describe('faults and lifecycle (child processes)', () => {
         outcomes[name] = await call().then(() => 'ok', (e) => e.code);
         fault('');
       };
-      await attempt('recvmsg EINTR', 'recvmsg:0:3:EINTR', () => ipvs.listServices());
+      await attempt('recvmmsg EINTR', 'recvmmsg:0:3:EINTR', () => ipvs.listServices());
       await attempt('sendto EINTR', 'sendto:0:3:EINTR', () => ipvs.info());
       await attempt('read EINTR', 'read:0:3:EINTR', () => ipvs.listConnections());
-      await attempt('recvmsg ENOBUFS', 'recvmsg:1:1:ENOBUFS', () => ipvs.listServices());
+      await attempt('recvmmsg ENOBUFS', 'recvmmsg:1:1:ENOBUFS', () => ipvs.listServices());
       await attempt('sendto EIO', 'sendto:0:1:EIO', () => ipvs.info());
       await attempt('read EIO', 'read:2:1:EIO', () => ipvs.listConnections());
       await attempt('openat EMFILE', 'openat:0:1:EMFILE', () => ipvs.listConnections());
@@ -290,10 +290,10 @@ describe('faults and lifecycle (child processes)', () => {
       { faults: true, env: env() },
     );
     expect(r.outcomes).toMatchObject({
-      'recvmsg EINTR': 'ok',
+      'recvmmsg EINTR': 'ok',
       'sendto EINTR': 'ok',
       'read EINTR': 'ok',
-      'recvmsg ENOBUFS': 'ENOBUFS',
+      'recvmmsg ENOBUFS': 'ENOBUFS',
       'sendto EIO': 'EIO',
       'read EIO': 'EIO',
       'openat EMFILE': 'EMFILE',
@@ -320,7 +320,7 @@ describe('faults and lifecycle (child processes)', () => {
       const reader = ipvs.connectionBatches({ parallel: 2, batchSize: 10 });
       await reader.next();
       // A slow kernel under the count's reads, and answers that never come.
-      fault('recvmsg:0:1000:drop;read:0:1000:stall');
+      fault('recvmmsg:0:1000:drop;read:0:1000:stall');
       const count = ipvs.connectionStats({ by: 'state' }).then(() => null, failure);
       const started = Date.now();
       const stuck = ipvs.info().then(() => null, failure).then((e) => ({ e, at: Date.now() - started }));

@@ -72,8 +72,8 @@ describe('faults against the kernel (child processes)', () => {
       for (const [setup, call] of Object.values(ops)) { await setup(); await call(); }
       await settle();
       const base = counts();
-      const specs = ['sendto:0:3:EINTR', 'recvmsg:0:3:EINTR', 'sendto:0:1:EIO', 'sendto:0:1:ENOBUFS', 'sendto:0:1:short',
-                     'recvmsg:0:1:EIO', 'recvmsg:0:1:ENOBUFS', 'recvmsg:0:1:short', 'recvmsg:0:1:stall'];
+      const specs = ['sendto:0:3:EINTR', 'recvmmsg:0:3:EINTR', 'sendto:0:1:EIO', 'sendto:0:1:ENOBUFS', 'sendto:0:1:short',
+                     'recvmmsg:0:1:EIO', 'recvmmsg:0:1:ENOBUFS', 'recvmmsg:0:1:short', 'recvmmsg:0:1:stall'];
       const faults = {};
       for (const [name, [setup, call]] of Object.entries(ops)) {
         faults[name] = {};
@@ -105,27 +105,27 @@ describe('faults against the kernel (child processes)', () => {
       expect({ name, ...out }).toEqual({
         name,
         'sendto:0:3:EINTR': 'ok',
-        'recvmsg:0:3:EINTR': 'ok',
+        'recvmmsg:0:3:EINTR': 'ok',
         'sendto:0:1:EIO': 'EIO',
         'sendto:0:1:ENOBUFS': 'ENOBUFS',
         // Half a datagram claimed sent: the request is refused, not half-sent.
         'sendto:0:1:short': 'EIO',
-        'recvmsg:0:1:EIO': 'EIO',
-        'recvmsg:0:1:ENOBUFS': 'ENOBUFS',
+        'recvmmsg:0:1:EIO': 'EIO',
+        'recvmmsg:0:1:ENOBUFS': 'ENOBUFS',
         // An ACK fits half the buffer; a dump's page-sized datagrams do not.
-        'recvmsg:0:1:short': dump && name !== 'listDestinations' ? 'EMSGSIZE' : 'ok',
-        'recvmsg:0:1:stall': 'ok',
+        'recvmmsg:0:1:short': dump && name !== 'listDestinations' ? 'EMSGSIZE' : 'ok',
+        'recvmmsg:0:1:stall': 'ok',
         ...Object.fromEntries(
           [
             'sendto:0:3:EINTR',
-            'recvmsg:0:3:EINTR',
+            'recvmmsg:0:3:EINTR',
             'sendto:0:1:EIO',
             'sendto:0:1:ENOBUFS',
             'sendto:0:1:short',
-            'recvmsg:0:1:EIO',
-            'recvmsg:0:1:ENOBUFS',
-            'recvmsg:0:1:short',
-            'recvmsg:0:1:stall',
+            'recvmmsg:0:1:EIO',
+            'recvmmsg:0:1:ENOBUFS',
+            'recvmmsg:0:1:short',
+            'recvmmsg:0:1:stall',
           ].map((spec) => [`${spec} then`, 'ok']),
         ),
       });
@@ -158,7 +158,7 @@ describe('faults against the kernel (child processes)', () => {
       await snap();
       await settle();
       const base = counts();
-      const specs = ['recvmsg:0:20:EINTR', 'sendto:0:20:EINTR', 'recvmsg:30:1:EIO', 'sendto:30:1:ENOBUFS', 'recvmsg:0:1:short'];
+      const specs = ['recvmmsg:0:20:EINTR', 'sendto:0:20:EINTR', 'recvmmsg:30:1:EIO', 'sendto:30:1:ENOBUFS', 'recvmmsg:0:1:short'];
       for (let k = 0; k < 6; k++) specs.push('pthread_create:' + k + ':1:EAGAIN');
       for (const spec of specs) {
         fault(spec);
@@ -184,11 +184,11 @@ describe('faults against the kernel (child processes)', () => {
     expect(thens.every(([, o]) => o === 'ok')).toBe(true);
     expect(r.faults).toMatchObject({
       'socket:1:1:EMFILE': 'EMFILE',
-      'recvmsg:0:20:EINTR': 'ok',
+      'recvmmsg:0:20:EINTR': 'ok',
       'sendto:0:20:EINTR': 'ok',
-      'recvmsg:30:1:EIO': 'EIO',
+      'recvmmsg:30:1:EIO': 'EIO',
       'sendto:30:1:ENOBUFS': 'ENOBUFS',
-      'recvmsg:0:1:short': 'EMSGSIZE',
+      'recvmmsg:0:1:short': 'EMSGSIZE',
       // The snapshot's own thread, then its pool's.
       'pthread_create:0:1:EAGAIN': 'EAGAIN',
       'pthread_create:1:1:EAGAIN': 'EAGAIN',

@@ -8,20 +8,23 @@
 // since the variable last changed, the first SKIP pass and the next COUNT
 // fail with ACTION. ACTION is an errno name (EINTR, EIO, EAGAIN, ENOBUFS,
 // EMFILE, ENOMEM, ...), or:
-// - `short` for read, write, sendto, sendmsg and recvmsg: a short transfer
-//   (read and write move half of what was asked, at least a byte; sendto and
-//   sendmsg send nothing and say they sent half; recvmsg receives into half
-//   of the buffer, so that a datagram larger than that is truncated);
+// - `short` for read, write, sendto, sendmsg, recvmsg and recvmmsg: a short
+//   transfer (read and write move half of what was asked, at least a byte;
+//   sendto and sendmsg send nothing and say they sent half; recvmsg receives
+//   into half of the buffer, so that a datagram larger than that is
+//   truncated; recvmmsg receives one datagram so);
 // - `drop` for recvmsg: the datagram is read and lost (a reply that never
 //   comes);
-// - `corrupt` for recvmsg: the first attribute of the first message is cut to
-//   nothing (a reply that does not decode);
+// - `corrupt` for recvmsg and recvmmsg: the first attribute of the first
+//   message (of the first datagram) is cut to nothing (a reply that does not
+//   decode);
 // - `stall` for any call: it waits 300 ms, then goes ahead (a slow kernel).
 // With IPVS_FAULT_TRACE set, each injected fault prints its stack to stderr.
 //
 // - `drop` for recvmmsg: the first datagram it would return is read and lost.
 //
-// Only the addon's own traffic is touched: recvmsg, recvmmsg (the answers to
+// Only the addon's own traffic is touched: recvmsg (libnl's, which resolves
+// the IPVS family), recvmmsg (the replies of every exchange and the answers to
 // pipelined changes), sendto and sendmsg on netlink sockets (libnl sends with sendmsg, the addon with sendto); read and
 // write on descriptors of /proc files; openat of /proc paths; socket for
 // netlink and raw sockets (the legacy back-end's). Unit tests, on a host
@@ -331,7 +334,24 @@ int recvmmsg(int fd, struct mmsghdr* msgs, unsigned int vlen, int flags, struct 
     errno = EAGAIN;
     return -1;
   }
-  return REAL(recvmmsg)(fd, msgs, vlen, flags, timeout);
+  if (action == kShort && vlen > 0 && msgs[0].msg_hdr.msg_iovlen > 0 && msgs[0].msg_hdr.msg_iov[0].iov_len > 1) {
+    // The first datagram into half of its buffer (truncated when larger), alone.
+    size_t len = msgs[0].msg_hdr.msg_iov[0].iov_len;
+    msgs[0].msg_hdr.msg_iov[0].iov_len = len / 2;
+    int n = REAL(recvmmsg)(fd, msgs, 1, flags, timeout);
+    msgs[0].msg_hdr.msg_iov[0].iov_len = len;
+    return n;
+  }
+  int n = REAL(recvmmsg)(fd, msgs, vlen, flags, timeout);
+  if (n > 0 && action == kCorrupt) {
+    // As for recvmsg: the first message of the first datagram.
+    struct nlmsghdr* hdr = msgs[0].msg_hdr.msg_iov[0].iov_base;
+    if (msgs[0].msg_len >= NLMSG_HDRLEN + 4 + 4 && hdr->nlmsg_type >= NLMSG_MIN_TYPE) {
+      struct nlattr* attr = (struct nlattr*)((char*)hdr + NLMSG_HDRLEN + 4);
+      attr->nla_len = 4;
+    }
+  }
+  return n;
 }
 
 ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* addr, socklen_t addrlen) {
