@@ -618,14 +618,34 @@ void JsonString(Text& out, const std::string& s) {
   out.Add('"');
 }
 
-// `"key": ` at the start of a field of an object at depth - 1.
+// `"key": ` at the start of a field of an object at depth - 1, in one
+// append: a destination has some thirty fields, and an append per piece
+// of each was most of the listing's time.
 void Key(Text& out, int depth, const char* key, bool first = false) {
-  if (!first) out.Add(',');
-  out.Add('\n');
-  Indent(out, depth);
-  out.Add('"');
-  out.Add(key);
-  out.Add("\": ");
+  char b[96];
+  const size_t indent = 2 * static_cast<size_t>(depth);
+  const size_t length = std::strlen(key);
+  if (indent + length + 6 > sizeof b) {
+    if (!first) out.Add(',');
+    out.Add('\n');
+    Indent(out, depth);
+    out.Add('"');
+    out.Add(key, length);
+    out.Add("\": ");
+    return;
+  }
+  size_t n = 0;
+  if (!first) b[n++] = ',';
+  b[n++] = '\n';
+  std::memset(b + n, ' ', indent);
+  n += indent;
+  b[n++] = '"';
+  std::memcpy(b + n, key, length);
+  n += length;
+  b[n++] = '"';
+  b[n++] = ':';
+  b[n++] = ' ';
+  out.Add(b, n);
 }
 
 class JsonListing {
