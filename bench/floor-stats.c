@@ -57,6 +57,7 @@ static long long now(void) {
 #ifndef SLOTS
 #define SLOTS 4
 #endif
+_Static_assert(SLOTS >= 1 && SLOTS * 8192 <= sizeof(((struct conn*)0)->buf), "SLOTS pages must fit a conn's buffer");
 
 // Sends the request in c->req and calls `each` for every data message until
 // DONE or the ACK. Its datagrams are received SLOTS at a time, each slot a
