@@ -451,6 +451,32 @@ void GenlSocket::WaitReadable(int fd, int64_t deadline) {
   }
 }
 
+int GenlSocket::Receive(int fd, uint8_t* base, size_t size, size_t count, iovec* iovs, mmsghdr* msgs, sockaddr_nl* from,
+                        int64_t& deadline) {
+  for (;;) {
+    for (size_t k = 0; k < count; k++) {
+      iovs[k] = {base + k * size, size};
+      msgs[k] = {};
+      from[k] = {};
+      msgs[k].msg_hdr.msg_name = &from[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof from[k];
+      msgs[k].msg_hdr.msg_iov = &iovs[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = recvmmsg(fd, msgs, static_cast<unsigned>(count), MSG_DONTWAIT, nullptr);
+    if (n >= 0) return n;
+    const int e = errno;
+    if (e == EINTR) continue;
+    if (e == EAGAIN) {
+      if (deadline < 0) deadline = NowMs() + timeoutMs_;
+      WaitReadable(fd, deadline);
+      continue;
+    }
+    broken_ = true;
+    ThrowErrno(e, "receiving from the kernel");
+  }
+}
+
 bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply) {
   nlmsghdr* req = nlmsg_hdr(request);
   const bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
@@ -493,27 +519,7 @@ bool GenlSocket::ExchangeOnce(nl_msg* request, const std::function<void(const nl
   mmsghdr msgs[kReceiveSlots];
   sockaddr_nl from[kReceiveSlots];
   for (;;) {
-    for (size_t k = 0; k < kReceiveSlots; k++) {
-      iovs[k] = {buf_.data() + k * slot, slot};
-      msgs[k] = {};
-      from[k] = {};
-      msgs[k].msg_hdr.msg_name = &from[k];
-      msgs[k].msg_hdr.msg_namelen = sizeof from[k];
-      msgs[k].msg_hdr.msg_iov = &iovs[k];
-      msgs[k].msg_hdr.msg_iovlen = 1;
-    }
-    int n = recvmmsg(fd, msgs, kReceiveSlots, MSG_DONTWAIT, nullptr);
-    if (n < 0) {
-      int e = errno;
-      if (e == EINTR) continue;
-      if (e == EAGAIN) {
-        if (deadline < 0) deadline = NowMs() + timeoutMs_;
-        WaitReadable(fd, deadline);
-        continue;
-      }
-      broken_ = true;
-      ThrowErrno(e, "receiving from the kernel");
-    }
+    const int n = Receive(fd, buf_.data(), slot, kReceiveSlots, iovs, msgs, from, deadline);
     for (int k = 0; k < n; k++) {
       if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
         broken_ = true;
@@ -589,27 +595,8 @@ void GenlSocket::Pipeline(size_t count, size_t window, const std::function<void(
     int64_t deadline = -1;
     while (reader.answered() < end - begin) {
       const size_t slots = std::min(iovs.size(), end - begin - reader.answered());
-      for (size_t k = 0; k < slots; k++) {
-        iovs[k] = {in.data() + k * kAnswerSize, kAnswerSize};
-        msgs[k] = {};
-        msgs[k].msg_hdr.msg_name = &from[k];
-        msgs[k].msg_hdr.msg_namelen = sizeof from[k];
-        msgs[k].msg_hdr.msg_iov = &iovs[k];
-        msgs[k].msg_hdr.msg_iovlen = 1;
-      }
-      int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
-      if (n < 0) {
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e == EAGAIN) {
-          if (deadline < 0) deadline = NowMs() + timeoutMs_;
-          WaitReadable(fd, deadline);
-          continue;
-        }
-        broken_ = true;
-        // ENOBUFS: answers overflowed the receive queue and were dropped.
-        ThrowErrno(e, "receiving from the kernel");
-      }
+      // ENOBUFS, thrown from here: answers overflowed the receive queue and were dropped.
+      const int n = Receive(fd, in.data(), kAnswerSize, slots, iovs.data(), msgs.data(), from.data(), deadline);
       for (int k = 0; k < n; k++) {
         if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
           broken_ = true;

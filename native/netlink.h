@@ -7,9 +7,13 @@
 // which IPVS uses for different things).
 #pragma once
 
+#include <linux/netlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cstdint>
@@ -164,6 +168,13 @@ class GenlSocket : public std::enable_shared_from_this<GenlSocket> {
   bool ExchangeOnce(nl_msg* request, const std::function<void(const nlmsghdr*)>& onReply);
   // Waits until the socket is readable before `deadline` (CLOCK_MONOTONIC, ms).
   void WaitReadable(int fd, int64_t deadline);
+  // Receives up to `count` datagrams in one recvmmsg, datagram k into the
+  // `size` bytes at base + k * size (its length in msgs[k].msg_len, its
+  // sender in from[k]); returns how many. Waits for the socket when nothing
+  // is there, until `deadline` (taken at the first wait: -1 before). A
+  // failure marks the socket broken and throws.
+  int Receive(int fd, uint8_t* base, size_t size, size_t count, iovec* iovs, mmsghdr* msgs, sockaddr_nl* from,
+              int64_t& deadline);
 
   std::mutex mu_;  // held for each exchange
   nl_sock* sock_ = nullptr;
