@@ -9,20 +9,24 @@
 // package's files may be written, and never otherwise.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { constants, Script } from 'node:vm';
 
-// The young generation grows to its full size at its first crowded
-// collection, not by doubling: a large document (ipvs apply) or table keeps
-// nearly everything it allocates, and each collection of a young generation
-// still growing copies all of it again (under emulation, a tenth of an
-// apply of 1,000 x 10). This process is the command line's own, and V8
-// reads this setting at each growth; the size it grows to stays V8's.
-// Before the script is compiled: the code cache is checked against V8's flags.
-setFlagsFromString('--semi-space-growth-factor=16');
+// `ipvs apply`: the young generation grows to its full size at its first
+// crowded collection, not by doubling. A large document keeps nearly
+// everything it allocates, and each collection of a young generation still
+// growing copies all of it again (under emulation, a tenth of an apply of
+// 1,000 x 10). This process is the command line's own, and V8 reads this
+// setting at each growth; the size it grows to stays V8's. Only for apply
+// (the word anywhere: at worst another command runs so tuned): node:v8
+// loads about 25 of Node's own modules (its heap snapshots' streams), half
+// of what the command's start-up adds to Node's. Before the script is
+// compiled, since the code cache is checked against V8's flags: each
+// setting has its cache.
+const tuned = process.argv.includes('apply');
+if (tuned) (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--semi-space-growth-factor=16');
 
 const file = join(__dirname, 'cli-program.cjs');
-const cacheFile = `${file}.${process.arch}-${process.versions.v8}.cache`;
+const cacheFile = `${file}.${process.arch}-${process.versions.v8}${tuned ? '-apply' : ''}.cache`;
 // A script compiled from a code cache has no loader for dynamic imports: the
 // bundle makes none where Node has getBuiltinModule (main.ts), and without
 // it runs without a cache.
