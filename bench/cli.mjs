@@ -19,7 +19,9 @@ import {
   buildServices,
   countEntries,
   ddCopyTime,
+  median,
   ms,
+  quiet,
   RUNS,
   runChild,
   sideBySide,
@@ -80,15 +82,13 @@ function grid(title, head, lines, notes = []) {
 }
 
 /**
- * (ipvsadm − its start-up) / (ipvs − its start-up), as text, and whether it
- * is at least `target`. A listing whose time is within its tool's start-up
- * noise (zero or less once subtracted) counts as infinitely fast.
+ * ipvsadm's own time / ipvs's (each less its start-up), as text, and whether
+ * it is at least `target`. A listing whose own time is within its tool's
+ * start-up noise (zero or less) counts as infinitely fast.
  */
-function speedup(ipvs, ipvsStart, adm, admStart, target) {
-  const a = adm - admStart;
-  const b = ipvs - ipvsStart;
-  if (b <= 0) return { text: 'inf (ipvs within its start-up noise)', ok: true };
-  return { text: `${f2(a / b)}x`, ok: a >= target * b };
+function speedup(ipvsOwn, admOwn, target) {
+  if (ipvsOwn <= 0) return { text: 'inf (ipvs within its start-up noise)', ok: true };
+  return { text: `${f2(admOwn / ipvsOwn)}x`, ok: admOwn >= target * ipvsOwn };
 }
 
 /** An empty listing's time against node's own start-up. */
@@ -116,18 +116,71 @@ async function startup() {
   );
 }
 
+/**
+ * Rounds of the listings of `n` services: at least 7 up to 2,000, where a
+ * listing takes a few tenths of its tool's start-up and the start-up's
+ * noise decides a median of 3; BENCH_CLI_RUNS sets them for every size.
+ */
+const listingRuns = (n) => Number(process.env.BENCH_CLI_RUNS ?? (n > 2000 ? RUNS : Math.max(RUNS, 7)));
+/** Listing modes between two measures of the start-ups, in a round. */
+const STARTUP_EVERY = 2;
+
+/**
+ * The listings of a table side by side with their tools' start-ups, paired
+ * by round. Each round (after one that warms up) runs the modes in an order
+ * that rotates from round to round, both start-ups before every
+ * STARTUP_EVERY modes, and each mode of each tool once, the two tools taking
+ * turns to go first; every process starts once the CPUs are quiet (the last
+ * one's exit is not the next one's to pay). A listing's own time in a round
+ * is its time less the median of its tool's start-ups in that round, so
+ * that a round the lab runs slow in is slow for both terms; its row has the
+ * medians, over rounds, of its time, CPU, peak RSS and own time.
+ */
+async function listingRounds(runs) {
+  const samples = new Map();
+  const add = (name, sample) => {
+    if (!samples.has(name)) samples.set(name, []);
+    samples.get(name).push(sample);
+  };
+  const run = async (cmd, netns) => {
+    await quiet(2000);
+    return runChild(cmd, netns);
+  };
+  const [ipvsStart, admStart] = startups();
+  for (let round = -1; round < runs; round++) {
+    const starts = { ipvs: [], adm: [] };
+    const got = [];
+    for (let m = 0; m < MODES.length; m++) {
+      const mode = MODES[(m + round + 1) % MODES.length];
+      if (m % STARTUP_EVERY === 0) {
+        starts.ipvs.push(await run(ipvsCmd('-Ln'), EMPTY));
+        starts.adm.push(await run(['ipvsadm', '-Ln'], EMPTY));
+      }
+      const pair = [[`ipvs ${mode.join(' ')}`, 'ipvs', ipvsCmd(...mode)]];
+      if (!mode.includes('--json')) pair.push([`ipvsadm ${mode.join(' ')}`, 'adm', ['ipvsadm', ...mode]]);
+      if (round % 2 !== 0) pair.reverse();
+      for (const [name, tool, cmd] of pair) got.push({ name, tool, r: await run(cmd) });
+    }
+    if (round < 0) continue;
+    const start = { ipvs: median(starts.ipvs.map((r) => r.ns)), adm: median(starts.adm.map((r) => r.ns)) };
+    for (const r of starts.ipvs) add(ipvsStart.name, { ...r, own: 0 });
+    for (const r of starts.adm) add(admStart.name, { ...r, own: 0 });
+    for (const { name, tool, r } of got) add(name, { ...r, own: r.ns - start[tool] });
+  }
+  const rows = new Map();
+  for (const [name, list] of samples) {
+    const row = { name };
+    for (const key of Object.keys(list[0])) row[key] = median(list.map((x) => x[key]));
+    rows.set(name, row);
+  }
+  return { rows, ipvsStart: rows.get(ipvsStart.name), admStart: rows.get(admStart.name) };
+}
+
 async function listings(ipvs, n) {
   await ipvs.clear();
   buildServices(n);
-  const contenders = startups();
-  for (const mode of MODES) {
-    contenders.push(child(`ipvs ${mode.join(' ')}`, ipvsCmd(...mode), undefined));
-    if (mode.includes('--json')) continue;
-    contenders.push(child(`ipvsadm ${mode.join(' ')}`, ['ipvsadm', ...mode], undefined));
-  }
-  const rows = await sideBySide(RUNS, contenders);
-  const by = (name) => rows.find((r) => r.name === name);
-  const [ipvsStart, admStart] = rows;
+  const runs = listingRuns(n);
+  const { rows, ipvsStart, admStart } = await listingRounds(runs);
   const lines = [
     [
       'start-up (`-Ln`, empty table)',
@@ -142,26 +195,17 @@ async function listings(ipvs, n) {
   ];
   const notes = [];
   for (const mode of MODES) {
-    const own = by(`ipvs ${mode.join(' ')}`);
-    const adm = by(`ipvsadm ${admArgs(mode).join(' ')}`);
-    const s = speedup(own.ns, ipvsStart.ns, adm.ns, admStart.ns, 2.5);
+    const own = rows.get(`ipvs ${mode.join(' ')}`);
+    const adm = rows.get(`ipvsadm ${admArgs(mode).join(' ')}`);
+    const s = speedup(own.own, adm.own, 2.5);
     const label = `\`${mode.join(' ')}\`${mode.includes('--json') ? ' (ipvsadm: `-Ln`)' : ''}`;
-    lines.push([
-      label,
-      f2(ms(own.ns)),
-      f2(ms(adm.ns)),
-      cpu(own),
-      cpu(adm),
-      f2(ms(own.ns - ipvsStart.ns)),
-      f2(ms(adm.ns - admStart.ns)),
-      s.text,
-    ]);
+    lines.push([label, f2(ms(own.ns)), f2(ms(adm.ns)), cpu(own), cpu(adm), f2(ms(own.own)), f2(ms(adm.own)), s.text]);
     notes.push(
       verdict(s.ok, `\`${mode.join(' ')}\` at least 2.5x faster than ipvsadm, start-up subtracted (${s.text})`),
     );
   }
   grid(
-    `cli: listings of ${n} services x 10 destinations`,
+    `cli: listings of ${n} services x 10 destinations (medians of ${runs} rounds, start-ups paired by round)`,
     [
       'listing',
       'ipvs ms',
@@ -197,7 +241,7 @@ async function connectionListing(ipvs, n) {
     ]);
     const [dd, own, adm, ownStart, admStart] = rows;
     const ownNet = own.ns - ownStart.ns;
-    const s = speedup(own.ns, ownStart.ns, adm.ns, admStart.ns, 3);
+    const s = speedup(ownNet, adm.ns - admStart.ns, 3);
     const start = [ownStart.ns, ownStart.ns, admStart.ns, 0, 0];
     grid(
       `cli: -Lnc of ${have} connection entries (asked for ${n})${n >= 200_000 ? ', one run' : ''}`,
