@@ -69,16 +69,15 @@ export default defineConfig([
     // CommonJS file, which starts faster than ESM chunks or the readable
     // bundle (measured: `scripts/bench cli`); what a listing does not need
     // (name lookups, restore, -c) is only initialised on demand. Its source
-    // map names the TypeScript lines (NODE_OPTIONS=--enable-source-maps);
-    // node-gyp-build, the addon's locator, is bundled in: one file less to
-    // resolve at start-up.
+    // map names the TypeScript lines (NODE_OPTIONS=--enable-source-maps).
+    // node-gyp-build, the addon's locator where src/addon.ts does not find it
+    // itself, is loaded from node_modules then.
     entry: { 'cli-program': 'src/cli/program.ts' },
     format: ['cjs'],
     target: 'node20',
     shims: true,
     minify: true,
     sourcemap: true,
-    noExternal: ['node-gyp-build'],
   },
   {
     // dist/cli.cjs, the executable: runs cli-program.cjs with V8's code

@@ -5,16 +5,17 @@
 //                                        where no prebuild fitted)
 //   prebuilds/linux-ARCH/ipvs.glibc.node the prebuild shipped in the package (prebuildify's
 //                                        layout; node-gyp-build chooses, as it does for others)
+// The first two are looked for directly (ownPath); node-gyp-build, loaded
+// only then, chooses wherever its choice could differ.
 // The prebuilds link libnl's runtime libraries dynamically (README,
 // "Prebuilt addon"), so the most common failure on a new machine is a
 // missing libnl-3.so.200: the message says which package brings it.
 // scripts/install.mjs loads this module (dist/addon.cjs) to decide whether a
 // source build is needed, so what it checks and what the library loads agree.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-import nodeGypBuild from 'node-gyp-build';
 
 // dist/*.cjs and src/addon.ts both sit one level below the package root.
 const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
@@ -64,7 +65,10 @@ const BUILD_HOW =
 export function addonPath(): string {
   const variant = variantDirectory();
   if (variant !== undefined) return join(root, 'build', variant, 'build', 'Release', 'ipvs.node');
+  const own = ownPath();
+  if (own !== undefined) return own;
   try {
+    const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string };
     return nodeGypBuild.path(root);
   } catch (cause) {
     const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
@@ -77,6 +81,32 @@ export function addonPath(): string {
       cause,
     );
   }
+}
+
+/**
+ * The addon where this package's build or prebuilt addon is, found without
+ * node-gyp-build: its module, the package.json it reads and the directories
+ * it lists were a tenth of the command line's start-up under emulation.
+ * Undefined, for node-gyp-build to choose as it always does, wherever its
+ * choice could differ from this one: a setting of its own in the
+ * environment, Electron or NW.js, a debug build, musl, or no file where ours
+ * go.
+ */
+function ownPath(): string | undefined {
+  const env = process.env;
+  const settings = ['IPVS_PREBUILD', 'PREBUILDS_ONLY', 'npm_config_arch', 'npm_config_platform', 'LIBC', 'ARM_VERSION'];
+  if (
+    settings.some((name) => env[name]) ||
+    env.ELECTRON_RUN_AS_NODE ||
+    process.versions.electron ||
+    process.versions.nw
+  )
+    return undefined;
+  const built = join(root, 'build', 'Release', 'ipvs.node');
+  if (existsSync(built)) return built;
+  if (existsSync(join(root, 'build', 'Debug'))) return undefined;
+  const prebuilt = join(root, 'prebuilds', `linux-${process.arch}`, 'ipvs.glibc.node');
+  return existsSync(prebuilt) && !existsSync('/etc/alpine-release') ? prebuilt : undefined;
 }
 
 /**
