@@ -3,6 +3,7 @@
 // the table's size estimated from the destinations' counters.
 import { availableParallelism } from 'node:os';
 
+import { nowMs } from './clock.js';
 import { K } from './constants.js';
 import type { RawDest, RawService } from './native.js';
 import type { RawIpvs } from './raw.js';
@@ -83,7 +84,7 @@ export const REMEMBERED_FOR_MS = 60_000;
 const lastRead = new WeakMap<RawIpvs, { bytes: number; at: number }>();
 
 /** Remembers the size a whole, unfiltered read of `raw`'s table found. */
-export function rememberTableBytes(raw: RawIpvs, bytes: number, now = performance.now()): void {
+export function rememberTableBytes(raw: RawIpvs, bytes: number, now = nowMs()): void {
   lastRead.set(raw, { bytes: HEADER_BYTES + bytes, at: now });
 }
 
@@ -94,7 +95,7 @@ export function rememberTableBytes(raw: RawIpvs, bytes: number, now = performanc
  * estimate from the destinations' counters. Either only balances the slices:
  * every entry is read once whatever the bounds.
  */
-export async function tableBytes(raw: RawIpvs, signal?: AbortSignal, now = performance.now()): Promise<number> {
+export async function tableBytes(raw: RawIpvs, signal?: AbortSignal, now = nowMs()): Promise<number> {
   const last = lastRead.get(raw);
   if (last !== undefined && now - last.at <= REMEMBERED_FOR_MS) return last.bytes;
   return estimateTableBytes(raw, signal);

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { formatAddress, familyOf } from './address.js';
 import { signalOption } from './cancel.js';
+import { nowMs } from './clock.js';
 import { connections, type Connection, type ConnectionFilter } from './connections.js';
 import { abortError, IpvsError } from './errors.js';
 import type { RawDest, RawDestKey, RawDestSpec, RawServiceKey } from './native.js';
@@ -206,8 +207,8 @@ export async function drain(
   request: DrainRequest,
 ): Promise<DrainResult> {
   const { timeout, remove, signal, onProgress, interval } = request;
-  const start = performance.now();
-  const elapsed = () => Math.round(performance.now() - start);
+  const start = nowMs();
+  const elapsed = () => Math.round(nowMs() - start);
   const name = `${serviceId(service)} -> ${destinationId(key)}`;
   const untouched = () => aborted(signal!, `the drain of ${name} was aborted before it began; nothing changed`);
   if (signal?.aborted) throw untouched();

@@ -7,6 +7,8 @@
 // slice has run SLICE_MS, and runNow runs it through for callers that need
 // the result at once.
 
+import { nowMs } from './clock.js';
+
 /** Work that yields (nothing) between its small steps and returns a T. */
 export type Sliced<T> = Generator<void, T, void>;
 
@@ -31,13 +33,13 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * first) whenever a slice has run `budgetMs`. What `work` throws rejects.
  */
 export async function runSliced<T>(work: Sliced<T>, budgetMs = SLICE_MS): Promise<T> {
-  let start = performance.now();
+  let start = nowMs();
   for (;;) {
     const step = work.next();
     if (step.done) return step.value;
-    if (performance.now() - start >= budgetMs) {
+    if (nowMs() - start >= budgetMs) {
       await turn();
-      start = performance.now();
+      start = nowMs();
     }
   }
 }

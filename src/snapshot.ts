@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { formatAddress } from './address.js';
+import { nowMs } from './clock.js';
 import { K } from './constants.js';
 import { destinationInfo, type DestinationInfo } from './destination.js';
 import type { RawDest, RawDestSpec, RawService, RawServiceSpec, RawSnapshot } from './native.js';
@@ -361,7 +362,7 @@ export async function* poll(
 ): AsyncGenerator<PackedSnapshot, void, undefined> {
   const interval = integer('interval', options.interval, 1, 2 ** 31 - 1);
   const signal = options.signal;
-  let next = performance.now();
+  let next = nowMs();
   while (!signal?.aborted) {
     let snapshot: PackedSnapshot;
     try {
@@ -372,7 +373,7 @@ export async function* poll(
     }
     yield snapshot;
     next += interval;
-    const now = performance.now();
+    const now = nowMs();
     if (next < now) next += Math.ceil((now - next) / interval) * interval;
     try {
       await sleep(next - now, undefined, signal ? { signal } : undefined);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { formatAddress, familyOf } from '../address.js';
 import type { Ipvs } from '../client.js';
+import { nowMs } from '../clock.js';
 import { K } from '../constants.js';
 import type { PackedSnapshot } from '../snapshot.js';
 import { S, SERVICE_COLUMN } from '../snapshot.js';
@@ -295,7 +296,7 @@ export class Metrics {
     const wantTable = this.families.some((f) => f.scope === 'service' || f.scope === 'destination');
     const readings = await Promise.all(
       this.targets.map(async (t, k): Promise<Reading> => {
-        const start = performance.now();
+        const start = nowMs();
         const signal = AbortSignal.timeout(this.timeout);
         const reading: Reading = {
           netns: t.netns,
@@ -320,7 +321,7 @@ export class Metrics {
           this.errors[k]!++;
         }
         reading.errors = this.errors[k]!;
-        reading.duration = (performance.now() - start) / 1000;
+        reading.duration = (nowMs() - start) / 1000;
         return reading;
       }),
     );
@@ -397,15 +398,15 @@ class ConnectionCounter {
   private async loop(): Promise<void> {
     const signal = this.controller.signal;
     while (!signal.aborted) {
-      const start = performance.now();
+      const start = nowMs();
       try {
         this.last = await countConnections(this.ipvs, signal);
-        this.last.duration = (performance.now() - start) / 1000;
+        this.last.duration = (nowMs() - start) / 1000;
       } catch {
         // The namespace's table could not be read this time (or the counter
         // stopped); the last count stays until the next one.
       }
-      const wait = Math.max(0, this.interval - (performance.now() - start));
+      const wait = Math.max(0, this.interval - (nowMs() - start));
       await sleep(wait, undefined, { signal, ref: false }).catch(() => undefined);
     }
   }
