@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "address_text.h"
 #include "packed.h"
 
 namespace ipvs {
@@ -234,36 +235,11 @@ void Largenum(Text& out, uint64_t v, bool exact) {
   out.Add(unit);
 }
 
-// The dotted quad of 4 address bytes into `b` (room for 15), as inet_ntop
-// writes it; returns its length. glibc's inet_ntop formats an IPv4 address
-// with sprintf, which was the slowest part of a numeric listing's line.
-size_t DottedQuad(const uint8_t* a, char* b) {
-  size_t n = 0;
-  for (int k = 0; k < 4; k++) {
-    unsigned v = a[k];
-    if (v >= 100) {
-      b[n++] = static_cast<char>('0' + v / 100);
-      v %= 100;
-      b[n++] = static_cast<char>('0' + v / 10);
-    } else if (v >= 10) {
-      b[n++] = static_cast<char>('0' + v / 10);
-    }
-    b[n++] = static_cast<char>('0' + v % 10);
-    if (k < 3) b[n++] = '.';
-  }
-  return n;
-}
-
 // The address of the 16 address bytes for `af` (4 of them for IPv4), as
 // inet_ntop writes it, appended to `out`.
 void AddAddr(Text& out, uint32_t af, const uint8_t* addr) {
   char b[INET6_ADDRSTRLEN];
-  if (af == AF_INET6) {
-    inet_ntop(AF_INET6, addr, b, sizeof b);
-    out.Add(b);
-  } else {
-    out.Add(b, DottedQuad(addr, b));
-  }
+  out.Add(b, af == AF_INET6 ? Ipv6Text(addr, b) : DottedQuad(addr, b));
 }
 
 // `host:port`, IPv6 in brackets, numeric, at most 59 characters, written to `out`.
